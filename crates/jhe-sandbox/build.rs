@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-fn collect(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(err) => panic!("cannot read schema directory {}: {err}", dir.display()),
@@ -16,7 +16,7 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
             Err(err) => panic!("cannot list {}: {err}", dir.display()),
         };
         if path.is_dir() {
-            collect(root, &path, out);
+            collect(&path, out);
         } else if path.extension().is_some_and(|e| e == "json") {
             out.push(path);
         }
@@ -31,7 +31,7 @@ fn main() {
 
     let mut files = Vec::new();
     for sub in ["omh", "ieee"] {
-        collect(&root, &root.join(sub), &mut files);
+        collect(&root.join(sub), &mut files);
     }
     files.sort();
 

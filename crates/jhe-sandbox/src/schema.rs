@@ -16,6 +16,7 @@ use std::sync::Arc;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{Registry, Retrieve, Uri, ValidationError, Validator};
 use parking_lot::RwLock;
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
 mod files {
@@ -55,13 +56,21 @@ impl Retrieve for NoNetwork {
     }
 }
 
-type Compiled = Arc<Result<Validator, String>>;
+/// A compiled validator and the schema's top-level property names in file order.
+struct CompiledSchema {
+    validator: Validator,
+    order: Vec<String>,
+}
+
+type Compiled = Arc<Result<CompiledSchema, String>>;
 
 /// The preloaded OMH + IEEE schemas with a cache of compiled validators (one per code).
 pub struct SchemaSet {
     registry: Registry<'static>,
     /// Every URL a file was registered under (its base URL and, if different, its `$id`).
     urls: HashSet<String>,
+    /// Base URL → the file's text (aliases resolved), for the property order.
+    texts: HashMap<String, &'static str>,
     cache: RwLock<HashMap<String, Compiled>>,
 }
 
@@ -86,25 +95,28 @@ fn dir_of(path: &str) -> &str {
 }
 
 /// Parses one embedded file, following an alias file (`foo-1.x.json` containing `foo-1.0.json`)
-/// to its sibling. Aliases may chain a few times.
+/// to its sibling. Aliases may chain a few times. Returns the JSON text and its value.
 fn load_json(
     path: &str,
     by_path: &HashMap<&'static str, &'static str>,
-) -> Result<Value, SchemaError> {
+) -> Result<(&'static str, Value), SchemaError> {
     let mut current = path.to_string();
     for _ in 0..8 {
-        let text = by_path
-            .get(current.as_str())
-            .ok_or_else(|| SchemaError::File {
-                path: path.to_string(),
-                message: format!("alias target {current} is not embedded"),
-            })?;
+        let text: &'static str =
+            by_path
+                .get(current.as_str())
+                .copied()
+                .ok_or_else(|| SchemaError::File {
+                    path: path.to_string(),
+                    message: format!("alias target {current} is not embedded"),
+                })?;
         let trimmed = text.trim();
         if trimmed.starts_with('{') || trimmed.starts_with('[') {
-            return serde_json::from_str(trimmed).map_err(|e| SchemaError::File {
+            let value = serde_json::from_str(trimmed).map_err(|e| SchemaError::File {
                 path: current.clone(),
                 message: e.to_string(),
-            });
+            })?;
+            return Ok((trimmed, value));
         }
         if trimmed.ends_with(".json") && !trimmed.contains(['\n', ' ', '/']) {
             let dir = dir_of(&current);
@@ -124,6 +136,59 @@ fn load_json(
         path: path.to_string(),
         message: "alias chain too long".into(),
     })
+}
+
+/// The names of a schema's top-level `properties`, in file order (Python `jsonschema` checks
+/// them in that order; `serde_json::Value` does not keep it).
+fn property_order(text: &str) -> Vec<String> {
+    struct Keys(Vec<String>);
+    impl<'de> Deserialize<'de> for Keys {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Keys, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Keys;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
+                    let mut keys = Vec::new();
+                    while let Some(k) = map.next_key::<String>()? {
+                        map.next_value::<IgnoredAny>()?;
+                        keys.push(k);
+                    }
+                    Ok(Keys(keys))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    struct Top(Vec<String>);
+    impl<'de> Deserialize<'de> for Top {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Top, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Top;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a schema")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+                    let mut order = Vec::new();
+                    while let Some(k) = map.next_key::<String>()? {
+                        if k == "properties" {
+                            order = map.next_value::<Keys>()?.0;
+                        } else {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                    Ok(Top(order))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    serde_json::from_str::<Top>(text)
+        .map(|t| t.0)
+        .unwrap_or_default()
 }
 
 /// `ns:name:version` → the URL JHE's `code_to_schema` builds.
@@ -153,6 +218,7 @@ impl SchemaSet {
         let by_path: HashMap<&'static str, &'static str> = files.iter().copied().collect();
         let mut resources: Vec<(String, Value)> = Vec::with_capacity(files.len() * 2);
         let mut urls = HashSet::new();
+        let mut texts = HashMap::new();
         for (path, _) in files {
             let base = if path.starts_with("omh/") {
                 OMH_BASE
@@ -161,8 +227,9 @@ impl SchemaSet {
             } else {
                 continue;
             };
-            let value = load_json(path, &by_path)?;
+            let (text, value) = load_json(path, &by_path)?;
             let url = format!("{base}{}", file_name(path));
+            texts.insert(url.clone(), text);
             let id = value
                 .get("$id")
                 .and_then(Value::as_str)
@@ -185,6 +252,7 @@ impl SchemaSet {
         Ok(SchemaSet {
             registry,
             urls,
+            texts,
             cache: RwLock::new(HashMap::new()),
         })
     }
@@ -208,6 +276,13 @@ impl SchemaSet {
                 .with_retriever(NoNetwork)
                 .should_validate_formats(false)
                 .build(&serde_json::json!({ "$ref": url }))
+                .map(|validator| CompiledSchema {
+                    validator,
+                    order: self
+                        .texts
+                        .get(&url)
+                        .map_or_else(Vec::new, |t| property_order(t)),
+                })
                 .map_err(|e| format!("cannot compile {url}: {e}")),
         };
         let compiled = Arc::new(result);
@@ -219,25 +294,38 @@ impl SchemaSet {
     }
 
     /// Validates a single instance against the schema named by `code`; errors in Python
-    /// `jsonschema` style.
+    /// `jsonschema` style, ordered as Python finds them where that is cheap to know (errors
+    /// under the top-level properties in the schema file's order, then the instance's own,
+    /// e.g. `required`), so the first one is the message JHE reports.
     pub fn validate_instance(&self, code: &str, instance: &Value) -> Result<(), Vec<String>> {
         let compiled = self.compiled(code);
-        let validator = match compiled.as_ref() {
+        let schema = match compiled.as_ref() {
             Ok(v) => v,
             Err(e) => return Err(vec![e.clone()]),
         };
-        let mut errors: Vec<String> = Vec::new();
-        for error in validator.iter_errors(instance) {
+        let mut errors: Vec<((u8, usize), String)> = Vec::new();
+        for error in schema.validator.iter_errors(instance) {
             let msg = python_message(&error);
-            if !errors.contains(&msg) {
-                errors.push(msg);
+            if errors.iter().any(|(_, m)| *m == msg) {
+                continue;
             }
+            let path = error.instance_path().as_str();
+            let key = match path.strip_prefix('/') {
+                None => (1, 0),
+                Some(rest) => {
+                    let first = rest.split('/').next().unwrap_or(rest);
+                    let first = first.replace("~1", "/").replace("~0", "~");
+                    let pos = schema.order.iter().position(|k| *k == first);
+                    (0, pos.unwrap_or(usize::MAX))
+                }
+            };
+            errors.push((key, msg));
         }
         if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
+            return Ok(());
         }
+        errors.sort_by_key(|(k, _)| *k);
+        Err(errors.into_iter().map(|(_, m)| m).collect())
     }
 
     /// Validates an OMH data point like JHE: `header` against IEEE header-1.0, then `body` against
@@ -577,6 +665,31 @@ mod tests {
         v["body"]["effective_time_frame"] = json!({"time_interval": {
             "start_date_time": "2026-11-25T00:00:00Z", "end_date_time": "2026-11-26T00:00:00Z"}});
         assert_eq!(s.validate("omh:step-count:3.0", &v), Ok(()));
+    }
+
+    #[test]
+    fn errors_come_in_python_order() {
+        let s = set();
+        let mut v = bg(json!({
+            "heart_rate": {"unit": "bpm", "value": 60},
+            "effective_time_frame": {}
+        }));
+        v["header"]["schema_id"] =
+            json!({"namespace": "omh", "name": "heart-rate", "version": "2.0"});
+        let errs = s.validate("omh:heart-rate:2.0", &v).unwrap_err();
+        assert_eq!(
+            errs,
+            vec![
+                "'bpm' is not one of ['beats/min']".to_string(),
+                "{} is not valid under any of the given schemas".to_string()
+            ]
+        );
+        assert_eq!(
+            property_order(
+                r#"{"a": 1, "properties": {"z": {}, "b": {"properties": {"q": 1}}, "m": 2}}"#
+            ),
+            vec!["z", "b", "m"]
+        );
     }
 
     #[test]

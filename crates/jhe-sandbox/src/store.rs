@@ -93,15 +93,19 @@ impl Query {
     }
 }
 
+/// (query key, store version, matching row indices in order)
+type CacheEntry = (String, u64, Arc<Vec<u32>>);
+
 #[derive(Default)]
 pub struct Store {
     rows: Vec<Obs>,
-    by_id: HashMap<u32, u32>,
+    /// Ids are dense and assigned in row order: row index = id - first_id.
+    first_id: u32,
     by_patient: HashMap<u32, Vec<u32>>,
     identifiers: HashSet<(String, String)>,
     next_id: u32,
     version: u64,
-    cache: parking_lot::Mutex<Vec<(String, u64, Arc<Vec<u32>>)>>,
+    cache: parking_lot::Mutex<Vec<CacheEntry>>,
 }
 
 const CACHE_ENTRIES: usize = 16;
@@ -113,6 +117,7 @@ impl Store {
         rows.sort_by_key(|r| r.last_updated_us);
         let mut store = Store {
             next_id: first_id,
+            first_id,
             ..Default::default()
         };
         store.rows.reserve(rows.len());
@@ -129,7 +134,6 @@ impl Store {
         for ident in r.identifiers() {
             self.identifiers.insert(ident.clone());
         }
-        self.by_id.insert(r.id, idx);
         self.by_patient.entry(r.patient_id).or_default().push(idx);
         self.rows.push(r);
     }
@@ -144,7 +148,8 @@ impl Store {
         &self.rows
     }
     pub fn get(&self, id: u32) -> Option<&Obs> {
-        self.by_id.get(&id).map(|i| &self.rows[*i as usize])
+        let idx = id.checked_sub(self.first_id)? as usize;
+        self.rows.get(idx).filter(|r| r.id == id)
     }
     pub fn row(&self, idx: u32) -> &Obs {
         &self.rows[idx as usize]

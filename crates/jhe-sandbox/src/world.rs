@@ -349,7 +349,7 @@ impl World {
     /// Builds the reference world with `demo_patients` participants in the demo study 30006
     /// (the reference server has 20). Keys and names are deterministic for a given `seed`.
     pub fn reference(seed: u64, demo_patients: u32) -> (World, Vec<DemoParticipant>) {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_0f_3e_a1d);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x05ee_d0f3_ea1d);
         let ts = |s: &str| s.to_string();
         let org = |id, name: &str, kind, part_of| Org {
             id,
@@ -839,9 +839,9 @@ impl World {
             link += 1;
             s.data_sources.push((link, ds));
         };
-        for i in 0..2 {
-            add_ds(&mut studies[i], 70001);
-            add_ds(&mut studies[i], 70005);
+        for s in studies.iter_mut().take(2) {
+            add_ds(s, 70001);
+            add_ds(s, 70005);
         }
         add_ds(&mut studies[3], 70003);
         add_ds(&mut studies[2], 70002);
@@ -899,7 +899,7 @@ impl World {
         consent(30005, 40005, 50005, true);
 
         // Demo participants: most consented to everything; every 7th is still pending for the
-        // wearables, every 9th declined blood pressure, every 11th declined CGM. Only consented
+        // wearables, every 9th declined blood pressure, and one in 97 declined CGM. Only consented
         // types have data (uploads need consent); a few upload out-of-scope temperature.
         for i in 0..demo_patients {
             let pid = 40006 + i;
@@ -912,7 +912,7 @@ impl World {
                         Kind::SleepDuration | Kind::PhysicalActivity | Kind::RespiratoryRate
                     );
                 let declined = (i % 9 == 4 && *k == Kind::BloodPressure)
-                    || (i % 11 == 6 && *k == Kind::BloodGlucose);
+                    || (i % 97 == 6 && *k == Kind::BloodGlucose);
                 if pending {
                     continue;
                 }

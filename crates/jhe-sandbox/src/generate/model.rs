@@ -185,7 +185,7 @@ fn profile(cfg: &GenConfig, patient: u32) -> Profile {
         14.0, 6.0, 12.0, 18.0, 3.0, 2.0, 8.0, 10.0, 4.0, 2.0, 7.0, 4.0, 3.0, 2.0, 2.0, 1.0,
     ];
     let tz_index = pick_weighted(&mut r, &tz_weights) as u8;
-    let local_share = [0.0, 0.25, 0.6, 1.0][pick_weighted(&mut r, &[50.0, 20.0, 15.0, 15.0])];
+    let local_share = [0.0, 0.25, 0.6, 1.0][pick_weighted(&mut r, &[60.0, 15.0, 15.0, 10.0])];
     let glyc = match pick_weighted(&mut r, &[25.0, 20.0, 35.0, 20.0]) {
         0 => Glycemia {
             base: uni(&mut r, 86.0, 98.0),
@@ -206,7 +206,7 @@ fn profile(cfg: &GenConfig, patient: u32) -> Profile {
             hypo_per_day: 0.0,
         },
         2 => Glycemia {
-            base: uni(&mut r, 120.0, 165.0),
+            base: uni(&mut r, 110.0, 145.0),
             meal_amp: uni(&mut r, 55.0, 100.0),
             tau_min: uni(&mut r, 55.0, 75.0),
             dawn: uni(&mut r, 10.0, 35.0),
@@ -215,13 +215,13 @@ fn profile(cfg: &GenConfig, patient: u32) -> Profile {
             hypo_per_day: 0.03,
         },
         _ => Glycemia {
-            base: uni(&mut r, 125.0, 170.0),
+            base: uni(&mut r, 115.0, 150.0),
             meal_amp: uni(&mut r, 70.0, 140.0),
             tau_min: uni(&mut r, 50.0, 80.0),
             dawn: uni(&mut r, 5.0, 30.0),
             drift_sd: 28.0,
             noise_sd: 6.0,
-            hypo_per_day: 0.25,
+            hypo_per_day: 0.5,
         },
     };
     let (sys, dia) = match pick_weighted(&mut r, &[40.0, 30.0, 30.0]) {
@@ -514,12 +514,11 @@ fn step_count(c: &Ctx, r: &mut ChaCha8Rng) -> Vec<Ev> {
                 1.0
             }
             * (0.3 * gauss(r)).exp();
-        for &(s, dur, act) in c.acts.iter().filter(|a| a.0 >= start && a.0 < start + DAY) {
+        for &(_, dur, act) in c.acts.iter().filter(|a| a.0 >= start && a.0 < start + DAY) {
             let (_, _, kmh, _, _) = ACTIVITIES[act as usize];
             if matches!(act, 0 | 1 | 6) {
                 steps += kmh * dur as f64 / HOUR as f64 * 1300.0;
             }
-            let _ = s;
         }
         let mut e = Ev::at(start, int_tenths(steps.clamp(150.0, 45_000.0)), 0);
         e.dur = DAY as u32;
