@@ -33,7 +33,7 @@ SANDBOX_BIN="$CARGO_TARGET_DIR/debug/jhe-sandbox"
 
 # Steps, in order. Later work adds its own (e.g. npm/vitest, tauri-driver e2e): write a
 # step_<name> function and add <name> here.
-ALL_STEPS=(system_deps app_deps rust_toolchain python_env fmt clippy cargo_test build_sandbox pytest)
+ALL_STEPS=(system_deps app_deps rust_toolchain python_env fmt clippy ui cargo_test build_sandbox pytest)
 
 # Debian packages for building and testing the Rust workspace and the Python tests.
 BASE_APT_PACKAGES=(ca-certificates build-essential pkg-config python3 python3-venv)
@@ -157,6 +157,19 @@ step_fmt() {
 
 step_clippy() {
   cargo clippy --workspace --all-targets --locked -- -D warnings
+}
+
+step_ui() {
+  # The web front end: type check, component tests against the fake backend, production build.
+  command -v node >/dev/null 2>&1 || die "node not found: the UI needs Node.js 20 or newer"
+  node --version
+  (
+    cd ui
+    npm ci --no-audit --no-fund --loglevel=error
+    npm run --silent check
+    npm test --silent
+    npm run --silent build
+  )
 }
 
 step_cargo_test() {

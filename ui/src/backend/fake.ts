@@ -1,0 +1,382 @@
+// An in-memory Backend: what `npm run dev` shows in a plain browser and what every UI test runs
+// against. It behaves like the Rust side where the UI can tell the difference: latency, plain
+// `{kind, message}` errors (also on demand), streamed progress and cancellation.
+import {
+  ORGANIZATIONS,
+  STUDIES,
+  TYPES,
+  buildPatients,
+  deviceFor,
+  isoDay,
+  renderChart,
+  rowAt,
+  rowColumns,
+  rowWindow,
+  stats,
+  type PatientModel,
+} from './fake-data';
+import type {
+  Backend,
+  BackendError,
+  DateRange,
+  ExportProgress,
+  ExportRequest,
+  ExportResult,
+  OfflineReview,
+  Organization,
+  OverviewProgress,
+  PatientData,
+  RecentServer,
+  RowsPage,
+  SeriesPoint,
+  ServerCheck,
+  Session,
+  SignInMethod,
+  Study,
+  StudyOverview,
+  TypeSeries,
+} from './types';
+
+export interface FakeOptions {
+  /** Added to every call, ms. */
+  latencyMs?: number;
+  /** Pause between export progress events, ms. */
+  tickMs?: number;
+  /** "Now" for the generated data (tests pin it). */
+  now?: Date;
+}
+
+type Method = Exclude<keyof Backend, 'label'>;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+const MESSAGES = {
+  unauthorized:
+    'Sign-in failed: the server did not accept this API key. It may have been mistyped, or replaced by a newer key.',
+  cancelled: 'Cancelled. What was already downloaded is kept; run the same export again to resume.',
+};
+
+export const DEMO_USER = { id: 10001, email: 'manager_mary@example.com', firstName: 'Mary', lastName: 'Manager' };
+const DEMO_SERVER = 'http://127.0.0.1:8000';
+const DEMO_OUT_DIR = '/Users/demo/Documents/JHE exports';
+
+export class FakeBackend implements Backend {
+  readonly label = 'fake' as const;
+  readonly latencyMs: number;
+  readonly tickMs: number;
+  readonly now: number;
+  /** Every call, for tests that check what the UI asked for. */
+  readonly calls: { method: Method; args: unknown[] }[] = [];
+  private failures = new Map<Method, BackendError[]>();
+  private cancelled = new Set<string>();
+  private signInWaiter: ((e: BackendError) => void) | null = null;
+  private patients = new Map<number, PatientModel[]>();
+  private byId = new Map<number, { model: PatientModel; studyId: number }>();
+
+  constructor(opts: FakeOptions = {}) {
+    this.latencyMs = opts.latencyMs ?? 250;
+    this.tickMs = opts.tickMs ?? 60;
+    this.now = (opts.now ?? new Date()).getTime();
+  }
+
+  /** The next call of `method` rejects with `error` (queue several for several calls). */
+  failNext(method: Method, error: BackendError): this {
+    const q = this.failures.get(method) ?? [];
+    q.push(error);
+    this.failures.set(method, q);
+    return this;
+  }
+
+  private async enter(method: Method, args: unknown[]): Promise<void> {
+    this.calls.push({ method, args });
+    if (this.latencyMs > 0) await sleep(this.latencyMs);
+    const err = this.failures.get(method)?.shift();
+    if (err) throw err;
+  }
+
+  private studyPatients(studyId: number): PatientModel[] {
+    let ps = this.patients.get(studyId);
+    if (!ps) {
+      const model = STUDIES.find((s) => s.study.id === studyId);
+      if (!model) throw { kind: 'not_found', message: `Study ${studyId} was not found on the server.` } satisfies BackendError;
+      ps = buildPatients(model, this.now);
+      this.patients.set(studyId, ps);
+      for (const p of ps) this.byId.set(p.row.id, { model: p, studyId });
+    }
+    return ps;
+  }
+
+  private patient(patientId: number): PatientModel {
+    if (!this.byId.has(patientId)) for (const s of STUDIES) this.studyPatients(s.study.id);
+    const hit = this.byId.get(patientId);
+    if (!hit) throw { kind: 'not_found', message: `Participant ${patientId} was not found on the server.` } satisfies BackendError;
+    return hit.model;
+  }
+
+  // ----- servers and signing in -----------------------------------------------------------------
+
+  async recentServers(): Promise<RecentServer[]> {
+    await this.enter('recentServers', []);
+    return [
+      { url: 'https://jhe.example.org', lastUsed: new Date(this.now - 2 * 86_400_000).toISOString(), method: 'apiKey' },
+      { url: 'https://exchange.lifespan-lab.example.edu', lastUsed: new Date(this.now - 20 * 86_400_000).toISOString(), method: 'browser' },
+    ];
+  }
+
+  async checkServer(url: string): Promise<ServerCheck> {
+    await this.enter('checkServer', [url]);
+    const input = url.trim();
+    let u: URL;
+    try {
+      u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(input) ? input : `https://${input}`);
+      if (!u.hostname || !/^https?:$/.test(u.protocol) || /\s/.test(input)) throw new Error('bad');
+    } catch {
+      throw {
+        kind: 'invalid_url',
+        message: `"${input}" is not a server address JHE Desktop can use.`,
+      } satisfies BackendError;
+    }
+    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+    if (u.protocol === 'http:' && !loopback) {
+      throw {
+        kind: 'insecure_url',
+        message: `${u.origin} uses plain http://, which would send your sign-in and the study data unencrypted over the network.`,
+      } satisfies BackendError;
+    }
+    // Demo conventions so the browser preview can show each failure.
+    if (u.hostname.endsWith('.invalid') || u.hostname.startsWith('offline')) {
+      throw { kind: 'network', message: `Could not reach ${u.origin}: no server answered.` } satisfies BackendError;
+    }
+    if (u.hostname.startsWith('not-jhe') || u.hostname.startsWith('www.')) {
+      throw {
+        kind: 'not_jhe',
+        message: `${u.origin} answered, but it does not look like a JupyterHealth Exchange server.`,
+      } satisfies BackendError;
+    }
+    return { url: u.origin, version: '0.0.13', loopback, https: u.protocol === 'https:' };
+  }
+
+  async signIn(url: string, method: SignInMethod): Promise<Session> {
+    // From the first moment, cancelSignIn() can give up waiting for the browser.
+    let cancelled: BackendError | null = null;
+    this.signInWaiter = (e) => (cancelled = e);
+    try {
+      await this.enter('signIn', [url, method]);
+      if (method.kind === 'apiKey' && method.apiKey.trim().length < 8) {
+        throw { kind: 'unauthorized', message: MESSAGES.unauthorized } satisfies BackendError;
+      }
+      if (method.kind === 'browser' && this.latencyMs > 0 && !cancelled) {
+        // The user finishes in their browser.
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, this.latencyMs * 6);
+          this.signInWaiter = (e) => {
+            clearTimeout(timer);
+            reject(e);
+          };
+        });
+      }
+      if (cancelled) throw cancelled;
+      return { server: url, user: DEMO_USER, demo: false };
+    } finally {
+      this.signInWaiter = null;
+    }
+  }
+
+  async cancelSignIn(): Promise<void> {
+    this.calls.push({ method: 'cancelSignIn', args: [] });
+    this.signInWaiter?.({ kind: 'cancelled', message: 'Sign-in was cancelled.' });
+  }
+
+  async startDemo(): Promise<Session> {
+    await this.enter('startDemo', []);
+    return { server: DEMO_SERVER, user: DEMO_USER, demo: true };
+  }
+
+  async signOut(): Promise<void> {
+    await this.enter('signOut', []);
+  }
+
+  // ----- browsing -------------------------------------------------------------------------------
+
+  async listOrganizations(): Promise<Organization[]> {
+    await this.enter('listOrganizations', []);
+    return ORGANIZATIONS.map((o) => ({ ...o }));
+  }
+
+  async listStudies(): Promise<Study[]> {
+    await this.enter('listStudies', []);
+    return STUDIES.map((s) => ({ ...s.study }));
+  }
+
+  async getStudyOverview(studyId: number, onProgress?: (p: OverviewProgress) => void): Promise<StudyOverview> {
+    await this.enter('getStudyOverview', [studyId]);
+    const model = STUDIES.find((s) => s.study.id === studyId);
+    const ps = this.studyPatients(studyId);
+    onProgress?.({ done: ps.length, total: ps.length });
+    return {
+      study: { ...model!.study },
+      types: model!.types.map((c) => ({ code: c, label: TYPES[c]!.label, unit: TYPES[c]!.unit })),
+      patients: ps.map((p) => p.row),
+    };
+  }
+
+  async getPatientData(studyId: number, patientId: number, range: DateRange): Promise<PatientData> {
+    await this.enter('getPatientData', [studyId, patientId, range]);
+    const p = this.patient(patientId);
+    const lo = range.from ? Date.parse(`${range.from}T00:00:00Z`) : p.start;
+    const hi = range.to ? Date.parse(`${range.to}T00:00:00Z`) + 86_400_000 : Math.max(p.end, p.start + 86_400_000);
+    const types: TypeSeries[] = p.types.map((code) => {
+      const t = TYPES[code]!;
+      const w = rowWindow(p, code, range);
+      const v: number[] = [];
+      const v2: number[] = [];
+      const all: SeriesPoint[] = [];
+      for (let i = w.first; i < w.first + w.count; i++) {
+        const pt = rowAt(p, code, i, w);
+        v.push(pt.v);
+        if (pt.v2 !== undefined) v2.push(pt.v2);
+        all.push(pt);
+      }
+      // Bucket means: enough points for a smooth line and a useful hover readout.
+      const maxPoints = 400;
+      const points =
+        all.length <= maxPoints
+          ? all
+          : Array.from({ length: maxPoints }, (_, b) => {
+              const s = Math.floor((b * all.length) / maxPoints);
+              const e = Math.floor(((b + 1) * all.length) / maxPoints);
+              const slice = all.slice(s, e);
+              const m = (f: (q: (typeof all)[number]) => number | undefined) => {
+                const xs = slice.map(f).filter((x): x is number => x !== undefined);
+                return xs.length ? Math.round((xs.reduce((a, c) => a + c, 0) / xs.length) * 10) / 10 : undefined;
+              };
+              const v2m = m((q) => q.v2);
+              return { t: slice[Math.floor(slice.length / 2)]!.t, v: m((q) => q.v)!, ...(v2m === undefined ? {} : { v2: v2m }) };
+            });
+      const chart = renderChart(points, t.unit, lo, hi, t.valueLabels);
+      return {
+        code,
+        label: t.label,
+        unit: t.unit,
+        stats: stats(v),
+        ...(t.valueLabels ? { stats2: stats(v2), valueLabels: t.valueLabels } : {}),
+        chartSvg: chart.svg,
+        chartXAxis: { left: chart.left, right: chart.right, from: new Date(lo).toISOString(), to: new Date(hi).toISOString() },
+        points,
+        rows: w.count,
+      };
+    });
+    return {
+      patient: p.row,
+      range: { from: range.from ?? isoDay(lo), to: range.to ?? isoDay(hi - 1) },
+      types,
+    };
+  }
+
+  async getRows(patientId: number, code: string, offset: number, limit: number, range: DateRange = {}): Promise<RowsPage> {
+    await this.enter('getRows', [patientId, code, offset, limit, range]);
+    const p = this.patient(patientId);
+    const w = rowWindow(p, code, range);
+    const rows = [];
+    const device = deviceFor(code);
+    for (let i = offset; i < Math.min(w.count, offset + limit); i++) {
+      const pt = rowAt(p, code, w.first + i, w);
+      rows.push(pt.v2 === undefined ? [pt.t, pt.v, device] : [pt.t, pt.v, pt.v2, device]);
+    }
+    return { columns: rowColumns(code), rows, offset, total: w.count };
+  }
+
+  // ----- export ---------------------------------------------------------------------------------
+
+  async exportData(jobId: string, req: ExportRequest, onProgress: (p: ExportProgress) => void): Promise<ExportResult> {
+    await this.enter('exportData', [jobId, req]);
+    const check = () => {
+      if (this.cancelled.has(jobId)) throw { kind: 'cancelled', message: MESSAGES.cancelled } satisfies BackendError;
+    };
+    const scopePatients =
+      req.scope.kind === 'patient' ? [this.patient(req.scope.patientId)] : this.studyPatients(req.scope.studyId);
+    const range: DateRange = { ...(req.from ? { from: req.from } : {}), ...(req.to ? { to: req.to } : {}) };
+    onProgress({ phase: 'counting', fetched: 0, expected: 0 });
+    await sleep(this.tickMs);
+    check();
+    const perPatient = scopePatients.map((p) => {
+      const byType: Record<string, number> = {};
+      for (const code of req.types) byType[code] = p.types.includes(code) ? rowWindow(p, code, range).count : 0;
+      return { p, byType, total: Object.values(byType).reduce((a, b) => a + b, 0) };
+    });
+    const expected = perPatient.reduce((a, x) => a + x.total, 0);
+    let fetched = 0;
+    // A handful of events however big the study is, like the Rust side's throttled stream.
+    const steps = Math.min(perPatient.length, 40);
+    for (let s = 0; s < steps; s++) {
+      const a = Math.floor((s * perPatient.length) / steps);
+      const b = Math.floor(((s + 1) * perPatient.length) / steps);
+      for (let k = a; k < b; k++) fetched += perPatient[k]!.total;
+      const cur = perPatient[b - 1]!.p.row;
+      onProgress({ phase: 'fetching', fetched, expected, currentPatient: `${cur.nameGiven} ${cur.nameFamily}` });
+      await sleep(this.tickMs);
+      check();
+    }
+    onProgress({ phase: 'writing', fetched, expected });
+    await sleep(this.tickMs);
+    check();
+    const ext = req.format;
+    const bytesPerRow = ext === 'csv' ? 96 : 14;
+    const files =
+      req.layout === 'long'
+        ? [{ name: `observations_long.${ext}`, rows: expected, bytes: expected * bytesPerRow + 2048 }]
+        : req.types.map((code) => {
+            const rows = perPatient.reduce((a, x) => a + (x.byType[code] ?? 0), 0);
+            const base = (TYPES[code]?.label ?? code).toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/_+$/, '');
+            return { name: `${base}.${ext}`, rows, bytes: rows * bytesPerRow + 1024 };
+          });
+    files.push({ name: 'manifest.json', rows: 0, bytes: 3_412 });
+    const warnings: string[] = [];
+    const noConsent = perPatient.filter((x) => req.types.some((c) => x.p.row.consent[c] && x.p.row.consent[c] !== 'consented')).length;
+    if (noConsent > 0) {
+      warnings.push(
+        `${noConsent.toLocaleString('en-US')} ${noConsent === 1 ? 'participant has' : 'participants have'} not consented to every chosen data type; their files hold only what they agreed to share.`,
+      );
+    }
+    if (req.scope.kind === 'study' && req.types.includes('omh:blood-glucose:4.0')) {
+      warnings.push('3 glucose readings were sent in mmol/L; they were converted to mg/dL (listed in problems.csv).');
+    }
+    onProgress({ phase: 'done', fetched, expected });
+    return { outDir: req.outDir, files, warnings };
+  }
+
+  async cancelExport(jobId: string): Promise<void> {
+    this.calls.push({ method: 'cancelExport', args: [jobId] });
+    this.cancelled.add(jobId);
+  }
+
+  async pickFolder(): Promise<string | null> {
+    await this.enter('pickFolder', []);
+    return DEMO_OUT_DIR;
+  }
+
+  async pickExportToOpen(): Promise<string | null> {
+    await this.enter('pickExportToOpen', []);
+    return `${DEMO_OUT_DIR}/CGM & Wearables Demo ${isoDay(this.now - 3 * 86_400_000)}`;
+  }
+
+  async showInFolder(path: string): Promise<void> {
+    await this.enter('showInFolder', [path]);
+  }
+
+  // ----- offline review -------------------------------------------------------------------------
+
+  async openExport(path: string): Promise<OfflineReview> {
+    await this.enter('openExport', [path]);
+    const model = STUDIES[0]!;
+    const ps = this.studyPatients(model.study.id).slice(0, 240);
+    return {
+      path,
+      overview: {
+        study: { ...model.study, patientCount: ps.length },
+        types: model.types.map((c) => ({ code: c, label: TYPES[c]!.label, unit: TYPES[c]!.unit })),
+        patients: ps.map((p) => p.row),
+      },
+    };
+  }
+}

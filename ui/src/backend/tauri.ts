@@ -1,0 +1,102 @@
+// The real backend: one Tauri command per Backend method. Command names are snake_case (Tauri's
+// convention for Rust functions); arguments are camelCase, as Tauri v2 maps them to snake_case
+// Rust parameters by default. Progress streams use a Channel so events belong to one call only.
+import { Channel, invoke } from '@tauri-apps/api/core';
+import {
+  toBackendError,
+  type Backend,
+  type DateRange,
+  type ExportProgress,
+  type ExportRequest,
+  type ExportResult,
+  type OfflineReview,
+  type Organization,
+  type OverviewProgress,
+  type PatientData,
+  type RecentServer,
+  type RowsPage,
+  type ServerCheck,
+  type Session,
+  type SignInMethod,
+  type Study,
+  type StudyOverview,
+} from './types';
+
+type InvokeFn = <T>(cmd: string, args?: Record<string, unknown>) => Promise<T>;
+
+/** Rejections from Rust are `{kind, message}` already; anything else is wrapped so the UI can show it. */
+async function call<T>(inv: InvokeFn, cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await inv<T>(cmd, args);
+  } catch (e) {
+    throw toBackendError(e);
+  }
+}
+
+export class TauriBackend implements Backend {
+  readonly label = 'tauri' as const;
+
+  // `inv` and `channel` are injectable so the mapping can be tested without a window.
+  constructor(
+    private readonly inv: InvokeFn = invoke,
+    private readonly channel: <T>(onMessage: (m: T) => void) => Channel<T> = (onMessage) => {
+      const c = new Channel<never>();
+      c.onmessage = onMessage as (m: never) => void;
+      return c as never;
+    },
+  ) {}
+
+  recentServers(): Promise<RecentServer[]> {
+    return call(this.inv, 'recent_servers');
+  }
+  checkServer(url: string): Promise<ServerCheck> {
+    return call(this.inv, 'check_server', { url });
+  }
+  signIn(url: string, method: SignInMethod): Promise<Session> {
+    return call(this.inv, 'sign_in', { url, method });
+  }
+  cancelSignIn(): Promise<void> {
+    return call(this.inv, 'cancel_sign_in');
+  }
+  startDemo(): Promise<Session> {
+    return call(this.inv, 'start_demo');
+  }
+  signOut(): Promise<void> {
+    return call(this.inv, 'sign_out');
+  }
+  listOrganizations(): Promise<Organization[]> {
+    return call(this.inv, 'list_organizations');
+  }
+  listStudies(): Promise<Study[]> {
+    return call(this.inv, 'list_studies');
+  }
+  getStudyOverview(studyId: number, onProgress?: (p: OverviewProgress) => void): Promise<StudyOverview> {
+    const onEvent = this.channel<OverviewProgress>((p) => onProgress?.(p));
+    return call(this.inv, 'get_study_overview', { studyId, onEvent });
+  }
+  getPatientData(studyId: number, patientId: number, range: DateRange): Promise<PatientData> {
+    return call(this.inv, 'get_patient_data', { studyId, patientId, range });
+  }
+  getRows(patientId: number, code: string, offset: number, limit: number, range?: DateRange): Promise<RowsPage> {
+    return call(this.inv, 'get_rows', { patientId, code, offset, limit, range: range ?? {} });
+  }
+  exportData(jobId: string, request: ExportRequest, onProgress: (p: ExportProgress) => void): Promise<ExportResult> {
+    const onEvent = this.channel<ExportProgress>(onProgress);
+    return call(this.inv, 'export_data', { jobId, request, onEvent });
+  }
+  cancelExport(jobId: string): Promise<void> {
+    return call(this.inv, 'cancel_export', { jobId });
+  }
+  pickFolder(): Promise<string | null> {
+    return call(this.inv, 'pick_folder');
+  }
+  pickExportToOpen(): Promise<string | null> {
+    return call(this.inv, 'pick_export_to_open');
+  }
+  showInFolder(path: string): Promise<void> {
+    return call(this.inv, 'show_in_folder', { path });
+  }
+  openExport(path: string): Promise<OfflineReview> {
+    return call(this.inv, 'open_export', { path });
+  }
+}

@@ -1,0 +1,322 @@
+// The IPC surface between the web front end and the Rust side of JHE Desktop.
+//
+// Everything the webview knows about JHE arrives through `Backend`: the webview never talks to a
+// server itself (JHE sends no CORS headers, and tokens must stay in Rust). The Rust commands are
+// expected to serialise to exactly these shapes: camelCase names, ids as numbers, times as ISO 8601
+// strings. `tauri.ts` maps each method to one command; `fake.ts` implements it in memory.
+
+// ----- errors -------------------------------------------------------------------------------------
+
+/** Stable error names. The first group is the brief's; the second is what jhe-engine emits today. */
+export type ErrorKind =
+  | 'invalid_url'
+  | 'insecure_url'
+  | 'not_jhe'
+  | 'network'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'server'
+  | 'cancelled'
+  | 'incomplete'
+  | 'io'
+  | 'unreachable'
+  | 'sign_in_failed'
+  | 'sign_in_again'
+  | 'not_signed_in'
+  | 'patient_account'
+  | 'not_found'
+  | 'rate_limited'
+  | 'rejected'
+  | 'bad_response'
+  | 'keychain'
+  | 'invalid_input'
+  | 'export';
+
+/** What every failed command rejects with. `message` is already plain language for the user. */
+export interface BackendError {
+  kind: ErrorKind | (string & {});
+  message: string;
+}
+
+// ----- servers and signing in -------------------------------------------------------------------
+
+export interface ServerCheck {
+  /** Normalised address, e.g. `https://jhe.example.org`. */
+  url: string;
+  /** JHE version the server reports, when it does. */
+  version: string | null;
+  /** The server runs on this computer (127.0.0.1, ::1, localhost). */
+  loopback: boolean;
+  https: boolean;
+}
+
+export type SignInMethod =
+  | { kind: 'apiKey'; apiKey: string }
+  | { kind: 'browser'; clientId?: string };
+
+export interface User {
+  id: number;
+  email: string;
+  firstName: string;
+  lastName: string;
+}
+
+export interface Session {
+  server: string;
+  user: User;
+  /** True for the built-in demo exchange: the UI labels every screen "Demo data". */
+  demo: boolean;
+}
+
+export interface RecentServer {
+  url: string;
+  /** ISO time. */
+  lastUsed: string;
+  method: SignInMethod['kind'];
+}
+
+// ----- organizations and studies ----------------------------------------------------------------
+
+export type Role = 'manager' | 'member' | 'viewer';
+
+export interface Organization {
+  id: number;
+  name: string;
+  /** JHE's organization type code: `edu`, `team`, `laboratory`, `prov`, `dept`, … */
+  type: string;
+  /** The signed-in user's role; null when they only see it through a parent organization. */
+  role: Role | null;
+}
+
+export interface Study {
+  id: number;
+  name: string;
+  description: string;
+  organizationId: number;
+  organizationName: string;
+  patientCount: number;
+}
+
+/** A data type a study asks for. */
+export interface ScopeType {
+  /** `omh:blood-glucose:4.0` */
+  code: string;
+  /** `Blood glucose` */
+  label: string;
+  /** `mg/dL`; empty when the type has no single unit. */
+  unit: string;
+}
+
+// ----- study overview ---------------------------------------------------------------------------
+
+export type ConsentState = 'consented' | 'pending' | 'declined';
+
+export interface Identifier {
+  system: string;
+  value: string;
+}
+
+export interface PatientRow {
+  id: number;
+  nameGiven: string;
+  nameFamily: string;
+  identifiers: Identifier[];
+  /** The identifier the study uses as medical record number, when there is one. */
+  mrn?: string;
+  /** Per type code. A missing key means JHE has no consent record for that type. */
+  consent: Record<string, ConsentState>;
+  /** Observations per type code. */
+  counts: Record<string, number>;
+  /** ISO time of the earliest / latest observation. */
+  firstDate?: string;
+  lastDate?: string;
+  /** Whole days since the participant's last upload; absent when they never uploaded. */
+  daysSinceLastUpload?: number;
+}
+
+export interface StudyOverview {
+  study: Study;
+  types: ScopeType[];
+  patients: PatientRow[];
+}
+
+/** Emitted while a study overview is being read (one request per participant on a real server). */
+export interface OverviewProgress {
+  done: number;
+  total: number;
+}
+
+// ----- one participant --------------------------------------------------------------------------
+
+/** Inclusive days (`YYYY-MM-DD`); both absent = everything. */
+export interface DateRange {
+  from?: string;
+  to?: string;
+}
+
+export interface Stats {
+  n: number;
+  mean: number;
+  min: number;
+  max: number;
+  sd: number;
+}
+
+export interface SeriesPoint {
+  /** ISO time. */
+  t: string;
+  v: number;
+  /** Second value, e.g. diastolic blood pressure. */
+  v2?: number;
+}
+
+export interface TypeSeries {
+  code: string;
+  label: string;
+  unit: string;
+  /** Statistics of `v` (for blood pressure: systolic). */
+  stats: Stats;
+  /** Statistics of `v2`, when the type has a second value. */
+  stats2?: Stats;
+  /** Names of `v` / `v2` when there are two, e.g. `["Systolic", "Diastolic"]`. */
+  valueLabels?: [string, string];
+  /** A complete `<svg>` document rendered by plotters in Rust. Sanitised again before display. */
+  chartSvg: string;
+  /**
+   * Where the time axis sits inside `chartSvg`, so hovering can map the pointer to a time:
+   * `left`/`right` are fractions (0–1) of the SVG's width; `from`/`to` the ISO times at those edges.
+   * Absent: the whole width, from the first to the last point.
+   */
+  chartXAxis?: { left: number; right: number; from: string; to: string };
+  /** Possibly downsampled points for the hover readout (not the raw rows). */
+  points: SeriesPoint[];
+  /** Total raw rows in the range (page through them with `getRows`). */
+  rows: number;
+}
+
+export interface PatientData {
+  patient: PatientRow;
+  /** The range actually applied (the backend fills in defaults). */
+  range: DateRange;
+  types: TypeSeries[];
+}
+
+export interface RowColumn {
+  /** Column name in the exported files, e.g. `time_utc`. */
+  name: string;
+  /** What the user sees, e.g. `Time`. */
+  label: string;
+  unit?: string;
+}
+
+export type Cell = string | number | null;
+
+export interface RowsPage {
+  columns: RowColumn[];
+  rows: Cell[][];
+  offset: number;
+  total: number;
+}
+
+// ----- export -----------------------------------------------------------------------------------
+
+export type ExportScope = { kind: 'patient'; patientId: number; studyId: number } | { kind: 'study'; studyId: number };
+
+export interface ExportRequest {
+  scope: ExportScope;
+  /** Type codes. */
+  types: string[];
+  /** Inclusive days `YYYY-MM-DD`. */
+  from?: string;
+  to?: string;
+  format: 'csv' | 'parquet';
+  layout: 'perType' | 'long';
+  outDir: string;
+}
+
+export type ExportPhase = 'counting' | 'fetching' | 'writing' | 'done';
+
+export interface ExportProgress {
+  phase: ExportPhase;
+  /** Observations downloaded so far. */
+  fetched: number;
+  /** Observations expected in total; 0 while still counting. */
+  expected: number;
+  /** Display name of the participant being downloaded. */
+  currentPatient?: string;
+  /** A plain sentence worth showing (e.g. "Retrying after a network hiccup"). */
+  message?: string;
+}
+
+export interface ExportedFile {
+  name: string;
+  rows: number;
+  bytes: number;
+}
+
+export interface ExportResult {
+  outDir: string;
+  files: ExportedFile[];
+  /** Plain sentences (incomplete participants, skipped malformed observations, …). */
+  warnings: string[];
+}
+
+// ----- offline review ---------------------------------------------------------------------------
+
+export interface OfflineReview {
+  /** The folder (or file) that was opened, as the user would recognise it. */
+  path: string;
+  overview: StudyOverview;
+}
+
+// ----- the interface ----------------------------------------------------------------------------
+
+export interface Backend {
+  /** Shown in the UI: the browser preview says "Demo data (offline preview)". */
+  readonly label: 'tauri' | 'fake';
+
+  // servers and signing in
+  recentServers(): Promise<RecentServer[]>;
+  /** Validates the address and asks the server what it is. Rejects with invalid_url, insecure_url, not_jhe, network, … */
+  checkServer(url: string): Promise<ServerCheck>;
+  /** API key, or the system browser (authorization code + PKCE, loopback redirect). */
+  signIn(url: string, method: SignInMethod): Promise<Session>;
+  /** Gives up waiting for the browser; the pending `signIn` rejects with `cancelled`. */
+  cancelSignIn(): Promise<void>;
+  /** Starts the built-in demo exchange in-process and signs in to it. */
+  startDemo(): Promise<Session>;
+  signOut(): Promise<void>;
+
+  // browsing
+  listOrganizations(): Promise<Organization[]>;
+  listStudies(): Promise<Study[]>;
+  getStudyOverview(studyId: number, onProgress?: (p: OverviewProgress) => void): Promise<StudyOverview>;
+  getPatientData(studyId: number, patientId: number, range: DateRange): Promise<PatientData>;
+  getRows(patientId: number, code: string, offset: number, limit: number, range?: DateRange): Promise<RowsPage>;
+
+  // export
+  /** Resolves when the export ends; rejects with `cancelled` after `cancelExport(jobId)`. */
+  exportData(jobId: string, request: ExportRequest, onProgress: (p: ExportProgress) => void): Promise<ExportResult>;
+  cancelExport(jobId: string): Promise<void>;
+  /** Native folder picker; null when the user closes it. */
+  pickFolder(): Promise<string | null>;
+  /** Native picker for an export folder or a single .csv / .parquet file; null when closed. */
+  pickExportToOpen(): Promise<string | null>;
+  /** Opens the system file manager at `path`. */
+  showInFolder(path: string): Promise<void>;
+
+  // offline review
+  /** Reads an export from disk; later getPatientData/getRows calls read the same files. */
+  openExport(path: string): Promise<OfflineReview>;
+}
+
+/** Narrowing helper: anything thrown by a backend call becomes a BackendError. */
+export function toBackendError(e: unknown): BackendError {
+  if (e && typeof e === 'object' && 'kind' in e && 'message' in e) {
+    const { kind, message } = e as { kind: unknown; message: unknown };
+    if (typeof kind === 'string' && typeof message === 'string') return { kind, message };
+  }
+  if (typeof e === 'string') return { kind: 'server', message: e };
+  const message = e instanceof Error ? e.message : String(e);
+  return { kind: 'server', message: `Something went wrong inside JHE Desktop: ${message}` };
+}

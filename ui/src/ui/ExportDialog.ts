@@ -1,0 +1,308 @@
+// Saving data for the statistician: pick what, when, which format and where, then watch it
+// download with real counts, with a way out (Cancel) and a way to the files at the end.
+import { html, nothing, type TemplateResult } from 'lit-html';
+import {
+  toBackendError,
+  type BackendError,
+  type ExportProgress,
+  type ExportRequest,
+  type ExportResult,
+} from '../backend/types';
+import { bytes, int, plural } from '../lib/format';
+import { errorNotice } from './ErrorNotice';
+import type { ExportTarget, Host } from './host';
+
+type Stage = 'form' | 'running' | 'done' | 'failed';
+
+const PHASE_TEXT: Record<ExportProgress['phase'], string> = {
+  counting: 'Counting observations on the server…',
+  fetching: 'Downloading observations…',
+  writing: 'Writing your files…',
+  done: 'Finished.',
+};
+
+function newJobId(): string {
+  return globalThis.crypto?.randomUUID?.() ?? `job-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+}
+
+export class ExportDialog {
+  stage: Stage = 'form';
+  types: Set<string>;
+  allDates = true;
+  from = '';
+  to = '';
+  format: 'csv' | 'parquet' = 'csv';
+  layout: 'perType' | 'long' = 'perType';
+  outDir = '';
+  problem = '';
+  jobId = '';
+  cancelling = false;
+  progress: ExportProgress | null = null;
+  result: ExportResult | null = null;
+  error: BackendError | null = null;
+
+  constructor(
+    private readonly host: Host,
+    readonly target: ExportTarget,
+    private readonly onClose: () => void,
+  ) {
+    this.types = new Set(target.types.map((t) => t.code));
+  }
+
+  private update(): void {
+    this.host.requestUpdate();
+  }
+
+  close = (): void => {
+    if (this.stage === 'running') return;
+    this.onClose();
+  };
+
+  private onKey = (e: KeyboardEvent): void => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      this.close();
+      return;
+    }
+    if (e.key !== 'Tab') return;
+    // Keep keyboard focus inside the dialog while it is open.
+    const box = e.currentTarget as HTMLElement;
+    const items = Array.from(box.querySelectorAll<HTMLElement>('button, input, select, [tabindex="0"]')).filter(
+      (el) => !(el as HTMLButtonElement).disabled,
+    );
+    if (!items.length) return;
+    const first = items[0]!;
+    const last = items[items.length - 1]!;
+    const active = box.ownerDocument.activeElement;
+    if (e.shiftKey && active === first) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && active === last) {
+      e.preventDefault();
+      first.focus();
+    }
+  };
+
+  private toggleType(code: string, on: boolean): void {
+    if (on) this.types.add(code);
+    else this.types.delete(code);
+    this.problem = '';
+    this.update();
+  }
+
+  private chooseFolder = async (): Promise<void> => {
+    try {
+      const dir = await this.host.backend.pickFolder();
+      if (dir) {
+        this.outDir = dir;
+        this.problem = '';
+      }
+    } catch (e) {
+      this.error = toBackendError(e);
+    }
+    this.update();
+  };
+
+  private request(): ExportRequest | string {
+    if (this.types.size === 0) return 'Choose at least one data type.';
+    if (!this.allDates && this.from && this.to && this.from > this.to) return 'The first day must be on or before the last day.';
+    if (!this.outDir) return 'Choose the folder to save the files in.';
+    return {
+      scope: this.target.scope,
+      // In the study's order, not the order they were ticked.
+      types: this.target.types.map((t) => t.code).filter((c) => this.types.has(c)),
+      ...(!this.allDates && this.from ? { from: this.from } : {}),
+      ...(!this.allDates && this.to ? { to: this.to } : {}),
+      format: this.format,
+      layout: this.layout,
+      outDir: this.outDir,
+    };
+  }
+
+  start = async (e?: Event): Promise<void> => {
+    e?.preventDefault();
+    const req = this.request();
+    if (typeof req === 'string') {
+      this.problem = req;
+      this.update();
+      return;
+    }
+    this.problem = '';
+    this.error = null;
+    this.result = null;
+    this.progress = { phase: 'counting', fetched: 0, expected: 0 };
+    this.stage = 'running';
+    this.cancelling = false;
+    this.jobId = newJobId();
+    this.host.focusAfterRender('#export-cancel');
+    this.update();
+    try {
+      this.result = await this.host.backend.exportData(this.jobId, req, (p) => {
+        this.progress = p;
+        this.update();
+      });
+      this.stage = 'done';
+      this.host.focusAfterRender('#export-show');
+    } catch (err) {
+      this.error = toBackendError(err);
+      this.stage = 'failed';
+      this.host.focusAfterRender('#export-retry');
+    }
+    this.update();
+  };
+
+  cancel = (): void => {
+    if (this.stage !== 'running' || this.cancelling) return;
+    this.cancelling = true;
+    this.update();
+    void this.host.backend.cancelExport(this.jobId);
+  };
+
+  private showInFolder = (): void => {
+    if (!this.result) return;
+    this.host.backend.showInFolder(this.result.outDir).catch((e: unknown) => {
+      this.error = toBackendError(e);
+      this.update();
+    });
+  };
+
+  private form(): TemplateResult {
+    const t = this.target;
+    return html`<form class="export-form" @submit=${this.start} novalidate>
+      <fieldset>
+        <legend>Data types</legend>
+        <div class="check-grid">
+          ${t.types.map(
+            (ty) => html`<label class="check">
+              <input type="checkbox" name="type" value=${ty.code} .checked=${this.types.has(ty.code)}
+                @change=${(e: Event) => this.toggleType(ty.code, (e.target as HTMLInputElement).checked)} />
+              ${ty.label}${ty.unit ? html` <span class="muted">(${ty.unit})</span>` : nothing}
+            </label>`,
+          )}
+        </div>
+        <div class="row-actions">
+          <button type="button" class="btn link small" @click=${() => ((this.types = new Set(t.types.map((x) => x.code))), this.update())}>Select all</button>
+          <button type="button" class="btn link small" @click=${() => ((this.types = new Set()), this.update())}>Select none</button>
+        </div>
+      </fieldset>
+
+      <fieldset>
+        <legend>Dates</legend>
+        <label class="check"><input type="radio" name="dates" .checked=${this.allDates} @change=${() => ((this.allDates = true), this.update())} /> All dates</label>
+        <label class="check"><input type="radio" name="dates" .checked=${!this.allDates} @change=${() => ((this.allDates = false), this.update())} /> Only these days:</label>
+        ${this.allDates
+          ? nothing
+          : html`<div class="custom-range">
+              <label>From <input type="date" name="from" .value=${this.from} @input=${(e: Event) => (this.from = (e.target as HTMLInputElement).value)} /></label>
+              <label>To <input type="date" name="to" .value=${this.to} @input=${(e: Event) => (this.to = (e.target as HTMLInputElement).value)} /></label>
+              <span class="muted small">Days are in UTC and include both ends.</span>
+            </div>`}
+      </fieldset>
+
+      <fieldset>
+        <legend>File format</legend>
+        <label class="check"><input type="radio" name="format" value="csv" .checked=${this.format === 'csv'} @change=${() => ((this.format = 'csv'), this.update())} />
+          CSV <span class="muted">— opens in Excel, R, SPSS, Stata</span></label>
+        <label class="check"><input type="radio" name="format" value="parquet" .checked=${this.format === 'parquet'} @change=${() => ((this.format = 'parquet'), this.update())} />
+          Parquet <span class="muted">— smaller and faster, for R (arrow) and Python (pandas)</span></label>
+      </fieldset>
+
+      <fieldset>
+        <legend>Files</legend>
+        <label class="check"><input type="radio" name="layout" value="perType" .checked=${this.layout === 'perType'} @change=${() => ((this.layout = 'perType'), this.update())} />
+          One file per data type <span class="muted">— e.g. blood_glucose.csv, heart_rate.csv</span></label>
+        <label class="check"><input type="radio" name="layout" value="long" .checked=${this.layout === 'long'} @change=${() => ((this.layout = 'long'), this.update())} />
+          One file with every data type <span class="muted">— one row per measurement (“long” format)</span></label>
+      </fieldset>
+
+      <fieldset>
+        <legend>Save in</legend>
+        <div class="folder">
+          <span class=${this.outDir ? 'path' : 'muted'} id="export-folder">${this.outDir || 'No folder chosen yet'}</span>
+          <button type="button" class="btn" @click=${this.chooseFolder} aria-describedby="export-folder">Choose folder…</button>
+        </div>
+      </fieldset>
+
+      ${this.problem ? html`<p class="inline-error" role="alert">${this.problem}</p>` : nothing}
+      ${this.error ? errorNotice(this.error) : nothing}
+      <div class="dialog-actions">
+        <button type="button" class="btn" @click=${this.close}>Close</button>
+        <button type="submit" class="btn primary" id="export-start">Export</button>
+      </div>
+    </form>`;
+  }
+
+  private running(): TemplateResult {
+    const p = this.progress ?? { phase: 'counting', fetched: 0, expected: 0 };
+    const pct = p.expected > 0 ? Math.min(100, Math.floor((p.fetched / p.expected) * 100)) : 0;
+    // Screen readers hear the phase and every tenth percent, not every event.
+    const spoken = `${PHASE_TEXT[p.phase]}${p.expected > 0 ? ` About ${Math.floor(pct / 10) * 10}% done.` : ''}`;
+    return html`<div class="export-progress">
+      <p class="phase">${this.cancelling ? 'Cancelling…' : PHASE_TEXT[p.phase]}</p>
+      <progress id="export-bar" max=${p.expected || 1} .value=${p.expected ? p.fetched : 0} aria-label="Export progress"
+        aria-valuetext=${p.expected ? `${int(p.fetched)} of ${int(p.expected)} observations` : 'Counting'}></progress>
+      <p class="counts">
+        ${p.expected > 0 ? html`<strong>${int(p.fetched)}</strong> of <strong>${int(p.expected)}</strong> observations (${pct}%)` : 'Counting…'}
+      </p>
+      ${p.currentPatient ? html`<p class="muted">Now: ${p.currentPatient}</p>` : nothing}
+      ${p.message ? html`<p>${p.message}</p>` : nothing}
+      <p class="sr-only" aria-live="polite">${spoken}</p>
+      <div class="dialog-actions">
+        <button type="button" class="btn" id="export-cancel" @click=${this.cancel} ?disabled=${this.cancelling}>Cancel</button>
+      </div>
+    </div>`;
+  }
+
+  private done(): TemplateResult {
+    const r = this.result!;
+    const total = r.files.reduce((a, f) => a + f.rows, 0);
+    return html`<div class="export-done">
+      <p class="success" role="status"><span aria-hidden="true">✓</span> Export finished: ${plural(r.files.length, 'file', 'files')},
+        ${plural(total, 'row', 'rows')} saved in <span class="path">${r.outDir}</span></p>
+      <table class="files">
+        <caption class="sr-only">Files saved</caption>
+        <thead><tr><th scope="col">File</th><th scope="col" class="num">Rows</th><th scope="col" class="num">Size</th></tr></thead>
+        <tbody>
+          ${r.files.map((f) => html`<tr><td class="mono">${f.name}</td><td class="num">${f.rows ? int(f.rows) : '—'}</td><td class="num">${bytes(f.bytes)}</td></tr>`)}
+        </tbody>
+      </table>
+      ${r.warnings.length
+        ? html`<section class="warnings" aria-labelledby="export-warnings">
+            <h3 id="export-warnings"><span aria-hidden="true">⚠️</span> Please note</h3>
+            <ul>${r.warnings.map((w) => html`<li>${w}</li>`)}</ul>
+          </section>`
+        : nothing}
+      ${this.error ? errorNotice(this.error) : nothing}
+      <div class="dialog-actions">
+        <button type="button" class="btn" @click=${this.close}>Close</button>
+        <button type="button" class="btn primary" id="export-show" @click=${this.showInFolder}>Show in folder</button>
+      </div>
+    </div>`;
+  }
+
+  private failed(): TemplateResult {
+    const err = this.error!;
+    return html`<div class="export-failed">
+      ${errorNotice(err)}
+      <div class="dialog-actions">
+        <button type="button" class="btn" @click=${this.close}>Close</button>
+        <button type="button" class="btn" @click=${() => ((this.stage = 'form'), (this.error = null), this.update())}>Change the choices</button>
+        <button type="button" class="btn primary" id="export-retry" @click=${() => void this.start()}>
+          ${err.kind === 'cancelled' ? 'Start again' : 'Try again'}
+        </button>
+      </div>
+    </div>`;
+  }
+
+  render(): TemplateResult {
+    const body = { form: () => this.form(), running: () => this.running(), done: () => this.done(), failed: () => this.failed() }[this.stage]();
+    return html`<div class="backdrop">
+      <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="export-title" aria-describedby="export-sub"
+        @keydown=${this.onKey}>
+        <h2 id="export-title" tabindex="-1">${this.target.title}</h2>
+        <p class="muted" id="export-sub">${this.target.subtitle}</p>
+        ${body}
+      </div>
+    </div>`;
+  }
+}

@@ -1,0 +1,223 @@
+// The first screen. A coordinator arrives here with, at most, a server address from an e-mail:
+// every path forward (API key, browser, demo, files on disk) is one visible button, and every
+// failure says what to do next right where they were typing.
+import { html, nothing, type TemplateResult } from 'lit-html';
+import { live } from 'lit-html/directives/live.js';
+import { toBackendError, type BackendError, type RecentServer } from '../backend/types';
+import { ADDRESS_KINDS, KEY_KINDS } from '../lib/errors';
+import { daysAgo } from '../lib/format';
+import { errorNotice } from './ErrorNotice';
+import type { Host } from './host';
+
+type Busy = null | 'checking' | 'signing' | 'browser' | 'demo' | 'opening';
+
+export class SignInScreen {
+  readonly crumb = 'Sign in';
+  url = '';
+  method: 'none' | 'apiKey' = 'none';
+  apiKey = '';
+  busy: Busy = null;
+  error: BackendError | null = null;
+  recent: RecentServer[] = [];
+
+  constructor(private readonly host: Host) {
+    void host.backend.recentServers().then(
+      (r) => {
+        this.recent = r;
+        host.requestUpdate();
+      },
+      () => undefined, // no history is not worth an error on the first screen
+    );
+  }
+
+  private set(patch: Partial<Pick<SignInScreen, 'busy' | 'error' | 'method'>>): void {
+    Object.assign(this, patch);
+    this.host.requestUpdate();
+  }
+
+  private requireUrl(): boolean {
+    if (this.url.trim()) return true;
+    this.set({
+      error: { kind: 'invalid_url', message: 'Type the address of your JupyterHealth Exchange server first.' },
+    });
+    this.host.focusAfterRender('#server-url');
+    return false;
+  }
+
+  private chooseApiKey = (): void => {
+    if (!this.requireUrl()) return;
+    this.set({ method: 'apiKey', error: null });
+    this.host.focusAfterRender('#api-key');
+  };
+
+  private submit = (e: Event): void => {
+    e.preventDefault();
+    if (this.busy) return;
+    if (this.method !== 'apiKey') return this.chooseApiKey();
+    if (!this.requireUrl()) return;
+    if (!this.apiKey.trim()) {
+      this.set({ error: { kind: 'unauthorized', message: 'Paste your API key first.' } });
+      this.host.focusAfterRender('#api-key');
+      return;
+    }
+    void this.signIn({ kind: 'apiKey', apiKey: this.apiKey.trim() });
+  };
+
+  private browser = (): void => {
+    if (this.busy || !this.requireUrl()) return;
+    void this.signIn({ kind: 'browser' });
+  };
+
+  private async signIn(method: { kind: 'apiKey'; apiKey: string } | { kind: 'browser' }): Promise<void> {
+    const { backend } = this.host;
+    this.set({ busy: 'checking', error: null });
+    try {
+      const check = await backend.checkServer(this.url.trim());
+      this.url = check.url;
+      this.set({ busy: method.kind === 'browser' ? 'browser' : 'signing' });
+      const session = await backend.signIn(check.url, method);
+      this.busy = null;
+      this.host.signedIn(session);
+    } catch (e) {
+      const err = toBackendError(e);
+      this.set({ busy: null, error: err });
+      if (ADDRESS_KINDS.has(err.kind)) this.host.focusAfterRender('#server-url');
+      else if (KEY_KINDS.has(err.kind) && this.method === 'apiKey') this.host.focusAfterRender('#api-key');
+    }
+  }
+
+  private cancelBrowser = (): void => {
+    void this.host.backend.cancelSignIn();
+  };
+
+  private demo = async (): Promise<void> => {
+    if (this.busy) return;
+    this.set({ busy: 'demo', error: null });
+    try {
+      const session = await this.host.backend.startDemo();
+      this.busy = null;
+      this.host.signedIn(session);
+    } catch (e) {
+      this.set({ busy: null, error: toBackendError(e) });
+    }
+  };
+
+  private openFiles = async (): Promise<void> => {
+    if (this.busy) return;
+    this.set({ busy: 'opening', error: null });
+    try {
+      const path = await this.host.backend.pickExportToOpen();
+      if (!path) return this.set({ busy: null });
+      const review = await this.host.backend.openExport(path);
+      this.busy = null;
+      this.host.openedFiles(review);
+    } catch (e) {
+      this.set({ busy: null, error: toBackendError(e) });
+    }
+  };
+
+  private pickRecent(r: RecentServer): void {
+    this.url = r.url;
+    this.set({ error: null, method: r.method === 'apiKey' ? 'apiKey' : this.method });
+    this.host.focusAfterRender(r.method === 'apiKey' ? '#api-key' : '#server-url');
+  }
+
+  render(): TemplateResult {
+    const err = this.error;
+    const addressErr = err && ADDRESS_KINDS.has(err.kind) ? err : null;
+    const keyErr = err && KEY_KINDS.has(err.kind) && this.method === 'apiKey' ? err : null;
+    const otherErr = err && !addressErr && !keyErr ? err : null;
+    const busy = this.busy !== null;
+    const status: Record<Exclude<Busy, null>, string> = {
+      checking: 'Checking the server…',
+      signing: 'Signing in…',
+      browser: 'Finish signing in in the browser window that just opened. This window continues by itself.',
+      demo: 'Starting the demo exchange…',
+      opening: 'Opening your files…',
+    };
+    return html`<main class="signin" aria-labelledby="screen-title">
+      <section class="card signin-card">
+        <h1 id="screen-title" tabindex="-1">Sign in to JupyterHealth Exchange</h1>
+        <p class="lead">See how your studies are going, look at a participant’s data, and save it for your statistician.</p>
+        <form @submit=${this.submit} novalidate>
+          <div class="field">
+            <label for="server-url">Server address</label>
+            <input
+              id="server-url"
+              type="url"
+              inputmode="url"
+              autocomplete="url"
+              spellcheck="false"
+              placeholder="https://jhe.your-institution.org"
+              aria-describedby=${addressErr ? 'server-url-hint server-url-error' : 'server-url-hint'}
+              aria-invalid=${addressErr ? 'true' : 'false'}
+              .value=${live(this.url)}
+              @input=${(e: Event) => (this.url = (e.target as HTMLInputElement).value)}
+              ?disabled=${busy}
+            />
+            <p class="hint" id="server-url-hint">The address of your JHE web portal — the one you open in your web browser.</p>
+            ${addressErr ? errorNotice(addressErr, { id: 'server-url-error' }) : nothing}
+            ${this.recent.length
+              ? html`<div class="recent" role="group" aria-labelledby="recent-label">
+                  <span id="recent-label" class="hint">Recently used:</span>
+                  ${this.recent.map(
+                    (r) => html`<button type="button" class="chip" ?disabled=${busy} @click=${() => this.pickRecent(r)}
+                      aria-label=${`Use ${r.url}, last used ${daysAgo(Math.round((this.host.now().getTime() - Date.parse(r.lastUsed)) / 86_400_000)).toLowerCase()}`}>
+                      ${r.url.replace(/^https?:\/\//, '')}
+                    </button>`,
+                  )}
+                </div>`
+              : nothing}
+          </div>
+
+          ${this.method === 'apiKey'
+            ? html`<div class="field">
+                <label for="api-key">API key</label>
+                <input
+                  id="api-key"
+                  type="password"
+                  autocomplete="off"
+                  spellcheck="false"
+                  aria-describedby=${keyErr ? 'api-key-hint api-key-error' : 'api-key-hint'}
+                  aria-invalid=${keyErr ? 'true' : 'false'}
+                  .value=${live(this.apiKey)}
+                  @input=${(e: Event) => (this.apiKey = (e.target as HTMLInputElement).value)}
+                  ?disabled=${busy}
+                />
+                <p class="hint" id="api-key-hint">
+                  Where to find it: <strong>In JHE: Profile → API Key</strong>. Copy it there and paste it here. It is
+                  kept in your computer’s password store, not in a file.
+                </p>
+                ${keyErr ? errorNotice(keyErr, { id: 'api-key-error' }) : nothing}
+              </div>`
+            : nothing}
+
+          <div class="actions">
+            ${this.method === 'apiKey'
+              ? html`<button type="submit" class="btn primary" ?disabled=${busy}>Sign in</button>`
+              : html`<button type="button" class="btn primary" ?disabled=${busy} @click=${this.chooseApiKey}>Use an API key</button>`}
+            <button type="button" class="btn" ?disabled=${busy} @click=${this.browser}>Sign in with your browser</button>
+          </div>
+        </form>
+
+        <div class="status" role="status" aria-live="polite">
+          ${this.busy ? html`<span class="spinner" aria-hidden="true"></span> ${status[this.busy]}` : nothing}
+          ${this.busy === 'browser' ? html`<button type="button" class="btn small" @click=${this.cancelBrowser}>Cancel</button>` : nothing}
+        </div>
+        ${otherErr ? errorNotice(otherErr) : nothing}
+      </section>
+
+      <section class="card signin-alt" aria-label="Other ways in">
+        <button type="button" class="btn demo" ?disabled=${busy} @click=${this.demo} aria-describedby="demo-hint">
+          Explore the demo exchange
+        </button>
+        <p class="hint" id="demo-hint">No account needed — uses built-in demo data with made-up participants.</p>
+        <hr />
+        <button type="button" class="btn link" ?disabled=${busy} @click=${this.openFiles} aria-describedby="open-hint">
+          Open an exported file or folder…
+        </button>
+        <p class="hint" id="open-hint">Review data you saved earlier, without signing in.</p>
+      </section>
+    </main>`;
+  }
+}

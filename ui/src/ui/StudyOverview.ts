@@ -1,0 +1,147 @@
+// "How is my study going?": who is enrolled, who consented to what, who has stopped uploading,
+// and a way into each participant and out to a file for the statistician.
+import { html, nothing, type TemplateResult } from 'lit-html';
+import { toBackendError, type BackendError, type OverviewProgress, type Study, type StudyOverview } from '../backend/types';
+import { int, plural } from '../lib/format';
+import { errorNotice } from './ErrorNotice';
+import type { Host } from './host';
+import { CONSENT_TEXT, ParticipantsTable, STALE_DAYS, type ConsentFilter } from './ParticipantsTable';
+
+export class StudyOverviewScreen {
+  overview: StudyOverview | null = null;
+  table: ParticipantsTable | null = null;
+  loading = false;
+  progress: OverviewProgress | null = null;
+  error: BackendError | null = null;
+
+  constructor(
+    private readonly host: Host,
+    private readonly study: Study,
+    preloaded?: StudyOverview,
+  ) {
+    if (preloaded) this.setOverview(preloaded);
+    else void this.load();
+  }
+
+  get crumb(): string {
+    return this.study.name;
+  }
+
+  private setOverview(o: StudyOverview): void {
+    this.overview = o;
+    this.table = new ParticipantsTable(o, () => this.host.requestUpdate(), (row) => this.host.openParticipant(o, row));
+  }
+
+  load = async (): Promise<void> => {
+    this.loading = true;
+    this.error = null;
+    this.progress = null;
+    this.host.requestUpdate();
+    try {
+      const o = await this.host.backend.getStudyOverview(this.study.id, (p) => {
+        this.progress = p;
+        this.host.requestUpdate();
+      });
+      this.setOverview(o);
+    } catch (e) {
+      this.error = toBackendError(e);
+    }
+    this.loading = false;
+    this.host.requestUpdate();
+  };
+
+  private exportStudy = (): void => {
+    const o = this.overview!;
+    this.host.openExport(
+      {
+        scope: { kind: 'study', studyId: o.study.id },
+        title: `Export study: ${o.study.name}`,
+        subtitle: plural(o.patients.length, 'participant', 'participants'),
+        types: o.types,
+      },
+      '#export-study',
+    );
+  };
+
+  private summary(o: StudyOverview): TemplateResult {
+    const codes = o.types.map((t) => t.code);
+    let recent = 0;
+    let stale = 0;
+    let never = 0;
+    let pending = 0;
+    for (const p of o.patients) {
+      const d = p.daysSinceLastUpload;
+      if (d === undefined) never++;
+      else if (d > STALE_DAYS) stale++;
+      else recent++;
+      if (codes.some((c) => p.consent[c] === 'pending')) pending++;
+    }
+    const item = (n: number, text: string, cls = '') => html`<li class=${cls}><strong>${int(n)}</strong> ${text}</li>`;
+    return html`<ul class="summary" aria-label="Study at a glance">
+      ${item(o.patients.length, o.patients.length === 1 ? 'participant' : 'participants')}
+      ${item(recent, `uploaded in the last ${STALE_DAYS} days`)}
+      ${item(stale, `no upload for more than ${STALE_DAYS} days`, stale ? 'warn' : '')}
+      ${item(never, 'never uploaded')} ${item(pending, 'with consent pending')}
+    </ul>`;
+  }
+
+  render(): TemplateResult {
+    const o = this.overview;
+    const t = this.table;
+    const offline = this.host.offline;
+    return html`<main class="page study" aria-labelledby="screen-title" aria-busy=${this.loading ? 'true' : 'false'}>
+      <div class="page-head">
+        <div>
+          <h1 id="screen-title" tabindex="-1">${this.study.name}</h1>
+          <p class="muted">${this.study.organizationName}${this.study.description ? ` · ${this.study.description}` : ''}</p>
+        </div>
+        ${o && !offline
+          ? html`<button type="button" id="export-study" class="btn primary" @click=${this.exportStudy}>Export study…</button>`
+          : nothing}
+      </div>
+      ${this.loading
+        ? html`<p role="status"><span class="spinner" aria-hidden="true"></span>
+            ${this.progress && this.progress.total
+              ? `Reading participants: ${int(this.progress.done)} of ${int(this.progress.total)}…`
+              : `Reading ${plural(this.study.patientCount, 'participant', 'participants')}…`}</p>`
+        : nothing}
+      ${this.error ? errorNotice(this.error, { retry: this.load }) : nothing}
+      ${o && t
+        ? html`${this.summary(o)}
+            <div class="toolbar" role="search" aria-label="Find participants">
+              <div class="field inline">
+                <label for="participant-search">Search</label>
+                <input id="participant-search" type="search" placeholder="Name, MRN or ID" .value=${t.query}
+                  @input=${(e: Event) => t.setQuery((e.target as HTMLInputElement).value)} />
+              </div>
+              <div class="field inline">
+                <label for="consent-filter">Consent</label>
+                <select id="consent-filter" @change=${(e: Event) => t.setConsent((e.target as HTMLSelectElement).value as ConsentFilter)}>
+                  <option value="all" ?selected=${t.consent === 'all'}>Everyone</option>
+                  <option value="consented" ?selected=${t.consent === 'consented'}>Consented to all types</option>
+                  <option value="pending" ?selected=${t.consent === 'pending'}>Consent pending</option>
+                  <option value="declined" ?selected=${t.consent === 'declined'}>Declined a type</option>
+                </select>
+              </div>
+              <label class="check">
+                <input id="stale-only" type="checkbox" .checked=${t.staleOnly}
+                  @change=${(e: Event) => t.setStaleOnly((e.target as HTMLInputElement).checked)} />
+                No upload for more than ${STALE_DAYS} days
+              </label>
+              <p class="count" role="status" aria-live="polite">
+                Showing ${int(t.rows().length)} of ${plural(o.patients.length, 'participant', 'participants')}
+              </p>
+            </div>
+            <p class="legend" aria-label="How to read the table">
+              Data type columns show consent and the number of observations:
+              ${(['consented', 'pending', 'declined'] as const).map(
+                (s) => html`<span class=${`consent-${s}`}><span aria-hidden="true">${CONSENT_TEXT[s].icon}</span> ${CONSENT_TEXT[s].text}</span>`,
+              )}
+              · Dates are in UTC.
+            </p>
+            ${t.render()}`
+        : nothing}
+      ${o && o.patients.length === 0 ? html`<p>No participants are enrolled in this study yet.</p>` : nothing}
+    </main>`;
+  }
+}

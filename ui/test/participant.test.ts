@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { $, $$, button, fake, mount, openStudy, settle, text, type, waitFor } from './helpers';
+
+async function openParticipant(backend = fake()) {
+  const m = mount(backend);
+  await openStudy(m);
+  $(m.root, '[data-sort="id"]').click();
+  await settle();
+  $(m.root, '.tbody [role="row"] [data-open]').click(); // participant 40006
+  await waitFor(() => m.root.querySelector('.type-card .chart svg'), 'charts');
+  return m;
+}
+
+const lastCall = (m: { backend: { calls: { method: string; args: unknown[] }[] } }, method: string) =>
+  [...m.backend.calls].reverse().find((c) => c.method === method)!;
+
+describe('Participant view', () => {
+  it('shows one card per data type with its chart and statistics', async () => {
+    const m = await openParticipant();
+    const cards = $$(m.root, '.type-card');
+    expect(cards.map((c) => c.dataset.code)).toEqual([
+      'omh:blood-glucose:4.0',
+      'omh:blood-pressure:4.0',
+      'omh:heart-rate:2.0',
+      'omh:step-count:3.0',
+      'omh:sleep-duration:2.0',
+    ]);
+    const glucose = cards[0]!;
+    expect(text($(glucose, 'h2'))).toContain('Blood glucose (mg/dL)');
+    expect($(glucose, '.chart svg')).toBeTruthy();
+    const stats = $$(glucose, '.stat dt').map((d) => d.textContent);
+    expect(stats).toEqual(['Count (n)', 'Mean', 'Min', 'Max', 'SD']);
+    // Units next to the numbers.
+    expect($$(glucose, '.stat dd .unit').map((u) => u.textContent)).toEqual(['mg/dL', 'mg/dL', 'mg/dL', 'mg/dL']);
+    // Blood pressure: both values, side by side.
+    const bp = cards[1]!;
+    expect($$(bp, '.stats-table tbody th').map((t) => t.textContent)).toEqual(['Systolic', 'Diastolic']);
+    // The first call asked for the default 14 days up to today.
+    expect(lastCall(m, 'getPatientData').args).toEqual([30006, 40006, { from: '2025-06-02', to: '2025-06-15' }]);
+  });
+
+  it('re-requests data when the period changes', async () => {
+    const m = await openParticipant();
+    const before = text($(m.root, '.type-card[data-code="omh:blood-glucose:4.0"] .type-head'));
+    const radio = $$(m.root, '.range-picker input[type="radio"]').find((r) => (r as HTMLInputElement).value === '7')!;
+    (radio as HTMLInputElement).checked = true;
+    radio.dispatchEvent(new Event('change'));
+    await waitFor(() => lastCall(m, 'getPatientData').args[2] && (lastCall(m, 'getPatientData').args[2] as { from: string }).from === '2025-06-09', '7-day request');
+    await settle();
+    expect(lastCall(m, 'getPatientData').args[2]).toEqual({ from: '2025-06-09', to: '2025-06-15' });
+    const after = text($(m.root, '.type-card[data-code="omh:blood-glucose:4.0"] .type-head'));
+    expect(after).not.toBe(before);
+    const n = (s: string) => Number(/([\d,]+) observations?/.exec(s)![1]!.replace(/,/g, ''));
+    expect(n(after)).toBeLessThan(n(before));
+  });
+
+  it('takes a custom period and refuses an upside-down one', async () => {
+    const m = await openParticipant();
+    const custom = $$(m.root, '.range-picker input[type="radio"]').find((r) => (r as HTMLInputElement).value === 'custom')!;
+    custom.dispatchEvent(new Event('change'));
+    await settle();
+    const from = $(m.root, '.range-picker input[name="from"]');
+    const to = $(m.root, '.range-picker input[name="to"]');
+    type(from, '2025-06-10');
+    type(to, '2025-06-01');
+    button(m.root, /^\s*Show\s*$/).click();
+    await settle();
+    expect(text($(m.root, '.range-picker [role="alert"]'))).toContain('The first day must be on or before the last day.');
+    const calls = m.backend.calls.filter((c) => c.method === 'getPatientData').length;
+    type(to, '2025-06-12');
+    button(m.root, /^\s*Show\s*$/).click();
+    await settle();
+    expect(m.backend.calls.filter((c) => c.method === 'getPatientData').length).toBe(calls + 1);
+    expect(lastCall(m, 'getPatientData').args[2]).toEqual({ from: '2025-06-10', to: '2025-06-12' });
+  });
+
+  it('reads out the value under the pointer and with the arrow keys', async () => {
+    const m = await openParticipant();
+    const card = $(m.root, '.type-card[data-code="omh:heart-rate:2.0"]');
+    const chart = $(card, '.chart');
+    const readout = $(card, '.readout');
+    expect(readout.getAttribute('aria-live')).toBe('polite');
+    expect(text(readout)).toContain('Point at the chart');
+    chart.getBoundingClientRect = () => ({ left: 0, top: 0, width: 1000, height: 300, right: 1000, bottom: 300, x: 0, y: 0, toJSON: () => ({}) });
+    chart.dispatchEvent(new MouseEvent('mousemove', { clientX: 500, clientY: 100, bubbles: true }));
+    await settle();
+    expect(text($(card, '.readout'))).toMatch(/2025.*UTC: \d+ beats\/min/);
+    expect(card.querySelector('.cursor')).not.toBeNull();
+
+    chart.dispatchEvent(new KeyboardEvent('keydown', { key: 'End', bubbles: true }));
+    await settle();
+    const atEnd = text($(card, '.readout'));
+    chart.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft', bubbles: true }));
+    await settle();
+    expect(text($(card, '.readout'))).not.toBe(atEnd);
+    expect(chart.getAttribute('tabindex')).toBe('0');
+  });
+
+  it('shows the raw readings in a virtual table, fetched page by page', async () => {
+    const m = await openParticipant();
+    const card = $(m.root, '.type-card[data-code="omh:blood-glucose:4.0"]');
+    const total = Number(/([\d,]+) observations/.exec(text($(card, '.type-head')))![1]!.replace(/,/g, ''));
+    expect(total).toBeGreaterThan(1000);
+    button(card, 'Show all').click();
+    await waitFor(() => card.querySelector('.readings [role="cell"]:not(.muted)'), 'rows');
+    const table = $(card, '.readings [role="table"]');
+    expect(table.getAttribute('aria-rowcount')).toBe(String(total + 1));
+    const rows = $$(card, '.readings .tbody [role="row"]');
+    expect(rows.length).toBeLessThan(60);
+    expect($$(card, '.readings [role="columnheader"]').map((h) => text(h).trim())).toEqual(['Time (UTC)', 'Value (mg/dL)', 'Device']);
+    expect(lastCall(m, 'getRows').args).toEqual([40006, 'omh:blood-glucose:4.0', 0, 200, { from: '2025-06-02', to: '2025-06-15' }]);
+
+    // Scrolling far fetches the page that is now in view.
+    const scroller = $(card, '.vscroll.readings');
+    scroller.scrollTop = 1000 * 32;
+    scroller.dispatchEvent(new Event('scroll'));
+    await waitFor(() => lastCall(m, 'getRows').args[2] === 1000, 'page at 1000');
+    await settle();
+    expect($$(card, '.readings .tbody [role="row"]')[0]!.getAttribute('aria-rowindex')).not.toBe('2');
+  });
+
+  it('draws only safe SVG', async () => {
+    const backend = fake();
+    const original = backend.getPatientData.bind(backend);
+    backend.getPatientData = async (...args) => {
+      const d = await original(...args);
+      d.types[0]!.chartSvg = d.types[0]!.chartSvg.replace('</svg>', '<script>window.pwned=1</script><rect onclick="x()" width="1" height="1"/></svg>');
+      return d;
+    };
+    const m = await openParticipant(backend);
+    const svg = $(m.root, '.type-card .chart svg');
+    expect(svg.querySelector('script')).toBeNull();
+    expect(svg.querySelector('[onclick]')).toBeNull();
+    expect((window as unknown as { pwned?: number }).pwned).toBeUndefined();
+  });
+});

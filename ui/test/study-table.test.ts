@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { ROW_HEIGHT } from '../src/ui/ParticipantsTable';
+import { $, $$, button, choose, fake, mount, openStudy, settle, text, type, waitFor } from './helpers';
+
+const bodyRows = (root: HTMLElement) => $$(root, '.tbody [role="row"]');
+const names = (root: HTMLElement) => bodyRows(root).map((r) => $(r, '[data-open]').textContent!.trim());
+const header = (root: HTMLElement, key: string) => $(root, `[data-sort="${key}"]`).closest('[role="columnheader"]') as HTMLElement;
+
+describe('Study overview', () => {
+  it('renders 1,200 participants virtually: only a window of rows is in the DOM', async () => {
+    const m = mount(fake());
+    await openStudy(m);
+    const table = $(m.root, '[role="table"]');
+    expect(table.getAttribute('aria-rowcount')).toBe('1201');
+    const rows = bodyRows(m.root);
+    expect(rows.length).toBeGreaterThan(10);
+    expect(rows.length).toBeLessThan(60);
+    expect($(m.root, '.tbody').style.height).toBe(`${1200 * ROW_HEIGHT}px`);
+    expect(text(m.root)).toContain('Showing 1,200 of 1,200 participants');
+
+    // Scrolling swaps the rows in the DOM for the ones now in view.
+    const scroller = $(m.root, '.vscroll.participants');
+    scroller.scrollTop = 600 * ROW_HEIGHT;
+    scroller.dispatchEvent(new Event('scroll'));
+    await settle();
+    const indexes = bodyRows(m.root).map((r) => Number(r.getAttribute('aria-rowindex')));
+    expect(Math.min(...indexes)).toBeGreaterThan(500);
+    expect(Math.max(...indexes)).toBeLessThan(700);
+    expect(bodyRows(m.root).length).toBeLessThan(60);
+  });
+
+  it('sorts by clicking a column header, and says so with aria-sort', async () => {
+    const m = mount(fake());
+    await openStudy(m);
+    expect(header(m.root, 'name').getAttribute('aria-sort')).toBe('ascending');
+    expect(header(m.root, 'id').getAttribute('aria-sort')).toBe('none');
+    const sortedAsc = names(m.root);
+    expect([...sortedAsc].sort((a, b) => a.localeCompare(b))).toEqual(sortedAsc);
+
+    // Header controls are real buttons: Enter and Space work, and they are in the tab order.
+    const nameButton = $(m.root, '[data-sort="name"]');
+    expect(nameButton.tagName).toBe('BUTTON');
+    nameButton.click();
+    await settle();
+    expect(header(m.root, 'name').getAttribute('aria-sort')).toBe('descending');
+    const sortedDesc = names(m.root);
+    expect([...sortedDesc].sort((a, b) => b.localeCompare(a))).toEqual(sortedDesc);
+
+    $(m.root, '[data-sort="id"]').click();
+    await settle();
+    expect(header(m.root, 'id').getAttribute('aria-sort')).toBe('ascending');
+    expect(header(m.root, 'name').getAttribute('aria-sort')).toBe('none');
+    const ids = bodyRows(m.root).map((r) => Number(r.dataset.pid));
+    expect(ids[0]).toBe(40006);
+    expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+
+    // Counts and "last upload" sort biggest first.
+    $(m.root, '[data-sort="days"]').click();
+    await settle();
+    expect(header(m.root, 'days').getAttribute('aria-sort')).toBe('descending');
+    const first = bodyRows(m.root)[0]!;
+    expect(first.classList.contains('stale')).toBe(true);
+    expect(text(first)).toMatch(/Warning: \d+ days ago/);
+  });
+
+  it('finds participants by name and by MRN', async () => {
+    const m = mount(fake());
+    await openStudy(m);
+    const search = $(m.root, '#participant-search');
+    type(search, 'zhang');
+    await settle();
+    const found = names(m.root);
+    expect(found.length).toBeGreaterThan(0);
+    expect(found.every((n) => /zhang/i.test(n))).toBe(true);
+    const shown = Number(/Showing ([\d,]+) of/.exec(text(m.root))![1]!.replace(/,/g, ''));
+    expect(shown).toBeLessThan(1200);
+    expect($(m.root, '[role="table"]').getAttribute('aria-rowcount')).toBe(String(shown + 1));
+
+    const overview = await m.backend.getStudyOverview(30006);
+    const target = overview.patients[777]!;
+    type(search, target.mrn!);
+    await settle();
+    expect(bodyRows(m.root).map((r) => Number(r.dataset.pid))).toEqual([target.id]);
+    expect(text(m.root)).toContain('Showing 1 of 1,200 participants');
+
+    type(search, 'nobody-by-this-name');
+    await settle();
+    expect(bodyRows(m.root)).toHaveLength(0);
+    expect(text(m.root)).toContain('No participants match');
+  });
+
+  it('filters by consent', async () => {
+    const m = mount(fake());
+    await openStudy(m);
+    const overview = await m.backend.getStudyOverview(30006);
+    const codes = overview.types.map((t) => t.code);
+    const expected = overview.patients.filter((p) => codes.some((c) => p.consent[c] === 'declined')).length;
+    choose($(m.root, '#consent-filter'), 'declined');
+    await settle();
+    expect(text(m.root)).toContain(`Showing ${expected.toLocaleString('en-US')} of 1,200 participants`);
+    for (const row of bodyRows(m.root)) expect(row.querySelector('.consent-declined')).not.toBeNull();
+    // Consent is told in words and icons, not colour alone.
+    expect(text(bodyRows(m.root)[0]!)).toContain('Declined');
+
+    choose($(m.root, '#consent-filter'), 'consented');
+    await settle();
+    for (const row of bodyRows(m.root)) {
+      expect(row.querySelector('.consent-declined, .consent-pending')).toBeNull();
+    }
+  });
+
+  it('filters to participants who stopped uploading', async () => {
+    const m = mount(fake());
+    await openStudy(m);
+    const box = $(m.root, '#stale-only') as HTMLInputElement;
+    box.checked = true;
+    box.dispatchEvent(new Event('change'));
+    await settle();
+    const rows = bodyRows(m.root);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.classList.contains('stale'))).toBe(true);
+  });
+
+  it('stays interactive: search, filter and sort of 1,200 participants, re-rendered', async () => {
+    const m = mount(fake());
+    await openStudy(m);
+    // A generous bound: this guards against losing virtualisation (rendering all 1,200 rows).
+    const t0 = performance.now();
+    for (const q of ['a', 'an', 'ana', '']) {
+      type($(m.root, '#participant-search'), q);
+      await settle(1);
+    }
+    for (const key of ['id', 'name', 'mrn', 'first', 'last', 'days', 'type:omh:blood-glucose:4.0']) {
+      $(m.root, `[data-sort="${key}"]`).click();
+      await settle(1);
+    }
+    choose($(m.root, '#consent-filter'), 'pending');
+    await settle(1);
+    const elapsed = performance.now() - t0;
+    expect(bodyRows(m.root).length).toBeLessThan(60);
+    expect(elapsed).toBeLessThan(2000);
+  });
+
+  it('opens a participant and comes back to the same table', async () => {
+    const m = mount(fake());
+    await openStudy(m);
+    $(m.root, '[data-sort="id"]').click();
+    await settle();
+    const first = bodyRows(m.root)[0]!;
+    $(first, '[data-open]').click();
+    await waitFor(() => m.root.querySelector('.type-card'), 'participant view');
+    button(m.root, 'All participants in').click();
+    await waitFor(() => m.root.querySelector('[role="table"]'), 'table again');
+    expect(header(m.root, 'id').getAttribute('aria-sort')).toBe('ascending');
+    expect(document.activeElement?.getAttribute('data-open')).toBe(first.dataset.pid);
+  });
+});
