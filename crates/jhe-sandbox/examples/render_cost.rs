@@ -7,7 +7,12 @@ use base64::Engine;
 use jhe_sandbox::{build_state, Config};
 
 fn main() {
-    let state = build_state(&Config { patients: 4, days: 14, ..Config::default() }).expect("build");
+    let state = build_state(&Config {
+        patients: 4,
+        days: 14,
+        ..Config::default()
+    })
+    .expect("build");
     let world = state.world.read();
     let store = state.store.read();
     let rows: Vec<_> = store.rows().iter().take(20_000).collect();
@@ -19,17 +24,24 @@ fn main() {
     let py: Vec<String> = omh.iter().map(jhe_sandbox::pyjson::py_dumps).collect();
     let dumps = t.elapsed().as_secs_f64() / n * 1e6;
     let t = Instant::now();
-    let b64: usize = py.iter().map(|s| base64::engine::general_purpose::STANDARD.encode(s).len()).sum();
+    let b64: usize = py
+        .iter()
+        .map(|s| base64::engine::general_purpose::STANDARD.encode(s).len())
+        .sum();
     let enc = t.elapsed().as_secs_f64() / n * 1e6;
     let t = Instant::now();
     let mut bytes = 0;
     for o in &rows {
-        bytes += serde_json::to_vec(&jhe_sandbox::fhir::observation_resource(&world, o)).map(|v| v.len()).unwrap_or(0);
+        bytes += serde_json::to_vec(&jhe_sandbox::fhir::observation_resource(&world, o))
+            .map(|v| v.len())
+            .unwrap_or(0);
     }
     let full = t.elapsed().as_secs_f64() / n * 1e6;
     let t = Instant::now();
     for o in &rows {
-        bytes += serde_json::to_vec(&jhe_sandbox::render::observation(&world, o)).map(|v| v.len()).unwrap_or(0);
+        bytes += serde_json::to_vec(&jhe_sandbox::render::observation(&world, o))
+            .map(|v| v.len())
+            .unwrap_or(0);
     }
     let admin = t.elapsed().as_secs_f64() / n * 1e6;
     println!("| step | µs per observation |\n|---|---|");
