@@ -162,8 +162,7 @@ async fn a_whole_study_pages_completely_in_both_apis() {
 #[tokio::test]
 async fn the_authorization_quirks_of_jhe() {
     let sb = Sandbox::start(Config {
-        patients: 6,
-        days: 10,
+        end_us: Some(1_795_658_400_000_000),
         ..Config::default()
     })
     .await
