@@ -353,45 +353,38 @@ pub async fn study_detail(
                     .collect()
             })
         }
-        // No membership check on these three, as in JHE.
-        "scope_requests" => {
-            let list: Vec<Value> = study
-                .map(|s| {
-                    s.scope_requests
-                        .iter()
-                        .filter_map(|(rid, sc)| world.scope(*sc).map(|sc| (rid, sc)))
-                        .map(|(rid, sc)| json!({"id": rid, "study": render::study_nested(s), "scopeCode": render::scope(sc)}))
-                        .collect()
-                })
-                .unwrap_or_default();
-            json_response(StatusCode::OK, &Value::Array(list))
-        }
-        "data_sources" => {
-            let list: Vec<Value> = study
-                .map(|s| {
-                    s.data_sources
-                        .iter()
-                        .filter_map(|(lid, d)| world.data_source(*d).map(|d| (lid, d)))
-                        .map(|(lid, d)| json!({"id": lid, "study": render::study_nested(s), "dataSource": render::data_source_brief(d)}))
-                        .collect()
-                })
-                .unwrap_or_default();
-            json_response(StatusCode::OK, &Value::Array(list))
-        }
-        "clients" => {
-            let list: Vec<Value> = study
-                .map(|s| {
-                    s.clients
-                        .iter()
-                        .filter_map(|(lid, a)| world.app(*a).map(|a| (lid, a)))
-                        .map(|(lid, a)| json!({"id": lid, "study": render::study_nested(s), "client": render::app_row(a, &req.base)}))
-                        .collect()
-                })
-                .unwrap_or_default();
-            json_response(StatusCode::OK, &Value::Array(list))
-        }
+        // No membership check on these three, as in JHE: any study id is readable.
+        "scope_requests" => study_links(study, |s| {
+            s.scope_requests
+                .iter()
+                .filter_map(|(rid, sc)| world.scope(*sc).map(|sc| json!({"id": rid, "study": render::study_nested(s), "scopeCode": render::scope(sc)})))
+                .collect()
+        }),
+        "data_sources" => study_links(study, |s| {
+            s.data_sources
+                .iter()
+                .filter_map(|(lid, d)| world.data_source(*d).map(|d| json!({"id": lid, "study": render::study_nested(s), "dataSource": render::data_source_brief(d)})))
+                .collect()
+        }),
+        "clients" => study_links(study, |s| {
+            s.clients
+                .iter()
+                .filter_map(|(lid, a)| world.app(*a).map(|a| json!({"id": lid, "study": render::study_nested(s), "client": render::app_row(a, &req.base)})))
+                .collect()
+        }),
         _ => not_found_page(uri.path()),
     }
+}
+
+/// A study's plain-array sub-list (empty for an unknown study).
+fn study_links(
+    study: Option<&crate::world::Study>,
+    items: impl FnOnce(&crate::world::Study) -> Vec<Value>,
+) -> Response {
+    json_response(
+        StatusCode::OK,
+        &Value::Array(study.map(items).unwrap_or_default()),
+    )
 }
 
 fn can_manage(world: &World, user: u32, org: u32) -> bool {

@@ -114,6 +114,22 @@ impl AuthState {
         token
     }
 
+    /// An access token with its refresh token (authorization-code and refresh grants).
+    fn issue_pair(&mut self, user_id: u32, app_pk: u32, scope: &str) -> (String, String) {
+        let access = self.issue(user_id, app_pk, scope, false);
+        let refresh = random_token(30);
+        self.refresh.insert(
+            refresh.clone(),
+            Refresh {
+                user_id,
+                app_pk,
+                access: access.clone(),
+                scope: scope.to_string(),
+            },
+        );
+        (access, refresh)
+    }
+
     /// Fault injection and tests: every access and refresh token stops working at once.
     pub fn revoke_all(&mut self) -> usize {
         let n = self.tokens.len();
@@ -284,6 +300,24 @@ fn id_token(base: &str, client_id: &str, user_id: u32, email: &str, nonce: Optio
     format!("{signing_input}.{}", B64.encode(mac))
 }
 
+/// An ID token when the grant's scope asks for `openid`.
+fn id_token_for(
+    world: &World,
+    base: &str,
+    client_id: &str,
+    user_id: u32,
+    scope: &str,
+    nonce: Option<&str>,
+) -> Option<String> {
+    scope.split_whitespace().any(|s| s == "openid").then(|| {
+        let email = world
+            .user(user_id)
+            .map(|u| u.email.clone())
+            .unwrap_or_default();
+        id_token(base, client_id, user_id, &email, nonce)
+    })
+}
+
 fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
     let mut k = [0u8; 64];
     if key.len() > 64 {
@@ -387,24 +421,15 @@ pub async fn token(
             if c.app_pk != app.pk || c.expires_us <= now_us() || !pkce_ok || !redirect_ok {
                 return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant");
             }
-            let access = auth.issue(c.user_id, app.pk, &c.scope, false);
-            let refresh = random_token(30);
-            auth.refresh.insert(
-                refresh.clone(),
-                Refresh {
-                    user_id: c.user_id,
-                    app_pk: app.pk,
-                    access: access.clone(),
-                    scope: c.scope.clone(),
-                },
+            let (access, refresh) = auth.issue_pair(c.user_id, app.pk, &c.scope);
+            let idt = id_token_for(
+                &world,
+                &base,
+                &app.client_id,
+                c.user_id,
+                &c.scope,
+                c.nonce.as_deref(),
             );
-            let idt = c.scope.split_whitespace().any(|s| s == "openid").then(|| {
-                let email = world
-                    .user(c.user_id)
-                    .map(|u| u.email.clone())
-                    .unwrap_or_default();
-                id_token(&base, &app.client_id, c.user_id, &email, c.nonce.as_deref())
-            });
             ok(access, Some(refresh), &c.scope, idt)
         }
         "refresh_token" => {
@@ -418,24 +443,8 @@ pub async fn token(
             // Rotation with no grace period: the old pair dies now.
             auth.refresh.remove(&rt);
             auth.tokens.remove(&r.access);
-            let access = auth.issue(r.user_id, app.pk, &r.scope, false);
-            let refresh = random_token(30);
-            auth.refresh.insert(
-                refresh.clone(),
-                Refresh {
-                    user_id: r.user_id,
-                    app_pk: app.pk,
-                    access: access.clone(),
-                    scope: r.scope.clone(),
-                },
-            );
-            let idt = r.scope.split_whitespace().any(|s| s == "openid").then(|| {
-                let email = world
-                    .user(r.user_id)
-                    .map(|u| u.email.clone())
-                    .unwrap_or_default();
-                id_token(&base, &app.client_id, r.user_id, &email, None)
-            });
+            let (access, refresh) = auth.issue_pair(r.user_id, app.pk, &r.scope);
+            let idt = id_token_for(&world, &base, &app.client_id, r.user_id, &r.scope, None);
             ok(access, Some(refresh), &r.scope, idt)
         }
         "password" | "implicit" | "urn:ietf:params:oauth:grant-type:device_code" => {
