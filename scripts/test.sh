@@ -33,14 +33,14 @@ SANDBOX_BIN="$CARGO_TARGET_DIR/debug/jhe-sandbox"
 
 # Steps, in order. Later work adds its own (e.g. npm/vitest, tauri-driver e2e): write a
 # step_<name> function and add <name> here.
-ALL_STEPS=(system_deps app_deps rust_toolchain python_env fmt clippy ui cargo_test build_sandbox pytest)
+ALL_STEPS=(system_deps app_deps rust_toolchain python_env fmt clippy ui cargo_test build_sandbox pytest e2e)
 
 # Debian packages for building and testing the Rust workspace and the Python tests.
 BASE_APT_PACKAGES=(ca-certificates build-essential pkg-config python3 python3-venv)
 # Debian packages for the Tauri app (webview, tray, icons) and its headless e2e tests.
 APP_APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev
-  libssl-dev file xvfb xauth webkit2gtk-driver dbus dbus-x11
+  libssl-dev file xvfb xauth webkit2gtk-driver dbus dbus-x11 imagemagick
 )
 
 # ------------------------------------------------------------------------------------------------
@@ -108,6 +108,12 @@ step_system_deps() {
 
 install_app_deps() {
   apt_install "${APP_APT_PACKAGES[@]}"
+  # tauri-driver: the WebDriver server that the e2e tests talk to (it starts WebKitWebDriver).
+  if ! command -v tauri-driver >/dev/null 2>&1 && [[ ! -x "$HOME/.cargo/bin/tauri-driver" ]] &&
+    command -v cargo >/dev/null 2>&1; then
+    echo "installing tauri-driver (cargo install tauri-driver --version ^2 --locked)"
+    cargo install tauri-driver --version '^2' --locked --quiet
+  fi
 }
 
 step_app_deps() {
@@ -187,6 +193,17 @@ step_build_sandbox() {
 step_pytest() {
   [[ -x "$JHE_VENV/bin/python" ]] || die "no venv at $JHE_VENV: run the python_env step first"
   JHE_SANDBOX_BIN="$SANDBOX_BIN" "$JHE_VENV/bin/python" -m pytest tests/python -v -p no:cacheprovider
+}
+
+step_e2e() {
+  # The real window: tauri-driver + WebKitWebDriver under Xvfb (tests/e2e/run.sh builds the app
+  # with the custom-protocol feature, so it serves ui/dist; step ui has built it).
+  if ! has_tauri_app; then
+    echo "no src-tauri/ yet: skipping the end-to-end tests"
+    return 0
+  fi
+  install_app_deps
+  bash tests/e2e/run.sh
 }
 
 # ------------------------------------------------------------------------------------------------

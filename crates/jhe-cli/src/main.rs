@@ -1,0 +1,633 @@
+//! `jhe`: the command line of JHE Desktop.
+
+mod config;
+mod output;
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use jhe_engine::api::{Session, SessionOptions};
+use jhe_engine::auth::{BrowserOptions, KeyringStore, SecretStore, DEFAULT_CLIENT_ID};
+use jhe_engine::error::Error;
+use jhe_engine::export::{Format, Layout};
+use jhe_engine::fetch::CancelToken;
+use jhe_engine::job::{self, ExportRequest, Phase, Progress};
+use jhe_engine::server::{self, ServerInfo};
+use serde_json::json;
+
+use crate::config::Config;
+
+const EXIT_CODES: &str = "\
+Environment:
+  JHE_URL        server address (instead of --server)
+  JHE_API_KEY    practitioner API key; with it nothing is read from or written to the keychain
+                 and nothing is asked (for scripts and scheduled jobs)
+
+Exit codes:
+  0    success (for export: every observation the server counts was written)
+  1    unexpected internal error
+  2    usage error: bad option, id, type or date
+  3    sign-in needed or failed (run `jhe login`, or check JHE_API_KEY)
+  4    not allowed: your account cannot see this study or participant (HTTP 403)
+  5    network or server problem: unreachable, not a JHE server, server errors after retries
+  6    export finished but incomplete (rows differ from the server's count); see --allow-incomplete
+  7    the export could not be written (folder not writable, disk full)
+  130  cancelled with Ctrl-C (what was downloaded is kept; run the same export again to resume)";
+
+#[derive(Parser)]
+#[command(
+    name = "jhe",
+    version,
+    about = "Download consented Open mHealth data from a JupyterHealth Exchange (JHE) server",
+    long_about = "Download consented Open mHealth data from a JupyterHealth Exchange (JHE) server.\n\n\
+Sign in once with `jhe login` (your practitioner API key from the JHE web portal, Profile → API Key, \
+or --browser), then list your organizations, studies and participants, see a study's overview, and \
+export its data as CSV or Parquet with a data dictionary and a manifest.\n\n\
+Example:\n  jhe login --server https://jhe.example.org\n  jhe studies\n  jhe export --study 30006 --format parquet --out ./cgm-study",
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    /// Server address, e.g. https://jhe.example.org (default: the last one you signed in to)
+    #[arg(long, global = true, env = "JHE_URL", value_name = "URL")]
+    server: Option<String>,
+    /// Print machine-readable JSON on stdout
+    #[arg(long, global = true)]
+    json: bool,
+    /// No progress bars or notes on stderr
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// More log output on stderr (-v, -vv)
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Sign in and save the sign-in in the system keychain
+    Login(LoginArgs),
+    /// Sign out: revoke the sign-in on the server and delete it from the keychain
+    Logout,
+    /// Show who is signed in
+    Whoami,
+    /// List your organizations and your role in each
+    Orgs,
+    /// List the studies you can see
+    Studies {
+        /// Only the studies of this organization
+        #[arg(long, value_name = "ID")]
+        org: Option<u64>,
+    },
+    /// List a study's participants
+    Patients {
+        #[arg(long, value_name = "ID")]
+        study: u64,
+    },
+    /// Per participant: consent per type, observation counts, first/last data, days since last upload
+    Summary {
+        #[arg(long, value_name = "ID")]
+        study: u64,
+        /// Participants read at once
+        #[arg(long, default_value_t = job::DEFAULT_PARALLELISM, value_name = "N")]
+        parallel: usize,
+    },
+    /// Export a study's observations (resumes an interrupted export of the same selection)
+    Export(ExportArgs),
+}
+
+#[derive(Args)]
+struct LoginArgs {
+    /// Sign in in the web browser instead of with an API key
+    #[arg(long, conflicts_with = "api_key_stdin")]
+    browser: bool,
+    /// Read the API key from standard input (instead of asking)
+    #[arg(long)]
+    api_key_stdin: bool,
+    /// OAuth client id for --browser (default: jhe-desktop, or the one used last for this server)
+    #[arg(long, value_name = "ID", requires = "browser")]
+    client_id: Option<String>,
+    /// Seconds to wait for the browser sign-in
+    #[arg(long, default_value_t = 300, value_name = "S", requires = "browser")]
+    timeout: u64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Csv,
+    Parquet,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LayoutArg {
+    /// One file per data type
+    PerType,
+    /// One long file, one row per measure
+    Long,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    #[arg(long, value_name = "ID")]
+    study: u64,
+    /// Only these participants (repeat for more)
+    #[arg(long = "patient", value_name = "ID")]
+    patients: Vec<u64>,
+    /// Only these types, e.g. omh:heart-rate:2.0 or heart-rate (repeat for more)
+    #[arg(long = "type", value_name = "CODE")]
+    types: Vec<String>,
+    /// First day (YYYY-MM-DD, UTC, inclusive)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    from: Option<NaiveDate>,
+    /// Last day (YYYY-MM-DD, UTC, inclusive)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    to: Option<NaiveDate>,
+    #[arg(long, value_enum)]
+    format: FormatArg,
+    #[arg(long, value_enum, default_value = "per-type")]
+    layout: LayoutArg,
+    /// Output folder (created if needed)
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Participant × type downloads at once
+    #[arg(long, default_value_t = job::DEFAULT_PARALLELISM, value_name = "N")]
+    parallel: usize,
+    /// Exit 0 even when the server's counts and the rows received differ
+    #[arg(long)]
+    allow_incomplete: bool,
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("\"{s}\" is not a date like 2026-11-20"))
+}
+
+/// Failures of the CLI itself.
+enum Failure {
+    Engine(Error),
+    /// Export finished but incomplete.
+    Incomplete,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Engine(e)
+    }
+}
+
+struct Ctx {
+    cli_server: Option<String>,
+    json: bool,
+    quiet: bool,
+    config: Config,
+}
+
+impl Ctx {
+    fn progress_visible(&self) -> bool {
+        !self.quiet && std::io::stderr().is_terminal()
+    }
+
+    fn note(&self, s: &str) {
+        if !self.quiet {
+            eprintln!("{s}");
+        }
+    }
+
+    fn server_input(&self) -> Result<String, Error> {
+        self.cli_server
+            .clone()
+            .or_else(|| self.config.default_server.clone())
+            .ok_or_else(|| {
+                Error::InvalidInput(
+                    "No server given. Pass --server https://your-jhe-server or set JHE_URL.".into(),
+                )
+            })
+    }
+
+    async fn server(&self) -> Result<ServerInfo, Error> {
+        server::check_server(&self.server_input()?).await
+    }
+
+    /// JHE_API_KEY if set (no keychain, no prompt), else the keychain entry for the server.
+    async fn session(&self) -> Result<Session, Error> {
+        let info = self.server().await?;
+        if let Some(key) = api_key_from_env() {
+            return Session::sign_in_with_api_key(&info, &key, SessionOptions::default()).await;
+        }
+        let store: Arc<dyn SecretStore> = Arc::new(KeyringStore::default());
+        Session::resume(&info, store, SessionOptions::default()).await
+    }
+}
+
+fn api_key_from_env() -> Option<String> {
+    std::env::var("JHE_API_KEY")
+        .ok()
+        .filter(|k| !k.trim().is_empty())
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let filter = match cli.verbose {
+        0 => "error",
+        1 => "warn",
+        2 => "info",
+        _ => "debug",
+    };
+    let env_filter = tracing_subscriber::EnvFilter::try_from_env("JHE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    tracing_subscriber::fmt()
+        .with_env_filter(env_filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start: {e}");
+            std::process::exit(1);
+        }
+    };
+    let json = cli.json;
+    let code = rt.block_on(async move {
+        let ctx = Ctx {
+            cli_server: cli.server.clone(),
+            json: cli.json,
+            quiet: cli.quiet,
+            config: Config::load(),
+        };
+        match run(&ctx, cli.cmd).await {
+            Ok(()) => 0,
+            Err(Failure::Incomplete) => 6,
+            Err(Failure::Engine(e)) => {
+                if json {
+                    println!("{}", json!({ "error": e }));
+                }
+                eprintln!("error: {e}");
+                e.exit_code()
+            }
+        }
+    });
+    // Don't wait for stuck connections on the way out.
+    rt.shutdown_timeout(Duration::from_millis(200));
+    std::process::exit(code);
+}
+
+async fn run(ctx: &Ctx, cmd: Cmd) -> Result<(), Failure> {
+    match cmd {
+        Cmd::Login(a) => login(ctx, a).await,
+        Cmd::Logout => logout(ctx).await,
+        Cmd::Whoami => {
+            let s = ctx.session().await?;
+            if ctx.json {
+                output::print_json(
+                    &json!({"server": s.server().url, "version": s.server().version, "profile": s.profile()}),
+                );
+            } else {
+                println!(
+                    "{} on {} (JHE {})",
+                    s.profile().display_name(),
+                    s.server().url,
+                    s.server().version.as_deref().unwrap_or("?")
+                );
+            }
+            Ok(())
+        }
+        Cmd::Orgs => {
+            let s = ctx.session().await?;
+            let orgs = s.organizations().await?;
+            if ctx.json {
+                output::print_json(&orgs);
+            } else {
+                output::orgs_table(&orgs);
+            }
+            Ok(())
+        }
+        Cmd::Studies { org } => {
+            let s = ctx.session().await?;
+            let studies = s.studies(org).await?;
+            if ctx.json {
+                output::print_json(&studies);
+            } else {
+                output::studies_table(&studies);
+            }
+            Ok(())
+        }
+        Cmd::Patients { study } => {
+            let s = ctx.session().await?;
+            s.study(study).await?;
+            let patients = s.study_patients(study).await?;
+            if ctx.json {
+                output::print_json(&patients);
+            } else {
+                output::patients_table(&patients);
+            }
+            Ok(())
+        }
+        Cmd::Summary { study, parallel } => summary(ctx, study, parallel).await,
+        Cmd::Export(a) => export(ctx, a).await,
+    }
+}
+
+async fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), Failure> {
+    let input = ctx.server_input()?;
+    let info = server::check_server(&input).await?;
+    let session = if a.browser {
+        let key = info.url.key();
+        let client_id = a
+            .client_id
+            .clone()
+            .or_else(|| ctx.config.client_ids.get(&key).cloned())
+            .unwrap_or_else(|| DEFAULT_CLIENT_ID.to_string());
+        let opts = BrowserOptions {
+            client_id,
+            timeout: Duration::from_secs(a.timeout),
+            ..Default::default()
+        };
+        let quiet = ctx.quiet;
+        Session::sign_in_with_browser(&info, &opts, SessionOptions::default(), |url| {
+            if !quiet {
+                eprintln!(
+                    "Opening your browser to sign in. If it does not open, visit:\n\n  {url}\n"
+                );
+            }
+            open_in_browser(url);
+        })
+        .await?
+    } else {
+        let key = read_api_key(a.api_key_stdin)?;
+        Session::sign_in_with_api_key(&info, &key, SessionOptions::default()).await?
+    };
+    let store: Arc<dyn SecretStore> = Arc::new(KeyringStore::default());
+    session.remember(store).await?;
+    let mut cfg = Config::load();
+    cfg.default_server = Some(info.url.to_string());
+    if let Some(id) = a.client_id.filter(|id| id != DEFAULT_CLIENT_ID) {
+        cfg.client_ids.insert(info.url.key(), id);
+    }
+    cfg.save();
+    if ctx.json {
+        output::print_json(&json!({"server": info.url, "profile": session.profile()}));
+    } else {
+        println!(
+            "Signed in to {} as {}. The sign-in is saved in your system keychain.",
+            info.url,
+            session.profile().display_name()
+        );
+    }
+    Ok(())
+}
+
+fn read_api_key(from_stdin: bool) -> Result<String, Error> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+            Error::InvalidInput(format!(
+                "Could not read the API key from standard input: {e}"
+            ))
+        })?;
+        return Ok(line.trim().to_string());
+    }
+    if let Some(k) = api_key_from_env() {
+        return Ok(k);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::InvalidInput(
+            "No terminal to ask for the API key. Pipe it in with --api-key-stdin, or use --browser.".into(),
+        ));
+    }
+    eprintln!("Paste your practitioner API key (JHE web portal → Profile → API Key).");
+    rpassword::prompt_password("API key (hidden): ")
+        .map(|s| s.trim().to_string())
+        .map_err(|e| Error::InvalidInput(format!("Could not read the API key: {e}")))
+}
+
+fn open_in_browser(url: &str) {
+    #[cfg(target_os = "macos")]
+    let cmd: (&str, Vec<&str>) = ("open", vec![url]);
+    #[cfg(target_os = "windows")]
+    let cmd: (&str, Vec<&str>) = ("cmd", vec!["/C", "start", "", url]);
+    #[cfg(not(any(target_os = "macos", target_os = "windows")))]
+    let cmd: (&str, Vec<&str>) = ("xdg-open", vec![url]);
+    let _ = std::process::Command::new(cmd.0)
+        .args(cmd.1)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+}
+
+async fn logout(ctx: &Ctx) -> Result<(), Failure> {
+    let info = ctx.server().await?;
+    let store = KeyringStore::default();
+    let shared: Arc<dyn SecretStore> = Arc::new(store.clone());
+    match Session::resume(&info, shared, SessionOptions::default()).await {
+        Ok(s) => {
+            if let Err(e) = s.sign_out(Some(&store)).await {
+                ctx.note(&format!(
+                    "note: the sign-in was deleted from the keychain, but revoking it on the server failed: {e}"
+                ));
+            }
+        }
+        Err(Error::NotSignedIn { .. }) => {
+            ctx.note(&format!("You were not signed in to {}.", info.url));
+            return Ok(());
+        }
+        // The saved sign-in no longer works: nothing to revoke, just forget it.
+        Err(_) => store.delete(&info.url.key())?,
+    }
+    let mut cfg = Config::load();
+    if cfg.default_server.as_deref() == Some(info.url.as_str()) {
+        cfg.default_server = None;
+        cfg.save();
+    }
+    if ctx.json {
+        output::print_json(&json!({"signed_out": info.url}));
+    } else {
+        println!("Signed out of {}.", info.url);
+        if api_key_from_env().is_none() {
+            println!("If you signed in with an API key, the key itself still works: delete it in the JHE web portal (Profile → API Key) if it may have leaked.");
+        }
+    }
+    Ok(())
+}
+
+fn bar(ctx: &Ctx) -> ProgressBar {
+    let pb = ProgressBar::with_draw_target(
+        None,
+        if ctx.progress_visible() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        },
+    );
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template(
+        "{spinner} {msg} [{bar:30}] {human_pos}/{human_len} observations ({percent}%, {eta} left)",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+}
+
+fn ctrl_c_cancels(cancel: &CancelToken, quiet: bool) {
+    let cancel = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            if !quiet {
+                eprintln!("\nCancelling… (what was already downloaded is kept)");
+            }
+            cancel.cancel();
+        }
+    });
+}
+
+async fn summary(ctx: &Ctx, study: u64, parallel: usize) -> Result<(), Failure> {
+    let s = ctx.session().await?;
+    let cancel = CancelToken::new();
+    ctrl_c_cancels(&cancel, ctx.quiet);
+    let pb = bar(ctx);
+    pb.set_style(spinner_style());
+    pb.set_message("Reading the study…");
+    let pb2 = pb.clone();
+    let res = job::study_summary(
+        &s,
+        study,
+        parallel,
+        move |p: Progress| {
+            pb2.set_message(format!(
+                "Reading participants: {}/{}",
+                p.units_done, p.units_total
+            ));
+        },
+        cancel,
+    )
+    .await;
+    pb.finish_and_clear();
+    let sum = res?;
+    if ctx.json {
+        output::print_json(&sum);
+    } else {
+        output::summary_table(&sum);
+    }
+    Ok(())
+}
+
+async fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
+    let s = ctx.session().await?;
+    let req = ExportRequest {
+        study_id: a.study,
+        patient_ids: (!a.patients.is_empty()).then(|| a.patients.clone()),
+        codes: (!a.types.is_empty()).then(|| a.types.clone()),
+        date_from: a.from,
+        date_to: a.to,
+        format: match a.format {
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Parquet => Format::Parquet,
+        },
+        layout: match a.layout {
+            LayoutArg::PerType => Layout::PerType,
+            LayoutArg::Long => Layout::Long,
+        },
+        out_dir: a.out.clone(),
+        parallelism: a.parallel,
+    };
+    let cancel = CancelToken::new();
+    ctrl_c_cancels(&cancel, ctx.quiet);
+    let pb = bar(ctx);
+    pb.set_style(spinner_style());
+    pb.set_message(format!("Planning the export of study {}…", a.study));
+    let pb2 = pb.clone();
+    let on_progress = move |p: Progress| match p.phase {
+        Phase::Planning => pb2.set_message("Reading the study…"),
+        Phase::Counting => pb2.set_message(format!(
+            "Counting observations ({} parts, {} already done earlier)…",
+            p.units_total, p.units_resumed
+        )),
+        Phase::Fetching => {
+            if pb2.length() != Some(p.expected) {
+                pb2.set_style(bar_style());
+                pb2.set_length(p.expected);
+            }
+            pb2.set_position(p.fetched.min(p.expected));
+            let retries = if p.retries > 0 {
+                format!(", {} retries", p.retries)
+            } else {
+                String::new()
+            };
+            pb2.set_message(format!("parts {}/{}{retries}", p.units_done, p.units_total));
+        }
+        Phase::Finishing => {
+            pb2.set_style(spinner_style());
+            pb2.set_message("Writing the final files…");
+        }
+        Phase::Summarizing | Phase::Done => {}
+    };
+    let res = job::export_study(&s, req, on_progress, cancel).await;
+    pb.finish_and_clear();
+    // Error messages say that an interrupted export resumes when run again.
+    let out = res?;
+    if ctx.json {
+        output::print_json(&out);
+    } else {
+        let m = &out.manifest;
+        println!(
+            "Exported {} observations ({} rows) of study {} to {}",
+            m.total_observations,
+            m.total_rows,
+            a.study,
+            out.out_dir.display()
+        );
+        for f in &m.files {
+            println!("  {:<40} {:>9} rows", f.name, f.rows);
+        }
+        println!("  manifest.json");
+        if out.units_resumed > 0 {
+            println!(
+                "{} of {} parts were taken over from an earlier, interrupted run.",
+                out.units_resumed, out.units_total
+            );
+        }
+    }
+    for w in &out.warnings {
+        eprintln!("warning: {w}");
+    }
+    if !out.complete && !a.allow_incomplete {
+        eprintln!("error: the export is incomplete (exit code 6). Run it again, or pass --allow-incomplete to accept it.");
+        return Err(Failure::Incomplete);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn server_urls_are_checked_before_use() {
+        assert!(jhe_engine::server::ServerUrl::parse("http://jhe.example.org").is_err());
+    }
+}

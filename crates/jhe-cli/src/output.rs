@@ -1,0 +1,167 @@
+//! Plain tables for people, JSON for scripts.
+
+use jhe_engine::job::StudySummary;
+use jhe_engine::models::{ConsentState, Organization, Patient, Study};
+use serde::Serialize;
+
+pub fn print_json<T: Serialize + ?Sized>(v: &T) {
+    match serde_json::to_string_pretty(v) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("error: could not write JSON: {e}"),
+    }
+}
+
+/// Prints rows as aligned columns.
+fn table(header: &[&str], rows: Vec<Vec<String>>) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in &rows {
+        for (i, c) in r.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let s = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<w$}", w = widths.get(i).copied().unwrap_or(0)))
+            .collect::<Vec<_>>()
+            .join("  ");
+        println!("{}", s.trim_end());
+    };
+    line(header.iter().map(|h| h.to_string()).collect());
+    for r in rows {
+        line(r);
+    }
+}
+
+fn opt(s: &Option<String>) -> String {
+    s.clone().unwrap_or_else(|| "-".into())
+}
+
+pub fn orgs_table(orgs: &[Organization]) {
+    if orgs.is_empty() {
+        println!("You are not a member of any organization on this server.");
+        return;
+    }
+    table(
+        &["ID", "NAME", "TYPE", "YOUR ROLE"],
+        orgs.iter()
+            .map(|o| {
+                vec![
+                    o.id.to_string(),
+                    o.name.clone(),
+                    opt(&o.kind),
+                    opt(&o.current_user_role),
+                ]
+            })
+            .collect(),
+    );
+}
+
+pub fn studies_table(studies: &[Study]) {
+    if studies.is_empty() {
+        println!("No studies: your organizations have none, or you are not a member of any organization.");
+        return;
+    }
+    table(
+        &["ID", "NAME", "ORGANIZATION"],
+        studies
+            .iter()
+            .map(|s| {
+                vec![
+                    s.id.to_string(),
+                    s.name.clone(),
+                    s.organization
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| s.organization.id.to_string()),
+                ]
+            })
+            .collect(),
+    );
+}
+
+pub fn patients_table(patients: &[Patient]) {
+    if patients.is_empty() {
+        println!("This study has no participants you can see.");
+        return;
+    }
+    table(
+        &["ID", "NAME", "BIRTH DATE", "EMAIL", "IDENTIFIERS"],
+        patients
+            .iter()
+            .map(|p| {
+                vec![
+                    p.id.to_string(),
+                    p.display_name(),
+                    opt(&p.birth_date),
+                    opt(&p.telecom_email),
+                    p.identifiers
+                        .iter()
+                        .filter_map(|i| i.value.clone())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                ]
+            })
+            .collect(),
+    );
+}
+
+fn day(s: &Option<String>) -> String {
+    s.as_deref()
+        .map(|d| d.chars().take(10).collect())
+        .unwrap_or_else(|| "-".into())
+}
+
+pub fn summary_table(sum: &StudySummary) {
+    println!(
+        "Study {} \"{}\": {} participants",
+        sum.study.id,
+        sum.study.name,
+        sum.patients.len()
+    );
+    let names: Vec<String> = sum
+        .scopes
+        .iter()
+        .map(|s| {
+            s.coding_code
+                .split(':')
+                .nth(1)
+                .unwrap_or(&s.coding_code)
+                .to_string()
+        })
+        .collect();
+    let mut header: Vec<&str> = vec!["ID", "NAME"];
+    header.extend(names.iter().map(String::as_str));
+    header.extend(["TOTAL", "FIRST", "LAST", "DAYS SINCE UPLOAD"]);
+    let rows = sum
+        .patients
+        .iter()
+        .map(|p| {
+            let mut r = vec![p.patient.id.to_string(), p.patient.display_name()];
+            for s in &sum.scopes {
+                let n = p.counts.get(&s.coding_code).copied().unwrap_or(0);
+                let mark = match p.consents.get(&s.coding_code) {
+                    Some(ConsentState::Consented) => "",
+                    Some(ConsentState::Declined) => " (declined)",
+                    Some(ConsentState::Pending) => " (pending)",
+                    Some(ConsentState::Unknown) | None => " (?)",
+                };
+                r.push(format!("{n}{mark}"));
+            }
+            r.push(p.total.to_string());
+            r.push(day(&p.first_date));
+            r.push(day(&p.last_date));
+            r.push(
+                p.days_since_last_upload
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "-".into()),
+            );
+            r
+        })
+        .collect();
+    table(&header, rows);
+    println!("Counts per type; consent shown when not given: (declined), (pending), (?) unknown.");
+}

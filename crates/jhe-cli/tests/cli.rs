@@ -1,0 +1,430 @@
+//! The `jhe` binary against an in-process sandbox: unattended use with JHE_URL + JHE_API_KEY,
+//! JSON output, and exit codes that mean something.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use jhe_sandbox::{Config, Faults, Sandbox};
+
+const MARY: &str = "manager_mary@example.com";
+const TOM: &str = "three_org_tom@example.com";
+
+async fn sandbox() -> Sandbox {
+    Sandbox::start(Config {
+        patients: 3,
+        days: 2,
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox")
+}
+
+fn key(sb: &Sandbox, email: &str) -> String {
+    sb.info()
+        .practitioners
+        .iter()
+        .find(|p| p.email == email)
+        .map(|p| p.api_key.clone())
+        .expect("key")
+}
+
+fn jhe(url: Option<&str>, api_key: Option<&str>, config: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_jhe"));
+    c.env_remove("JHE_URL")
+        .env_remove("JHE_API_KEY")
+        .env("JHE_CONFIG_DIR", config)
+        .stdin(Stdio::null());
+    if let Some(u) = url {
+        c.env("JHE_URL", u);
+    }
+    if let Some(k) = api_key {
+        c.env("JHE_API_KEY", k);
+    }
+    c
+}
+
+/// Runs the command off the async runtime (the sandbox keeps serving meanwhile).
+async fn run(mut c: Command, args: &[&str]) -> Output {
+    c.args(args);
+    tokio::task::spawn_blocking(move || c.output().expect("jhe runs"))
+        .await
+        .expect("join")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[tokio::test]
+async fn help_documents_commands_environment_and_exit_codes() {
+    let cfg = tempfile::tempdir().expect("tmp");
+    let out = run(jhe(None, None, cfg.path()), &["--help"]).await;
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for needle in [
+        "login",
+        "logout",
+        "orgs",
+        "studies",
+        "patients",
+        "export",
+        "summary",
+        "JHE_API_KEY",
+        "JHE_URL",
+        "Exit codes",
+        "130",
+        "incomplete",
+    ] {
+        assert!(help.contains(needle), "--help mentions {needle}:\n{help}");
+    }
+    let out = run(jhe(None, None, cfg.path()), &["export", "--help"]).await;
+    let help = text(&out.stdout);
+    assert!(
+        help.contains("--allow-incomplete") && help.contains("per-type"),
+        "{help}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unattended_export_writes_data_dictionary_and_manifest_and_exits_0() {
+    let sb = sandbox().await;
+    let cfg = tempfile::tempdir().expect("tmp");
+    let out_dir = tempfile::tempdir().expect("tmp");
+    let dir = out_dir.path().to_string_lossy().to_string();
+    let out = run(
+        jhe(Some(sb.url()), Some(&key(&sb, MARY)), cfg.path()),
+        &[
+            "export", "--study", "30006", "--format", "parquet", "--out", &dir,
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Exported"));
+    let files: Vec<String> = std::fs::read_dir(out_dir.path())
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    assert!(files.contains(&"manifest.json".to_string()), "{files:?}");
+    assert!(
+        files.contains(&"data_dictionary.csv".to_string()),
+        "{files:?}"
+    );
+    assert!(files.iter().any(|f| f.ends_with(".parquet")), "{files:?}");
+    assert!(!files.contains(&".jhe-partial".to_string()));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.path().join("manifest.json")).expect("read"))
+            .expect("json");
+    let total = sb
+        .info()
+        .studies
+        .iter()
+        .find(|s| s.id == 30006)
+        .map(|s| s.observations as u64);
+    assert_eq!(manifest["server_total"].as_u64(), total);
+    // No progress bar when stderr is not a terminal.
+    assert!(
+        !text(&out.stderr).contains("observations ("),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_output_is_machine_readable() {
+    let sb = sandbox().await;
+    let cfg = tempfile::tempdir().expect("tmp");
+    let k = key(&sb, MARY);
+    let out = run(
+        jhe(Some(sb.url()), Some(&k), cfg.path()),
+        &["studies", "--json"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(v
+        .as_array()
+        .expect("array")
+        .iter()
+        .any(|s| s["id"] == 30006));
+    let out = run(
+        jhe(Some(sb.url()), Some(&k), cfg.path()),
+        &["orgs", "--json"],
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v[0]["currentUserRole"], "manager");
+    let out = run(
+        jhe(Some(sb.url()), Some(&k), cfg.path()),
+        &["patients", "--study", "30006", "--json"],
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v.as_array().map(Vec::len), Some(3));
+    let out = run(
+        jhe(Some(sb.url()), Some(&k), cfg.path()),
+        &["summary", "--study", "30006", "--json"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["patients"].as_array().map(Vec::len), Some(3));
+    let out = run(
+        jhe(Some(sb.url()), Some(&k), cfg.path()),
+        &["summary", "--study", "30006"],
+    )
+    .await;
+    assert!(
+        text(&out.stdout).contains("blood-glucose"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Errors in JSON mode: {"error": {"kind", "message"}} on stdout as well.
+    let out = run(
+        jhe(Some(sb.url()), Some(&key(&sb, TOM)), cfg.path()),
+        &["patients", "--study", "30006", "--json"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(4));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["error"]["kind"], "forbidden");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_codes_mean_something() {
+    let sb = sandbox().await;
+    let cfg = tempfile::tempdir().expect("tmp");
+    let out_dir = tempfile::tempdir().expect("tmp");
+    let dir = out_dir.path().to_string_lossy().to_string();
+    let export = |extra: &[&str]| {
+        let mut a = vec![
+            "export", "--study", "30006", "--format", "csv", "--out", &dir,
+        ];
+        a.extend_from_slice(extra);
+        a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    type Case = (
+        Option<String>,
+        Option<String>,
+        Vec<String>,
+        i32,
+        &'static str,
+    );
+    let cases: Vec<Case> = vec![
+        // 2: usage
+        (
+            Some(sb.url().into()),
+            Some(key(&sb, MARY)),
+            export(&["--from", "2026-13-01"]),
+            2,
+            "not a date",
+        ),
+        (
+            Some(sb.url().into()),
+            Some(key(&sb, MARY)),
+            export(&["--type", "no-such-type"]),
+            2,
+            "does not collect",
+        ),
+        (
+            None,
+            Some(key(&sb, MARY)),
+            vec!["studies".into()],
+            2,
+            "No server given",
+        ),
+        // 3: sign-in
+        (
+            Some(sb.url().into()),
+            Some("d3Jvbmc6c2VjcmV0".into()),
+            vec!["studies".into()],
+            3,
+            "API key was not accepted",
+        ),
+        // 4: not allowed
+        (
+            Some(sb.url().into()),
+            Some(key(&sb, TOM)),
+            export(&[]),
+            4,
+            "ask its manager",
+        ),
+        // 5: network / not JHE / insecure
+        (
+            Some("http://jhe.example.org".into()),
+            Some(key(&sb, MARY)),
+            vec!["studies".into()],
+            5,
+            "https://",
+        ),
+        (
+            Some("http://127.0.0.1:1".into()),
+            Some(key(&sb, MARY)),
+            vec!["studies".into()],
+            5,
+            "Could not reach",
+        ),
+    ];
+    for (url, k, args, code, needle) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(jhe(url.as_deref(), k.as_deref(), cfg.path()), &args).await;
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}
+
+/// A proxy that drops the last entry of every heart-rate page: the rows no longer add up to
+/// the server's `total`.
+async fn short_proxy(upstream: String) -> String {
+    let http = reqwest::Client::new();
+    let active = Arc::new(AtomicBool::new(true));
+    let app = Router::new().fallback(move |req: Request| {
+        let http = http.clone();
+        let upstream = upstream.clone();
+        let active = active.clone();
+        async move {
+            let path = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_default();
+            let mut rb = http.request(req.method().clone(), format!("{upstream}{path}"));
+            for (k, v) in req.headers() {
+                if k != "host" && k != "content-length" {
+                    rb = rb.header(k, v);
+                }
+            }
+            let body = axum::body::to_bytes(req.into_body(), usize::MAX)
+                .await
+                .unwrap_or_default();
+            let Ok(resp) = rb.body(body).send().await else {
+                return StatusCode::BAD_GATEWAY.into_response();
+            };
+            let status =
+                StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+            let ctype = resp.headers().get("content-type").cloned();
+            let mut bytes = resp.bytes().await.unwrap_or_default().to_vec();
+            if active.load(Ordering::Relaxed)
+                && path.contains("heart-rate")
+                && !path.contains("_summary")
+            {
+                if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                    if let Some(e) = v.get_mut("entry").and_then(|e| e.as_array_mut()) {
+                        e.pop();
+                    }
+                    bytes = serde_json::to_vec(&v).unwrap_or_default();
+                }
+            }
+            let mut out = Response::new(Body::from(bytes));
+            *out.status_mut() = status;
+            if let Some(c) = ctype.and_then(|c| HeaderValue::from_bytes(c.as_bytes()).ok()) {
+                out.headers_mut().insert("content-type", c);
+            }
+            out
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incomplete_export_exits_6_unless_allowed() {
+    let sb = sandbox().await;
+    let url = short_proxy(sb.url().to_string()).await;
+    let cfg = tempfile::tempdir().expect("tmp");
+    let out_dir = tempfile::tempdir().expect("tmp");
+    let dir = out_dir.path().to_string_lossy().to_string();
+    let args = [
+        "export", "--study", "30006", "--format", "csv", "--out", &dir,
+    ];
+    let out = run(jhe(Some(&url), Some(&key(&sb, MARY)), cfg.path()), &args).await;
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(
+        err.contains("incomplete") && err.contains("heart-rate"),
+        "{err}"
+    );
+    let mut allowed = args.to_vec();
+    allowed.push("--allow-incomplete");
+    let out = run(jhe(Some(&url), Some(&key(&sb, MARY)), cfg.path()), &allowed).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("warning: The export is incomplete"));
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_cancels_with_130_and_the_same_command_resumes() {
+    let sb = sandbox().await;
+    sb.set_faults(Faults {
+        latency_ms: 60,
+        ..Default::default()
+    });
+    let cfg = tempfile::tempdir().expect("tmp");
+    let out_dir = tempfile::tempdir().expect("tmp");
+    let dir = out_dir.path().to_string_lossy().to_string();
+    let args = [
+        "export",
+        "--study",
+        "30006",
+        "--format",
+        "parquet",
+        "--out",
+        &dir,
+        "--parallel",
+        "2",
+    ];
+    let mut c = jhe(Some(sb.url()), Some(&key(&sb, MARY)), cfg.path());
+    c.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = c.spawn().expect("spawn");
+    let units = out_dir.path().join(".jhe-partial").join("units");
+    let units2 = units.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        for _ in 0..600 {
+            let n = std::fs::read_dir(&units2).map(|d| d.count()).unwrap_or(0);
+            if n >= 3 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status();
+        child.wait_with_output().expect("wait")
+    })
+    .await
+    .expect("join");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("Cancelled"), "{err}");
+    let kept = std::fs::read_dir(&units).map(|d| d.count()).unwrap_or(0);
+    assert!(kept >= 3, "finished parts kept: {kept}");
+    assert!(!out_dir.path().join("manifest.json").exists());
+
+    sb.set_faults(Faults::default());
+    let out = run(
+        jhe(Some(sb.url()), Some(&key(&sb, MARY)), cfg.path()),
+        &args,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("taken over from an earlier, interrupted run"),
+        "{}",
+        text(&out.stdout)
+    );
+}
