@@ -320,3 +320,44 @@ export function toBackendError(e: unknown): BackendError {
   const message = e instanceof Error ? e.message : String(e);
   return { kind: 'server', message: `Something went wrong inside JHE Desktop: ${message}` };
 }
+
+// ----- the Rust contract ------------------------------------------------------------------------
+// src-tauri generates ./generated/ipc.ts from its Rust payload types (ts-rs; a Rust test fails when
+// that file is stale). Each pair below must be assignable both ways, so `npm run check` fails as
+// soon as the Rust side and these types drift apart.
+import type * as Rust from './generated/ipc';
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+export type RustContract = [
+  Assert<Same<Rust.BackendError, BackendError>>,
+  Assert<Same<Rust.ServerCheck, ServerCheck>>,
+  Assert<Same<Rust.SignInMethod, SignInMethod>>,
+  Assert<Same<Rust.User, User>>,
+  Assert<Same<Rust.Session, Session>>,
+  Assert<Same<Rust.RecentServer, RecentServer>>,
+  Assert<Same<Rust.Role, Role>>,
+  Assert<Same<Rust.Organization, Organization>>,
+  Assert<Same<Rust.Study, Study>>,
+  Assert<Same<Rust.ScopeType, ScopeType>>,
+  Assert<Same<Rust.ConsentState, ConsentState>>,
+  Assert<Same<Rust.Identifier, Identifier>>,
+  Assert<Same<Rust.PatientRow, PatientRow>>,
+  Assert<Same<Rust.StudyOverview, StudyOverview>>,
+  Assert<Same<Rust.OverviewProgress, OverviewProgress>>,
+  Assert<Same<Rust.DateRange, DateRange>>,
+  Assert<Same<Rust.Stats, Stats>>,
+  Assert<Same<Rust.SeriesPoint, SeriesPoint>>,
+  Assert<Same<Rust.TypeSeries, TypeSeries>>,
+  Assert<Same<Rust.PatientData, PatientData>>,
+  Assert<Same<Rust.RowColumn, RowColumn>>,
+  Assert<Same<Rust.Cell, Cell>>,
+  Assert<Same<Rust.RowsPage, RowsPage>>,
+  Assert<Same<Rust.ExportScope, ExportScope>>,
+  Assert<Same<Rust.ExportRequest, ExportRequest>>,
+  Assert<Same<Rust.ExportPhase, ExportPhase>>,
+  Assert<Same<Rust.ExportProgress, ExportProgress>>,
+  Assert<Same<Rust.ExportedFile, ExportedFile>>,
+  Assert<Same<Rust.ExportResult, ExportResult>>,
+  Assert<Same<Rust.OfflineReview, OfflineReview>>,
+];

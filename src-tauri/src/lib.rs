@@ -1,0 +1,98 @@
+//! JHE Desktop: the Tauri app. A thin IPC layer over `jhe-engine`: `commands` (one per `Backend`
+//! method of the web UI), `models` (the payloads, exported to TypeScript by `bindings`),
+//! `error` (`{kind, message}`), `state` (session, demo exchange, jobs, caches), plus two small
+//! adapters: `views` (participant view from observations) and `offline` (reading exports back).
+//!
+//! Environment:
+//! * `JHE_START_DEMO=1` — open directly on the built-in demo exchange.
+//! * `JHE_TEST_EXPORT_DIR=DIR` — tests: "Choose folder…" hands out `DIR/1`, `DIR/2`, … without
+//!   the native picker, and "Open an exported file or folder…" opens the latest of them.
+//! * `JHE_TEST_OPEN_PATH=PATH` — tests: "Open an exported file or folder…" opens PATH.
+//! * `JHE_EXIT_WHEN_READY=1` — start-up benchmark: exit once the window has loaded.
+//! * `RUST_LOG` — log filter (default `info`), logs go to stderr.
+
+pub mod bindings;
+pub mod commands;
+pub mod error;
+pub mod models;
+pub mod offline;
+pub mod state;
+pub mod views;
+
+use tauri::Manager;
+
+use crate::state::AppState;
+
+/// Env (benchmarks): exit as soon as the window has loaded.
+pub const EXIT_WHEN_READY_ENV: &str = "JHE_EXIT_WHEN_READY";
+
+/// Env: open directly on the demo exchange.
+pub const START_DEMO_ENV: &str = "JHE_START_DEMO";
+
+/// Clicks the sign-in screen's demo button once the UI has rendered it (the UI starts on the
+/// sign-in screen; this is the same path a user takes).
+const CLICK_DEMO_JS: &str = r#"(function(){var n=0;var t=setInterval(function(){var b=document.querySelector('button.btn.demo');if(b&&!b.disabled){clearInterval(t);b.click();}else if(++n>200){clearInterval(t);}},50);})();"#;
+
+fn start_demo_requested() -> bool {
+    std::env::var(START_DEMO_ENV).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
+pub fn run() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let t0 = std::time::Instant::now();
+    let auto_demo = start_demo_requested();
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
+        .manage(AppState::default())
+        .setup(|app| {
+            let dir = app.path().app_config_dir().ok();
+            *app.state::<AppState>().config_dir.lock() = dir;
+            Ok(())
+        })
+        .on_page_load(move |webview, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Finished {
+                tracing::info!("window ready {} ms after start", t0.elapsed().as_millis());
+                if std::env::var_os(EXIT_WHEN_READY_ENV).is_some() {
+                    // Start-up benchmark: the window is usable; stop.
+                    webview.app_handle().exit(0);
+                    return;
+                }
+                if auto_demo {
+                    if let Err(e) = webview.eval(CLICK_DEMO_JS) {
+                        tracing::warn!("could not open the demo: {e}");
+                    }
+                }
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::recent_servers,
+            commands::check_server,
+            commands::sign_in,
+            commands::cancel_sign_in,
+            commands::start_demo,
+            commands::sign_out,
+            commands::list_organizations,
+            commands::list_studies,
+            commands::get_study_overview,
+            commands::get_patient_data,
+            commands::get_rows,
+            commands::export_data,
+            commands::cancel_export,
+            commands::pick_folder,
+            commands::pick_export_to_open,
+            commands::show_in_folder,
+            commands::open_export,
+        ])
+        .run(tauri::generate_context!("../tauri.conf.json"));
+    if let Err(e) = result {
+        eprintln!("JHE Desktop could not start: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,420 @@
+//! The IPC payloads: what the commands take and return, exactly as `ui/src/backend/types.ts`
+//! expects them (camelCase, ids as numbers, times as ISO 8601 strings, optional fields left
+//! out rather than `null`). `ts-rs` generates `ui/src/backend/generated/ipc.ts` from these types
+//! (see `bindings.rs`); the UI checks at compile time that its own types match.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+// ----- errors -------------------------------------------------------------------------------------
+
+/// What every failed command rejects with. `message` is plain language for the user.
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+pub struct BackendError {
+    pub kind: String,
+    pub message: String,
+}
+
+// ----- servers and signing in -------------------------------------------------------------------
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerCheck {
+    /// Normalised address, e.g. `https://jhe.example.org`.
+    pub url: String,
+    /// JHE version the server reports, when it does.
+    pub version: Option<String>,
+    /// The server runs on this computer (127.0.0.1, ::1, localhost).
+    pub loopback: bool,
+    pub https: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum SignInMethod {
+    #[serde(rename_all = "camelCase")]
+    ApiKey { api_key: String },
+    #[serde(rename_all = "camelCase")]
+    Browser {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        client_id: Option<String>,
+    },
+}
+
+/// `SignInMethod['kind']`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum SignInKind {
+    ApiKey,
+    Browser,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    #[ts(type = "number")]
+    pub id: u64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub server: String,
+    pub user: User,
+    /// True for the built-in demo exchange.
+    pub demo: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RecentServer {
+    pub url: String,
+    /// ISO time.
+    pub last_used: String,
+    pub method: SignInKind,
+}
+
+// ----- organizations and studies ----------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Role {
+    Manager,
+    Member,
+    Viewer,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Organization {
+    #[ts(type = "number")]
+    pub id: u64,
+    pub name: String,
+    /// JHE's organization type code: `edu`, `team`, `laboratory`, `prov`, `dept`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The signed-in user's role; null when they only see it through a parent organization.
+    pub role: Option<Role>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Study {
+    #[ts(type = "number")]
+    pub id: u64,
+    pub name: String,
+    pub description: String,
+    #[ts(type = "number")]
+    pub organization_id: u64,
+    pub organization_name: String,
+    #[ts(type = "number")]
+    pub patient_count: u64,
+}
+
+/// A data type a study asks for.
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ScopeType {
+    /// `omh:blood-glucose:4.0`
+    pub code: String,
+    /// `Blood glucose`
+    pub label: String,
+    /// `mg/dL`; empty when the type has no single unit.
+    pub unit: String,
+}
+
+// ----- study overview ---------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ConsentState {
+    Consented,
+    Pending,
+    Declined,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Identifier {
+    pub system: String,
+    pub value: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientRow {
+    #[ts(type = "number")]
+    pub id: u64,
+    pub name_given: String,
+    pub name_family: String,
+    pub identifiers: Vec<Identifier>,
+    /// The identifier the study uses as medical record number, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub mrn: Option<String>,
+    /// Per type code. A missing key means JHE has no consent record for that type.
+    #[ts(type = "Record<string, ConsentState>")]
+    pub consent: BTreeMap<String, ConsentState>,
+    /// Observations per type code.
+    #[ts(type = "Record<string, number>")]
+    pub counts: BTreeMap<String, u64>,
+    /// ISO time of the earliest / latest observation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub first_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub last_date: Option<String>,
+    /// Whole days since the participant's last upload; absent when they never uploaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub days_since_last_upload: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StudyOverview {
+    pub study: Study,
+    pub types: Vec<ScopeType>,
+    pub patients: Vec<PatientRow>,
+}
+
+/// Emitted while a study overview is being read.
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OverviewProgress {
+    #[ts(type = "number")]
+    pub done: u64,
+    #[ts(type = "number")]
+    pub total: u64,
+}
+
+// ----- one participant --------------------------------------------------------------------------
+
+/// Inclusive days (`YYYY-MM-DD`); both absent = everything.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DateRange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub to: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    #[ts(type = "number")]
+    pub n: u64,
+    pub mean: f64,
+    pub min: f64,
+    pub max: f64,
+    pub sd: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SeriesPoint {
+    /// ISO time.
+    pub t: String,
+    pub v: f64,
+    /// Second value, e.g. diastolic blood pressure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub v2: Option<f64>,
+}
+
+/// Where the time axis sits inside the chart SVG (fractions of its width; ISO times).
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChartXAxis {
+    pub left: f64,
+    pub right: f64,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TypeSeries {
+    pub code: String,
+    pub label: String,
+    pub unit: String,
+    /// Statistics of `v` (for blood pressure: systolic).
+    pub stats: Stats,
+    /// Statistics of `v2`, when the type has a second value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub stats2: Option<Stats>,
+    /// Names of `v` / `v2` when there are two, e.g. `["Systolic", "Diastolic"]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub value_labels: Option<(String, String)>,
+    /// A complete `<svg>` document rendered by plotters in Rust.
+    pub chart_svg: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub chart_x_axis: Option<ChartXAxis>,
+    /// Possibly downsampled points for the hover readout (not the raw rows).
+    pub points: Vec<SeriesPoint>,
+    /// Total raw rows in the range.
+    #[ts(type = "number")]
+    pub rows: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientData {
+    pub patient: PatientRow,
+    /// The range actually applied.
+    pub range: DateRange,
+    pub types: Vec<TypeSeries>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RowColumn {
+    /// Column name in the exported files, e.g. `time_utc`.
+    pub name: String,
+    /// What the user sees, e.g. `Time`.
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub unit: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[serde(untagged)]
+pub enum Cell {
+    Text(String),
+    Number(f64),
+    Null,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RowsPage {
+    pub columns: Vec<RowColumn>,
+    pub rows: Vec<Vec<Cell>>,
+    #[ts(type = "number")]
+    pub offset: u64,
+    #[ts(type = "number")]
+    pub total: u64,
+}
+
+// ----- export -----------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum ExportScope {
+    #[serde(rename_all = "camelCase")]
+    Patient {
+        #[ts(type = "number")]
+        patient_id: u64,
+        #[ts(type = "number")]
+        study_id: u64,
+    },
+    #[serde(rename_all = "camelCase")]
+    Study {
+        #[ts(type = "number")]
+        study_id: u64,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ExportFormat {
+    Csv,
+    Parquet,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ExportLayout {
+    PerType,
+    Long,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportRequest {
+    pub scope: ExportScope,
+    /// Type codes.
+    pub types: Vec<String>,
+    /// Inclusive days `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub to: Option<String>,
+    pub format: ExportFormat,
+    pub layout: ExportLayout,
+    pub out_dir: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ExportPhase {
+    Counting,
+    Fetching,
+    Writing,
+    Done,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportProgress {
+    pub phase: ExportPhase,
+    /// Observations downloaded so far.
+    #[ts(type = "number")]
+    pub fetched: u64,
+    /// Observations expected in total; 0 while still counting.
+    #[ts(type = "number")]
+    pub expected: u64,
+    /// Display name of the participant being downloaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub current_patient: Option<String>,
+    /// A plain sentence worth showing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub message: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedFile {
+    pub name: String,
+    #[ts(type = "number")]
+    pub rows: u64,
+    #[ts(type = "number")]
+    pub bytes: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportResult {
+    pub out_dir: String,
+    pub files: Vec<ExportedFile>,
+    /// Plain sentences (incomplete participants, skipped malformed observations, …).
+    pub warnings: Vec<String>,
+}
+
+// ----- offline review ---------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OfflineReview {
+    /// The folder (or file) that was opened.
+    pub path: String,
+    pub overview: StudyOverview,
+}

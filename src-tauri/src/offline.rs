@@ -1,0 +1,260 @@
+//! Offline review: an export folder (`manifest.json` + the per-type or long data files the
+//! engine wrote) or a single CSV / Parquet file, read back into the same shapes the live
+//! session serves, without any network.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use jhe_engine::chart::{self, Obs};
+use jhe_engine::export::Manifest;
+use jhe_engine::omh::time::{iso_z, US_PER_DAY};
+use jhe_engine::omh::ViewKind;
+
+use crate::error::{Error, Result};
+use crate::models::{ConsentState, PatientRow, Study, StudyOverview};
+use crate::views;
+
+/// Everything read from the files.
+#[derive(Debug, Default)]
+pub struct OfflineData {
+    /// What was opened, as the user would recognise it.
+    pub path: String,
+    pub overview: StudyOverview,
+    /// Patient id → type code → observations.
+    pub obs: BTreeMap<u64, BTreeMap<String, Vec<Obs>>>,
+    /// Rows that could not be read, over all files.
+    pub skipped: u64,
+}
+
+impl Default for StudyOverview {
+    fn default() -> Self {
+        StudyOverview {
+            study: Study {
+                id: 0,
+                name: String::new(),
+                description: String::new(),
+                organization_id: 0,
+                organization_name: String::new(),
+                patient_count: 0,
+            },
+            types: Vec::new(),
+            patients: Vec::new(),
+        }
+    }
+}
+
+fn is_data_file(p: &Path) -> bool {
+    let ext = p
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    (ext == "csv" || ext == "parquet") && !stem.starts_with("data_dictionary") && stem != "problems"
+}
+
+fn read_manifest(dir: &Path) -> Result<Option<Manifest>> {
+    let path = dir.join("manifest.json");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(&path)
+        .map_err(|e| Error::Io(format!("Could not read {}: {e}.", path.display())))?;
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        Error::Io(format!(
+            "{} is not a manifest written by JHE Desktop ({e}). Open the export folder itself, or one of its .csv / .parquet files.",
+            path.display()
+        ))
+    })
+}
+
+/// The data files to read: the manifest's, else every .csv / .parquet in the folder.
+fn data_files(path: &Path) -> Result<(Vec<PathBuf>, Option<Manifest>)> {
+    if path.is_file() {
+        if !is_data_file(path) {
+            return Err(Error::InvalidInput(format!(
+                "{} is not a .csv or .parquet data file. Choose an export folder, or one of the data files in it.",
+                path.display()
+            )));
+        }
+        let manifest = match path.parent() {
+            Some(dir) => read_manifest(dir).ok().flatten(),
+            None => None,
+        };
+        return Ok((vec![path.to_path_buf()], manifest));
+    }
+    if !path.is_dir() {
+        return Err(Error::NotFound(format!(
+            "{} does not exist (any more). Choose the folder again.",
+            path.display()
+        )));
+    }
+    let manifest = read_manifest(path)?;
+    let mut files: Vec<PathBuf> = match &manifest {
+        Some(m) => m
+            .files
+            .iter()
+            .filter(|f| f.role == "data")
+            .map(|f| path.join(&f.name))
+            .collect(),
+        None => std::fs::read_dir(path)
+            .map_err(|e| {
+                Error::Io(format!(
+                    "Could not read the folder {}: {e}.",
+                    path.display()
+                ))
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && is_data_file(p))
+            .collect(),
+    };
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::NotFound(format!(
+            "{} holds no exported data files (.csv or .parquet). Choose a folder that JHE Desktop exported to.",
+            path.display()
+        )));
+    }
+    Ok((files, manifest))
+}
+
+/// Reads an export folder or a single data file.
+pub fn load(path: &Path) -> Result<OfflineData> {
+    // manifest.json stands for its folder.
+    let path = match path.file_name().and_then(|n| n.to_str()) {
+        Some("manifest.json") if path.is_file() => path.parent().unwrap_or(path),
+        _ => path,
+    };
+    let (files, manifest) = data_files(path)?;
+    let mut data = OfflineData {
+        path: path.display().to_string(),
+        ..OfflineData::default()
+    };
+    for f in &files {
+        let read = chart::read_export_file(f).map_err(Error::Io)?;
+        data.skipped += read.skipped;
+        for o in read.obs {
+            data.obs
+                .entry(o.patient_id)
+                .or_default()
+                .entry(o.code.clone())
+                .or_default()
+                .push(o);
+        }
+    }
+    for by_code in data.obs.values_mut() {
+        for list in by_code.values_mut() {
+            list.sort_by_key(|o| (o.t_us, o.observation_id));
+        }
+    }
+
+    // The types present, in the engine's order of views.
+    let codes: BTreeSet<(ViewKind, String)> = data
+        .obs
+        .values()
+        .flat_map(|m| m.keys())
+        .map(|c| (ViewKind::from_code(c), c.clone()))
+        .collect();
+    let types = codes.iter().map(|(_, c)| views::scope_type(c)).collect();
+
+    // "Days since the last upload" as of the export (or now, for files without a manifest).
+    let as_of_us = manifest
+        .as_ref()
+        .and_then(|m| chrono::DateTime::parse_from_rfc3339(&m.exported_at).ok())
+        .map(|t| t.timestamp_micros())
+        .unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
+    let patients: Vec<PatientRow> = data
+        .obs
+        .iter()
+        .map(|(id, by_code)| {
+            let counts = by_code
+                .iter()
+                .map(|(c, l)| (c.clone(), l.len() as u64))
+                .collect();
+            let first = by_code
+                .values()
+                .filter_map(|l| l.first())
+                .map(|o| o.t_us)
+                .min();
+            let last = by_code
+                .values()
+                .filter_map(|l| l.last())
+                .map(|o| o.t_us)
+                .max();
+            PatientRow {
+                id: *id,
+                name_given: String::new(),
+                name_family: String::new(),
+                identifiers: Vec::new(),
+                mrn: None,
+                // The files hold only what was shared, so a type with data was consented to.
+                consent: by_code
+                    .iter()
+                    .filter(|(_, l)| !l.is_empty())
+                    .map(|(c, _)| (c.clone(), ConsentState::Consented))
+                    .collect(),
+                counts,
+                first_date: first.map(iso_z),
+                last_date: last.map(iso_z),
+                days_since_last_upload: last.map(|l| ((as_of_us - l) / US_PER_DAY).max(0)),
+            }
+        })
+        .collect();
+
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| data.path.clone());
+    let (study_id, name, description, org) = match &manifest {
+        Some(m) => {
+            let day = m
+                .exported_at
+                .get(..10)
+                .unwrap_or(&m.exported_at)
+                .to_string();
+            (
+                m.study_id.unwrap_or_default(),
+                match m.study_id {
+                    Some(id) => format!("Study {id} (exported {day})"),
+                    None => format!("Export of {day}"),
+                },
+                format!(
+                    "Exported on {day}: {} data file(s), {} observations",
+                    files.len(),
+                    m.total_observations
+                ),
+                m.server.clone(),
+            )
+        }
+        None => (
+            0,
+            file_name.clone(),
+            format!("Data read from {}.", data.path),
+            String::from("Files on this computer"),
+        ),
+    };
+    data.overview = StudyOverview {
+        study: Study {
+            id: study_id,
+            name,
+            description,
+            organization_id: 0,
+            organization_name: org,
+            patient_count: patients.len() as u64,
+        },
+        types,
+        patients,
+    };
+    Ok(data)
+}
+
+impl OfflineData {
+    /// The observations of one patient and type (empty when there are none).
+    pub fn of(&self, patient_id: u64, code: &str) -> &[Obs] {
+        self.obs
+            .get(&patient_id)
+            .and_then(|m| m.get(code))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+}

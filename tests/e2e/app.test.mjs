@@ -1,0 +1,310 @@
+// End-to-end tests of the real JHE Desktop window (Tauri + WebKitGTK), driven through
+// tauri-driver → WebKitWebDriver, under Xvfb (see run.sh). The app runs its built-in demo
+// exchange in-process; a second, separate sandbox process serves as the reference for row counts
+// and for the wrong-API-key sign-in.
+//
+// Env: JHE_APP_BIN (the app, built with tauri/custom-protocol), JHE_SANDBOX_BIN, TAURI_DRIVER,
+// JHE_TEST_EXPORT_DIR (also read by the app: "Choose folder…" hands out DIR/1, DIR/2, …),
+// SCREENSHOT_DIR (default docs/screenshots).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Session, waitForPort } from './webdriver.mjs';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const APP = process.env.JHE_APP_BIN;
+const SANDBOX = process.env.JHE_SANDBOX_BIN;
+const DRIVER = process.env.TAURI_DRIVER || 'tauri-driver';
+const EXPORT_DIR = process.env.JHE_TEST_EXPORT_DIR;
+const SHOTS = process.env.SCREENSHOT_DIR || join(ROOT, 'docs/screenshots');
+const PORT = Number(process.env.TAURI_DRIVER_PORT || 4444);
+const STUDY = 30006;
+
+let driver;
+let sandbox;
+let sandboxInfo;
+let wd;
+let demoHour;
+const procs = [];
+
+function startProcess(cmd, args, opts = {}) {
+  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  let log = '';
+  p.stdout.on('data', (d) => (log += d));
+  p.stderr.on('data', (d) => (log += d));
+  p.log = () => log;
+  procs.push(p);
+  return p;
+}
+
+async function shot(name) {
+  mkdirSync(SHOTS, { recursive: true });
+  // Let the last render settle (fonts, the chart's layout).
+  await sleep(600);
+  const file = join(SHOTS, `${name}.png`);
+  // The X screen as a person sees it (WebKitWebDriver's own screenshot can hang under Xvfb).
+  try {
+    execFileSync('import', ['-window', 'root', file], { timeout: 30_000 });
+  } catch {
+    writeFileSync(file, await wd.screenshot());
+  }
+}
+
+async function clickText(tag, text) {
+  const el = await wd.waitForXPath(`//${tag}[normalize-space(.)=${JSON.stringify(text)}]`);
+  await wd.click(el);
+}
+
+async function notBusy() {
+  await wd.until(async () => (await wd.findAll('main[aria-busy="true"]')).length === 0, 'the screen finished loading', 60_000);
+}
+
+/** Rows of a CSV file (without the header), quotes respected. */
+function csvRows(path) {
+  const s = readFileSync(path, 'utf8');
+  let rows = 0;
+  let inQuotes = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '"') inQuotes = !inQuotes;
+    else if (c === '\n' && !inQuotes) rows++;
+  }
+  if (s.length && !s.endsWith('\n')) rows++;
+  return rows - 1;
+}
+
+function sha256(path) {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+function checkExportFolder(dir, ext) {
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  const data = manifest.files.filter((f) => f.role === 'data');
+  assert.ok(data.length > 0, 'the export has data files');
+  let rows = 0;
+  for (const f of data) {
+    const p = join(dir, f.name);
+    assert.ok(f.name.endsWith(`.${ext}`), `${f.name} is .${ext}`);
+    assert.equal(statSync(p).size, f.bytes, `${f.name}: size as in the manifest`);
+    assert.equal(sha256(p), f.sha256, `${f.name}: SHA-256 as in the manifest`);
+    if (ext === 'csv') assert.equal(csvRows(p), f.rows, `${f.name}: CSV rows as in the manifest`);
+    rows += f.rows;
+  }
+  assert.equal(rows, manifest.total_rows, 'data rows add up to the manifest total');
+  // Everything the server counted arrived; what was not written is listed as a problem.
+  assert.equal(manifest.total_fetched, manifest.server_total, 'fetched = the server’s count');
+  assert.equal(
+    manifest.total_observations + manifest.problems_count,
+    manifest.server_total - manifest.duplicates_dropped,
+    'written + malformed = the server’s count',
+  );
+  assert.deepEqual(manifest.server_total_mismatches, []);
+  return manifest;
+}
+
+/** `_summary=count` on the reference sandbox, signed in like the app (practitioner API key). */
+async function sandboxCount(params) {
+  const who = sandboxInfo.practitioners.find((p) => p.email === 'manager_mary@example.com');
+  const tok = await fetch(`${sandboxInfo.url}/o/token/`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${who.apiKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  }).then((r) => r.json());
+  const q = new URLSearchParams({ ...params, _summary: 'count' });
+  const b = await fetch(`${sandboxInfo.url}/FHIR/R5/Observation?${q}`, {
+    headers: { authorization: `Bearer ${tok.access_token}` },
+  }).then((r) => r.json());
+  return b.total;
+}
+
+describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
+  before(async () => {
+    assert.ok(APP && existsSync(APP), `JHE_APP_BIN must point to the built app (got ${APP})`);
+    assert.ok(SANDBOX && existsSync(SANDBOX), `JHE_SANDBOX_BIN must point to jhe-sandbox (got ${SANDBOX})`);
+    assert.ok(EXPORT_DIR, 'JHE_TEST_EXPORT_DIR must be set');
+    mkdirSync(EXPORT_DIR, { recursive: true });
+    const infoFile = join(EXPORT_DIR, '..', 'sandbox-info.json');
+    sandbox = startProcess(SANDBOX, ['--port', '0', '--info-file', infoFile]);
+    await wd_until(() => existsSync(infoFile) && readFileSync(infoFile, 'utf8').trim().endsWith('}'), 'the reference sandbox started', 120_000, () => sandbox.log());
+    sandboxInfo = JSON.parse(readFileSync(infoFile, 'utf8'));
+    driver = startProcess(DRIVER, ['--port', String(PORT)], { env: { ...process.env } });
+    await waitForPort(`http://127.0.0.1:${PORT}`);
+    wd = await Session.start(`http://127.0.0.1:${PORT}`, { 'tauri:options': { application: APP } });
+    // The first command right after the session opens sometimes races the window: retry once.
+    try {
+      await wd.findAll('body');
+    } catch {
+      await sleep(1000);
+      await wd.findAll('body');
+    }
+  });
+
+  after(async () => {
+    if (wd) await wd.quit();
+    for (const p of procs.reverse()) p.kill('SIGTERM');
+  });
+
+  test('the sign-in screen offers the demo; the demo opens the studies', async () => {
+    const demo = await wd.waitFor('button.btn.demo');
+    await shot('sign-in');
+    demoHour = Math.floor(Date.now() / 3_600_000);
+    await wd.click(demo);
+    await wd.waitFor(`[data-study="${STUDY}"]`, { timeout: 120_000 });
+    await notBusy();
+    const banner = await wd.exec('return document.body.innerText');
+    assert.match(banner, /Your studies/);
+    assert.match(banner, /Demo/i, 'the demo is labelled as demo data');
+    await shot('studies');
+  });
+
+  test(`study ${STUDY}: the participants table sorts and searches`, async () => {
+    await wd.click(await wd.find(`[data-study="${STUDY}"]`));
+    await wd.waitFor('[data-pid]', { timeout: 120_000 });
+    await notBusy();
+    await shot('study-overview');
+    const count = async () => (await wd.findAll('[data-pid]')).length;
+    const before = await count();
+    assert.ok(before >= 5, `participants listed (${before})`);
+
+    const ids = () => wd.exec('return [...document.querySelectorAll("[data-pid]")].map(e => Number(e.dataset.pid))');
+    const sortId = await wd.find('button.sort[data-sort="id"]');
+    await wd.click(sortId);
+    const header = () => wd.exec('return document.querySelector("button.sort[data-sort=id]").closest("[role=columnheader]").getAttribute("aria-sort")');
+    const s1 = await header();
+    const asc = await ids();
+    await wd.click(await wd.find('button.sort[data-sort="id"]'));
+    const s2 = await header();
+    const desc = await ids();
+    assert.notEqual(s1, s2, 'aria-sort changes');
+    assert.deepEqual([...asc].sort((a, b) => a - b), asc.slice().sort((a, b) => a - b));
+    assert.deepEqual(desc, [...desc].sort((a, b) => (s2 === 'descending' ? b - a : a - b)), 'rows follow the sort');
+
+    // Search for one participant by name.
+    const name = await wd.exec('return document.querySelector("[data-open]").textContent.trim()');
+    await wd.type(await wd.find('#participant-search'), name);
+    await wd.until(async () => (await count()) < before, 'the search filters the table');
+    const names = await wd.exec('return [...document.querySelectorAll("[data-open]")].map(e => e.textContent.trim())');
+    assert.ok(names.includes(name), `${name} is found`);
+  });
+
+  let patientId;
+  test('a participant shows charts (SVG from Rust) and stats', async () => {
+    const btn = await wd.find('[data-open]');
+    patientId = Number(await wd.attr(btn, 'data-open'));
+    await wd.click(btn);
+    await wd.waitFor('article.type-card svg', { timeout: 60_000 });
+    await notBusy();
+    const charts = await wd.exec(
+      'return [...document.querySelectorAll("article.type-card")].map(a => ({code: a.dataset.code, svg: !!a.querySelector("svg"), texts: a.querySelectorAll("svg text").length, lines: a.querySelectorAll("svg polyline, svg rect").length}))',
+    );
+    assert.ok(charts.length >= 2, `cards: ${JSON.stringify(charts)}`);
+    const drawn = charts.filter((c) => c.svg);
+    assert.ok(drawn.length >= 1, 'at least one chart is drawn');
+    for (const c of drawn) assert.ok(c.texts > 3 && c.lines > 0, `chart ${c.code} has axis labels and data`);
+    await shot('participant');
+
+    // The raw readings of the first type, paged from Rust (get_rows).
+    const show = await wd.waitForXPath('(//article[contains(@class,"type-card")]//button[starts-with(normalize-space(.),"Show all")])[1]');
+    await wd.click(show);
+    await wd.waitFor('.readings [role="row"][aria-rowindex="2"]', { timeout: 30_000 });
+    const cells = await wd.exec(
+      'return [...document.querySelector(".readings [role=row][aria-rowindex=\'2\']").children].map(c => c.textContent.trim())',
+    );
+    assert.ok(cells.length >= 2 && /\d{4}-\d\d-\d\d/.test(cells[0]), `a reading with its time: ${JSON.stringify(cells)}`);
+    await wd.click(show);
+  });
+
+  test('export the participant to CSV', async () => {
+    await wd.click(await wd.find('#export-participant'));
+    await wd.waitFor('.dialog form');
+    await wd.click(await wd.find('input[name="format"][value="csv"]'));
+    await wd.click(await wd.find('input[name="dates"]'));
+    await clickText('button', 'Choose folder…');
+    await wd.until(async () => (await wd.text(await wd.find('#export-folder'))).includes(EXPORT_DIR), 'the folder is chosen');
+    await shot('export-dialog');
+    await wd.click(await wd.find('#export-start'));
+    await wd.waitFor('.export-done', { timeout: 180_000 });
+    await shot('export-done');
+    const dir = join(EXPORT_DIR, '1');
+    const m = checkExportFolder(dir, 'csv');
+    assert.deepEqual(m.filters.patient_ids, [patientId]);
+    const ref = await sandboxCount({ patient: String(patientId), 'patient._has:Group:member:_id': String(STUDY) });
+    if (Math.floor(Date.now() / 3_600_000) === demoHour) assert.equal(m.server_total, ref, 'rows match the reference sandbox');
+    await clickText('button', 'Close');
+  });
+
+  test('export the study to Parquet', async () => {
+    await clickText('button', 'Back to the study').catch(async () => {
+      await wd.click(await wd.find('button.back'));
+    });
+    await wd.waitFor('#export-study', { timeout: 60_000 });
+    await wd.click(await wd.find('#export-study'));
+    await wd.waitFor('.dialog form');
+    await wd.click(await wd.find('input[name="format"][value="parquet"]'));
+    await wd.click(await wd.find('input[name="dates"]'));
+    await clickText('button', 'Choose folder…');
+    await wd.until(async () => (await wd.text(await wd.find('#export-folder'))).includes(EXPORT_DIR), 'the folder is chosen');
+    await wd.click(await wd.find('#export-start'));
+    // Progress streams from Rust through a Channel: the bar moves before the export ends.
+    const progress = await wd.until(
+      () => wd.exec('const b = document.querySelector("#export-bar"); return b && b.value > 0 ? [b.value, b.max] : (document.querySelector(".export-done") ? "done" : null)'),
+      'export progress',
+      600_000,
+    );
+    assert.ok(Array.isArray(progress), `progress events arrived before the end (${JSON.stringify(progress)})`);
+    await wd.waitFor('.export-done', { timeout: 600_000 });
+    const dir = join(EXPORT_DIR, '2');
+    const m = checkExportFolder(dir, 'parquet');
+    assert.equal(m.study_id, STUDY);
+    const ref = await sandboxCount({ 'patient._has:Group:member:_id': String(STUDY) });
+    if (Math.floor(Date.now() / 3_600_000) === demoHour) assert.equal(m.server_total, ref, 'rows match the reference sandbox');
+    else console.log('# the hour changed between the two sandboxes started: reference count skipped');
+    assert.ok(readdirSync(dir).includes('data_dictionary.csv'));
+    await clickText('button', 'Close');
+  });
+
+  test('the exported folder opens offline and shows the chart again', async () => {
+    await clickText('button', 'Sign out');
+    await wd.waitFor('button.btn.demo');
+    await clickText('button', 'Open an exported file or folder…');
+    await wd.waitFor('[data-pid]', { timeout: 60_000 });
+    await notBusy();
+    const text = await wd.exec('return document.body.innerText');
+    assert.match(text, /Offline|offline|files/);
+    await shot('offline-study');
+    await wd.type(await wd.find('#participant-search'), String(patientId));
+    const open = await wd.waitFor(`[data-open="${patientId}"]`);
+    await wd.click(open);
+    await wd.waitFor('article.type-card svg', { timeout: 60_000 });
+    await notBusy();
+    await shot('offline-participant');
+    await clickText('button', 'Close files');
+    await wd.waitFor('button.btn.demo');
+  });
+
+  test('a wrong API key shows the plain error', async () => {
+    await wd.type(await wd.find('#server-url'), sandboxInfo.url);
+    const useKey = await wd.findAll('#api-key');
+    if (useKey.length === 0) await clickText('button', 'Use an API key');
+    await wd.type(await wd.waitFor('#api-key'), 'bm90LWEtcmVhbC1rZXk6bm9wZQ==');
+    await clickText('button', 'Sign in');
+    const err = await wd.until(async () => {
+      const t = await wd.exec('return document.body.innerText');
+      return /Sign-in failed/.test(t) ? t : null;
+    }, 'the sign-in error', 60_000);
+    assert.match(err, /What to do/);
+    await shot('sign-in-error');
+  });
+});
+
+async function wd_until(fn, what, timeout, log) {
+  const end = Date.now() + timeout;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}\n${log ? log() : ''}`);
+    await sleep(200);
+  }
+}
