@@ -299,6 +299,26 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
     assert.match(err, /What to do/);
     await shot('sign-in-error');
   });
+
+  test('the right API key signs in to the sandbox and opens its study', async () => {
+    // The same form, now with manager_mary's real practitioner API key for the external sandbox.
+    const who = sandboxInfo.practitioners.find((p) => p.email === 'manager_mary@example.com');
+    await wd.exec(
+      'const e = document.querySelector("#api-key"); e.value = ""; e.dispatchEvent(new Event("input", { bubbles: true })); return true',
+    );
+    await wd.type(await wd.find('#api-key'), who.apiKey);
+    await clickText('button', 'Sign in');
+    await wd.waitFor(`[data-study="${STUDY}"]`, { timeout: 120_000 });
+    await notBusy();
+    const text = await wd.exec('return document.body.innerText');
+    assert.match(text, /Your studies/);
+    assert.doesNotMatch(text, /Demo data/, 'a real sign-in is not labelled as demo data');
+    await wd.click(await wd.find(`[data-study="${STUDY}"]`));
+    await wd.waitFor('[data-pid]', { timeout: 120_000 });
+    await notBusy();
+    const rows = (await wd.findAll('[data-pid]')).length;
+    assert.ok(rows >= 5, `participants of the signed-in server listed (${rows})`);
+  });
 });
 
 async function wd_until(fn, what, timeout, log) {
