@@ -45,8 +45,15 @@ fn main() {
             .expect("schema file under schemas/")
             .to_string_lossy()
             .replace('\\', "/");
-        let abs = path.to_string_lossy().replace('\\', "/");
-        writeln!(src, "    ({rel:?}, include_str!({abs:?})),").expect("write to String");
+        // No absolute path in the generated file: a target directory shared by clones in
+        // different folders keeps this output when the build script does not rerun, and
+        // `env!` is expanded for the clone being compiled.
+        let from_manifest = format!("/schemas/{rel}");
+        writeln!(
+            src,
+            "    ({rel:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {from_manifest:?}))),"
+        )
+        .expect("write to String");
     }
     src.push_str("];\n");
 

@@ -10,7 +10,7 @@ use futures_util::{stream, StreamExt, TryStreamExt};
 use jhe_engine::api::{ObservationQuery, Session as EngineSession, SessionOptions};
 use jhe_engine::auth::{BrowserOptions, KeyringStore};
 use jhe_engine::chart::Obs;
-use jhe_engine::fetch::{fetch_observations, CancelToken};
+use jhe_engine::fetch::{fetch_observations_map, CancelToken};
 use jhe_engine::job::{self, Phase, Progress};
 use jhe_engine::models as em;
 use jhe_engine::omh;
@@ -403,17 +403,12 @@ async fn patient_row_of(
 /// Every observation of one participant and type in the range, decoded (malformed ones are
 /// skipped: they are reported by an export's problems.csv).
 async fn fetch_obs(s: &EngineSession, q: ObservationQuery) -> Result<Vec<Obs>> {
-    let f = fetch_observations(s, &q, &CancelToken::new(), &|_| {}).await?;
-    let obs = tokio::task::spawn_blocking(move || {
-        f.resources
-            .iter()
-            .filter_map(|r| omh::from_fhir_resource(r).ok())
-            .filter_map(|raw| omh::decode_owned(raw).ok())
-            .map(|d| Obs::from_decoded(&d))
-            .collect::<Vec<_>>()
+    // Decoded page by page as they arrive (no base64 text kept until the last page).
+    let f = fetch_observations_map(s, &q, &CancelToken::new(), &|_| {}, &|raw| {
+        omh::decode_owned(raw).ok().map(|d| Obs::from_decoded(&d))
     })
     .await?;
-    Ok(obs)
+    Ok(f.observations.into_iter().flatten().collect())
 }
 
 #[tauri::command]

@@ -391,11 +391,17 @@ async fn ctrl_c_cancels_with_130_and_the_same_command_resumes() {
     let mut c = jhe(Some(sb.url()), Some(&key(&sb, MARY)), cfg.path());
     c.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = c.spawn().expect("spawn");
-    let units = out_dir.path().join(".jhe-partial").join("units");
-    let units2 = units.clone();
+    // committed units: lines of the export's journal
+    let journal = out_dir.path().join(".jhe-partial").join("units.jsonl");
+    let committed = |p: &std::path::Path| {
+        std::fs::read_to_string(p)
+            .map(|t| t.lines().filter(|l| !l.is_empty()).count())
+            .unwrap_or(0)
+    };
+    let journal2 = journal.clone();
     let out = tokio::task::spawn_blocking(move || {
         for _ in 0..600 {
-            let n = std::fs::read_dir(&units2).map(|d| d.count()).unwrap_or(0);
+            let n = committed(&journal2);
             if n >= 3 {
                 break;
             }
@@ -411,7 +417,7 @@ async fn ctrl_c_cancels_with_130_and_the_same_command_resumes() {
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(err.contains("Cancelled"), "{err}");
-    let kept = std::fs::read_dir(&units).map(|d| d.count()).unwrap_or(0);
+    let kept = committed(&journal);
     assert!(kept >= 3, "finished parts kept: {kept}");
     assert!(!out_dir.path().join("manifest.json").exists());
 

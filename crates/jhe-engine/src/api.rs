@@ -202,8 +202,19 @@ impl Session {
     /// GET a URL (absolute, on this server) as JSON. On 401 it signs in again silently once and
     /// retries; a second 401 becomes [`Error::SignInAgain`].
     pub async fn get_url(&self, url: &str, what: &str) -> Result<Value> {
+        self.get_url_parsed(url, what, &|b: &[u8]| serde_json::from_slice(b))
+            .await
+    }
+
+    /// Like [`Session::get_url`], reading the body with `parse` (see `Http::get_parsed`).
+    pub(crate) async fn get_url_parsed<T>(
+        &self,
+        url: &str,
+        what: &str,
+        parse: &(dyn Fn(&[u8]) -> serde_json::Result<T> + Sync),
+    ) -> Result<T> {
         let (tok, generation) = self.inner.auth.token().await?;
-        match self.inner.http.get_json(url, &tok, what).await {
+        match self.inner.http.get_parsed(url, &tok, what, parse).await {
             Ok(v) => Ok(v),
             Err(Fail::Unauthorized) => {
                 self.inner
@@ -212,7 +223,7 @@ impl Session {
                     .reauthentications
                     .fetch_add(1, Ordering::Relaxed);
                 let (tok, _) = self.inner.auth.after_unauthorized(generation).await?;
-                match self.inner.http.get_json(url, &tok, what).await {
+                match self.inner.http.get_parsed(url, &tok, what, parse).await {
                     Ok(v) => Ok(v),
                     Err(Fail::Unauthorized) => Err(Error::SignInAgain {
                         reason: "the server no longer accepts this sign-in.".into(),

@@ -2,18 +2,23 @@
 //! manifest.
 //!
 //! The fetcher works in *units* (one patient × one code, all pages). For each unit it calls
-//! [`Export::write_unit`], which decodes, de-duplicates and tidies the observations and writes
-//! them as small Parquet *part* files in `OUT/.jhe-partial/parts/`, then records the unit as
-//! done in `OUT/.jhe-partial/units/` (the record's atomic rename is the commit point).
+//! [`Export::write_unit`] (or decodes it itself and calls [`Export::commit_unit`]), which
+//! de-duplicates and tidies the observations and writes them as small Parquet *part* files in
+//! `OUT/.jhe-partial/parts/`, fsynced, then appends the unit's record to the journal
+//! `OUT/.jhe-partial/units.jsonl` and fsyncs it: that line is the commit point.
 //! [`Export::finish`] merges the parts, in row groups, into the final files (one per table, or
 //! one long file), writes `data_dictionary.csv`, `data_dictionary.md`, `problems.csv` (when
 //! there are problems) and `manifest.json` (last), then removes `.jhe-partial`.
 //!
-//! Crash safety: every file is written under a temporary name in the same file system, flushed,
-//! fsynced and renamed, so no half-written file ever carries a final name. Final files appear
-//! only in `finish`; the manifest is written last, so its presence marks a complete export.
-//! After a crash or [`Export::abort`], [`Export::open`] with the same spec resumes: units
-//! recorded as done are kept ([`Export::is_done`]); anything not committed is discarded.
+//! Crash safety: final files are written under a temporary name in the same file system,
+//! flushed, fsynced and renamed, so no half-written file ever carries a final name; they appear
+//! only in `finish`, and the manifest is written last, so its presence marks a complete export.
+//! Parts need no rename: a part is only ever read through a journal line written after it was
+//! fsynced, and parts no line refers to are deleted on resume. (One journal file instead of a
+//! record file per unit halved the file-system work of an export.) After a crash or
+//! [`Export::abort`], [`Export::open`] with the same spec resumes: units recorded as done are
+//! kept ([`Export::is_done`]); anything not committed — a torn last journal line included — is
+//! discarded.
 //!
 //! Memory: a unit is decoded and tidied one observation at a time into column builders (the
 //! decoded JSON is dropped at once); `finish` holds at most one part plus one row group.
@@ -28,10 +33,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::frame::{dictionary, DictEntry, LongBuilder, ViewBuilder};
-use crate::omh::{decode_owned, Problem, RawObservation, ViewKind};
+use crate::omh::{decode_owned, DecodedObservation, Problem, RawObservation, ViewKind};
 
 /// Version of the part files and unit records; a change discards unfinished exports.
-const PART_FORMAT: u32 = 1;
+const PART_FORMAT: u32 = 2;
+/// The journal of committed units (one JSON [`UnitRecord`] per line; a later line for the
+/// same unit replaces the earlier one).
+const JOURNAL: &str = "units.jsonl";
 /// Version of `manifest.json`'s layout.
 pub const MANIFEST_VERSION: u32 = 1;
 const PARTIAL_DIR: &str = ".jhe-partial";
@@ -279,8 +287,9 @@ pub struct Export {
     spec: ExportSpec,
     dir: PathBuf,
     parts_dir: PathBuf,
-    units_dir: PathBuf,
     tmp_dir: PathBuf,
+    /// `units.jsonl`, opened for appending.
+    journal: File,
     units: BTreeMap<String, UnitRecord>,
     /// Observation id → index (in `unit_names`) of the unit that wrote it.
     seen: HashMap<u64, u32>,
@@ -300,6 +309,66 @@ fn unit_sort_key(unit: &str) -> (u64, &str, &str) {
     match head.parse::<u64>() {
         Ok(n) => (n, "", rest),
         Err(_) => (u64::MAX, head, rest),
+    }
+}
+
+/// One unit's observations decoded and de-duplicated within the unit, ready for
+/// [`Export::commit_unit`].
+pub struct PreparedUnit {
+    /// What the fetcher got: the records plus the resources it could not even read.
+    fetched: u64,
+    /// In server order, by observation id; a payload that did not decode is its problem.
+    items: Vec<(u64, Result<DecodedObservation, Problem>)>,
+    problems: Vec<Problem>,
+    duplicates: u64,
+}
+
+impl PreparedUnit {
+    /// Decodes `records` (CPU work, no I/O); `problems` are the resources the fetcher could not
+    /// read as observations.
+    pub fn decode(records: Vec<RawObservation>, problems: Vec<Problem>) -> PreparedUnit {
+        let fetched = (records.len() + problems.len()) as u64;
+        let mut ids: HashSet<u64> = HashSet::with_capacity(records.len());
+        let mut duplicates = 0;
+        let mut items = Vec::with_capacity(records.len());
+        for raw in records {
+            if !ids.insert(raw.id) {
+                duplicates += 1;
+                continue;
+            }
+            items.push((raw.id, decode_owned(raw)));
+        }
+        PreparedUnit {
+            fetched,
+            items,
+            problems,
+            duplicates,
+        }
+    }
+
+    /// A unit decoded by the fetcher itself (`(id, decode_owned(raw))` per observation, see
+    /// [`crate::fetch::fetch_observations_map`]).
+    pub fn from_decoded(
+        decoded: Vec<(u64, Result<DecodedObservation, Problem>)>,
+        problems: Vec<Problem>,
+    ) -> PreparedUnit {
+        let fetched = (decoded.len() + problems.len()) as u64;
+        let mut ids: HashSet<u64> = HashSet::with_capacity(decoded.len());
+        let mut duplicates = 0;
+        let mut items = Vec::with_capacity(decoded.len());
+        for (id, d) in decoded {
+            if ids.insert(id) {
+                items.push((id, d));
+            } else {
+                duplicates += 1;
+            }
+        }
+        PreparedUnit {
+            fetched,
+            items,
+            problems,
+            duplicates,
+        }
     }
 }
 
@@ -397,10 +466,27 @@ fn json_bytes<T: Serialize>(v: &T) -> Vec<u8> {
     out
 }
 
-fn parquet_write<W: Write>(w: W, df: &mut DataFrame) -> PolarsResult<u64> {
-    ParquetWriter::new(w)
-        .with_compression(ParquetCompression::Zstd(None))
-        .finish(df)
+/// Writes a part file and fsyncs it (see the module docs for why no rename is needed). Parts
+/// live only until `finish` merges them, so they are not compressed: a zstd context per part
+/// cost more CPU than the whole decode of its rows.
+fn write_part(path: &Path, df: &mut DataFrame) -> Result<(), ExportError> {
+    let res = (|| {
+        let f = File::create(path).map_err(io_err("create", path))?;
+        let mut w = BufWriter::with_capacity(1 << 20, f);
+        ParquetWriter::new(&mut w)
+            .with_compression(ParquetCompression::Uncompressed)
+            .finish(df)?;
+        let f = w.into_inner().map_err(|e| ExportError::Io {
+            op: "write",
+            path: path.to_path_buf(),
+            source: e.into_error(),
+        })?;
+        f.sync_data().map_err(io_err("fsync", path))
+    })();
+    if res.is_err() {
+        let _ = fs::remove_file(path);
+    }
+    res
 }
 
 fn read_parquet(path: &Path) -> Result<DataFrame, ExportError> {
@@ -477,17 +563,23 @@ impl Export {
             fs::remove_dir_all(&dir).map_err(io_err("remove", &dir))?;
         }
         let parts_dir = dir.join("parts");
-        let units_dir = dir.join("units");
         let tmp_dir = dir.join("tmp");
-        for d in [&dir, &parts_dir, &units_dir, &tmp_dir] {
+        for d in [&dir, &parts_dir, &tmp_dir] {
             fs::create_dir_all(d).map_err(io_err("create folder", d))?;
         }
+        let journal_path = dir.join(JOURNAL);
+        let journal = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&journal_path)
+            .map_err(io_err("create", &journal_path))?;
+        sync_dir(&dir);
         let mut ex = Export {
             spec,
             dir,
             parts_dir,
-            units_dir,
             tmp_dir,
+            journal,
             units: BTreeMap::new(),
             seen: HashMap::new(),
             unit_names: Vec::new(),
@@ -531,10 +623,16 @@ impl Export {
     /// Loads the unit records of an earlier run, drops unreadable ones and orphan parts, and
     /// rebuilds the set of observation ids already written.
     fn load_units(&mut self) -> Result<(), ExportError> {
-        let rd = fs::read_dir(&self.units_dir).map_err(io_err("list", &self.units_dir))?;
-        for e in rd.flatten() {
-            let path = e.path();
-            match read_json::<UnitRecord>(&path) {
+        let path = self.dir.join(JOURNAL);
+        let text = fs::read(&path).map_err(io_err("read", &path))?;
+        // A crash can leave a torn last line: end it, so the next record starts a line of its own.
+        if text.last().is_some_and(|&b| b != b'\n') {
+            self.journal
+                .write_all(b"\n")
+                .map_err(io_err("write", &path))?;
+        }
+        for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            match serde_json::from_slice::<UnitRecord>(line) {
                 Ok(mut r)
                     if r.parts
                         .iter()
@@ -543,10 +641,11 @@ impl Export {
                     r.resumed = true;
                     self.units.insert(r.unit.clone(), r);
                 }
-                _ => {
-                    tracing::warn!("discarding unreadable unit record {}", path.display());
-                    let _ = fs::remove_file(&path);
+                Ok(r) => {
+                    tracing::warn!("unit {} lost a part file; it will be fetched again", r.unit);
+                    self.units.remove(&r.unit);
                 }
+                Err(_) => tracing::warn!("skipping an unreadable line of the export journal"),
             }
         }
         let referenced: HashSet<&str> = self
@@ -639,31 +738,45 @@ impl Export {
         &mut self,
         unit: &str,
         records: Vec<RawObservation>,
-        mut problems: Vec<Problem>,
+        problems: Vec<Problem>,
+        server_total: Option<u64>,
+    ) -> Result<UnitReport, ExportError> {
+        self.commit_unit(unit, PreparedUnit::decode(records, problems), server_total)
+    }
+
+    /// Writes a unit decoded beforehand with [`PreparedUnit::decode`] (which needs no
+    /// `Export`, so units can be decoded in parallel while this writes them one at a time).
+    pub fn commit_unit(
+        &mut self,
+        unit: &str,
+        prepared: PreparedUnit,
         server_total: Option<u64>,
     ) -> Result<UnitReport, ExportError> {
         if unit.is_empty() || unit.contains('\n') {
             return Err(ExportError::InvalidUnit(unit.to_string()));
         }
+        let PreparedUnit {
+            fetched,
+            items,
+            mut problems,
+            mut duplicates,
+        } = prepared;
         let old = self.units.get(unit).cloned();
         let me = self.intern(unit);
-        // what the fetcher got: the records plus the resources it could not even read
-        let fetched = (records.len() + problems.len()) as u64;
-        let mut ids_here: HashSet<u64> = HashSet::with_capacity(records.len());
-        let mut duplicates = 0u64;
+        let mut ids_here: HashSet<u64> = HashSet::with_capacity(items.len());
         let mut written = 0u64;
         let mut per_view: BTreeMap<ViewKind, (ViewBuilder, u64)> = BTreeMap::new();
         let mut long = match self.spec.layout {
-            Layout::Long => Some(LongBuilder::with_capacity(records.len())),
+            Layout::Long => Some(LongBuilder::with_capacity(items.len())),
             Layout::PerType => None,
         };
-        for raw in records {
-            let other_unit = self.seen.get(&raw.id).is_some_and(|&u| u != me);
-            if other_unit || !ids_here.insert(raw.id) {
+        for (id, item) in items {
+            if self.seen.get(&id).is_some_and(|&u| u != me) {
                 duplicates += 1;
                 continue;
             }
-            let obs = match decode_owned(raw) {
+            ids_here.insert(id);
+            let obs = match item {
                 Ok(o) => o,
                 Err(p) => {
                     problems.push(p);
@@ -709,12 +822,7 @@ impl Export {
                 continue;
             }
             let file = format!("{stem}.g{generation}.{table}.parquet");
-            let path = self.parts_dir.join(&file);
-            let tmp = self.next_tmp("part");
-            write_atomic(&self.tmp_dir, &tmp, &path, |w| {
-                parquet_write(w, &mut df)?;
-                Ok(())
-            })?;
+            write_part(&self.parts_dir.join(&file), &mut df)?;
             rows.insert(table.clone(), df.height() as u64);
             parts.push(PartRecord {
                 table,
@@ -741,9 +849,16 @@ impl Export {
             report: report.clone(),
             resumed: false,
         };
-        let path = self.units_dir.join(format!("{stem}.json"));
-        let bytes = json_bytes(&record);
-        self.write_small(&path, &bytes)?;
+        let mut line = serde_json::to_vec(&record).map_err(|e| ExportError::Io {
+            op: "encode",
+            path: self.dir.join(JOURNAL),
+            source: io::Error::other(e),
+        })?;
+        line.push(b'\n');
+        self.journal
+            .write_all(&line)
+            .and_then(|()| self.journal.sync_data())
+            .map_err(io_err("write", &self.dir.join(JOURNAL)))?;
 
         // committed: forget the old parts and ids, remember the new ones
         if let Some(old) = old {

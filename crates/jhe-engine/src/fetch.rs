@@ -4,13 +4,14 @@
 
 use std::collections::HashSet;
 
-use serde::Serialize;
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::api::{with_query, ObservationQuery, Session, PAGE_SIZE};
 use crate::error::{Error, Result};
 use crate::http;
-use crate::models::Bundle;
+use crate::models::BundleLink;
+use crate::omh::{self, Problem, RawObservation};
 
 /// Cancels a running job. Clone it freely; cancelling one clone cancels all.
 #[derive(Clone, Debug, Default)]
@@ -54,10 +55,12 @@ impl CancelToken {
 }
 
 /// Everything one search returned.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Fetched {
-    /// FHIR Observation resources, de-duplicated by id, in server order.
-    pub resources: Vec<Value>,
+#[derive(Clone, Debug)]
+pub struct Fetched<T = RawObservation> {
+    /// The observations, de-duplicated by id, in server order.
+    pub observations: Vec<T>,
+    /// Resources that could not be read as observations (reported, never fatal).
+    pub problems: Vec<Problem>,
     /// The `total` of the last page the server sent.
     pub server_total: u64,
     /// Rows that came twice (pages shifting under concurrent uploads) and were dropped.
@@ -67,22 +70,110 @@ pub struct Fetched {
     pub walks: u32,
 }
 
-impl Fetched {
-    pub fn is_complete(&self) -> bool {
-        self.resources.len() as u64 == self.server_total
+impl<T> Default for Fetched<T> {
+    fn default() -> Self {
+        Fetched {
+            observations: Vec::new(),
+            problems: Vec::new(),
+            server_total: 0,
+            duplicates: 0,
+            pages: 0,
+            walks: 0,
+        }
     }
 }
 
+impl<T> Fetched<T> {
+    /// Distinct resources received (observations and unreadable ones).
+    pub fn received(&self) -> u64 {
+        (self.observations.len() + self.problems.len()) as u64
+    }
+    pub fn is_complete(&self) -> bool {
+        self.received() == self.server_total
+    }
+}
+
+/// One searchset page, read straight from its bytes.
+struct Page<T> {
+    total: Option<u64>,
+    next: Option<String>,
+    items: Vec<Item<T>>,
+}
+
+enum Item<T> {
+    /// The observation's id and what `map` made of it.
+    Observation(u64, T),
+    /// An unreadable resource and its JSON text (the de-duplication key when it has no id).
+    Problem(Problem, String),
+}
+
+#[derive(Deserialize)]
+struct PageWire<'a> {
+    #[serde(default)]
+    total: Option<u64>,
+    #[serde(default, borrow)]
+    entry: Vec<EntryWire<'a>>,
+    #[serde(default)]
+    link: Vec<BundleLink>,
+}
+
+#[derive(Deserialize)]
+struct EntryWire<'a> {
+    #[serde(default, borrow)]
+    resource: Option<&'a RawValue>,
+}
+
+fn parse_page<T>(
+    body: &[u8],
+    map: &(dyn Fn(RawObservation) -> T + Sync),
+) -> serde_json::Result<Page<T>> {
+    let w: PageWire = serde_json::from_slice(body)?;
+    let next = w
+        .link
+        .iter()
+        .find(|l| l.relation == "next" && !l.url.is_empty())
+        .map(|l| l.url.clone());
+    let items = w
+        .entry
+        .iter()
+        .map(|e| {
+            let json = e.resource.map_or("null", RawValue::get);
+            match omh::from_fhir_json(json) {
+                Ok(o) => Item::Observation(o.id, map(o)),
+                Err(p) => Item::Problem(p, json.to_string()),
+            }
+        })
+        .collect();
+    Ok(Page {
+        total: w.total,
+        next,
+        items,
+    })
+}
+
 /// Fetches every observation of `q`, sorted by `_lastUpdated` (new uploads land at the end, so
-/// pages do not shift). When fewer unique rows than the server's `total` arrive, the search is
-/// walked once more and the rows merged. `on_rows(n)` is called with the number of new rows
-/// after every page.
+/// pages do not shift), and reads each page into observations as it arrives. When fewer
+/// unique rows than the server's `total` arrive, the search is walked once more and the rows
+/// merged. `on_rows(n)` is called with the number of new rows after every page.
 pub async fn fetch_observations(
     session: &Session,
     q: &ObservationQuery,
     cancel: &CancelToken,
     on_rows: &(dyn Fn(u64) + Send + Sync),
 ) -> Result<Fetched> {
+    fetch_observations_map(session, q, cancel, on_rows, &|o| o).await
+}
+
+/// Like [`fetch_observations`], passing each observation through `map` as its page is read
+/// (e.g. decoding it while the page is hot in cache, instead of keeping its base64 text until
+/// the whole search arrived).
+pub async fn fetch_observations_map<T>(
+    session: &Session,
+    q: &ObservationQuery,
+    cancel: &CancelToken,
+    on_rows: &(dyn Fn(u64) + Send + Sync),
+    map: &(dyn Fn(RawObservation) -> T + Sync),
+) -> Result<Fetched<T>> {
     let endpoint = session.fhir_observation_endpoint();
     let mut params = q.params();
     params.push(("_sort".into(), "_lastUpdated".into()));
@@ -90,7 +181,8 @@ pub async fn fetch_observations(
     let first = with_query(&endpoint, &params);
     let what = q.describe();
     let mut out = Fetched::default();
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen_ids: HashSet<u64> = HashSet::new();
+    let mut seen_bad: HashSet<String> = HashSet::new();
     for walk in 1..=2u32 {
         out.walks = walk;
         let mut url = first.clone();
@@ -101,23 +193,37 @@ pub async fn fetch_observations(
                     "{what}: the server's next-page link points back to a page already read"
                 )));
             }
-            let v = cancel.run(session.get_url(&url, &what)).await?;
-            let bundle: Bundle = serde_json::from_value(v)
-                .map_err(|e| Error::bad_response(format!("{what}: not a FHIR Bundle ({e})")))?;
+            let page = cancel
+                .run(session.get_url_parsed(&url, &what, &|b: &[u8]| parse_page(b, map)))
+                .await?;
             out.pages += 1;
-            if let Some(t) = bundle.total {
+            if let Some(t) = page.total {
                 out.server_total = t;
             }
-            let next = bundle.next().map(str::to_string);
             let mut new_rows = 0;
-            for e in bundle.entry {
-                let key = match e.resource.get("id") {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(other) => other.to_string(),
-                    None => e.resource.to_string(),
+            for item in page.items {
+                let fresh = match item {
+                    Item::Observation(id, o) => {
+                        let fresh = seen_ids.insert(id);
+                        if fresh {
+                            out.observations.push(o);
+                        }
+                        fresh
+                    }
+                    Item::Problem(p, json) => {
+                        let key = if p.observation_id != 0 {
+                            p.observation_id.to_string()
+                        } else {
+                            json
+                        };
+                        let fresh = seen_bad.insert(key);
+                        if fresh {
+                            out.problems.push(p);
+                        }
+                        fresh
+                    }
                 };
-                if seen.insert(key) {
-                    out.resources.push(e.resource);
+                if fresh {
                     new_rows += 1;
                 } else if walk == 1 {
                     out.duplicates += 1;
@@ -126,18 +232,18 @@ pub async fn fetch_observations(
             if new_rows > 0 {
                 on_rows(new_rows);
             }
-            match next {
+            match page.next {
                 Some(n) => url = http::rebase_next(&endpoint, &n)?,
                 None => break,
             }
             cancel.check()?;
         }
-        if out.resources.len() as u64 >= out.server_total {
+        if out.received() >= out.server_total {
             break;
         }
         tracing::warn!(
             "{what}: {} of {} arrived; walking the search again",
-            out.resources.len(),
+            out.received(),
             out.server_total
         );
     }

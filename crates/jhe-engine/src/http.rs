@@ -165,18 +165,22 @@ impl Http {
         &self.policy
     }
 
-    /// GET `url` as JSON with `bearer`, retrying transient failures. Returns `Err(Unauthorized)`
-    /// on 401 (not retried here), any other failure as an [`Error`] inside `Fail::Final`.
-    pub(crate) async fn get_json(
+    /// GET `url` with `bearer`, retrying transient failures, and read a successful body with
+    /// `parse` (inside the retry loop, so a body cut short is fetched again; large pages are
+    /// parsed straight into typed rows without a `serde_json::Value` tree). Returns
+    /// `Err(Unauthorized)` on 401 (not retried here), any other failure as an [`Error`] inside
+    /// `Fail::Final`.
+    pub(crate) async fn get_parsed<T>(
         &self,
         url: &str,
         bearer: &str,
         what: What<'_>,
-    ) -> std::result::Result<Value, Fail> {
+        parse: &(dyn Fn(&[u8]) -> serde_json::Result<T> + Sync),
+    ) -> std::result::Result<T, Fail> {
         let attempts = AtomicU64::new(0);
         let once = || async {
             attempts.fetch_add(1, Ordering::Relaxed);
-            self.attempt(Method::GET, url, bearer, what).await
+            self.attempt(Method::GET, url, bearer, what, parse).await
         };
         let builder = ExponentialBuilder::default()
             .with_min_delay(self.policy.min_delay)
@@ -228,13 +232,14 @@ impl Http {
         })
     }
 
-    async fn attempt(
+    async fn attempt<T>(
         &self,
         method: Method,
         url: &str,
         bearer: &str,
         what: What<'_>,
-    ) -> std::result::Result<Value, Fail> {
+        parse: &(dyn Fn(&[u8]) -> serde_json::Result<T> + Sync),
+    ) -> std::result::Result<T, Fail> {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let resp = self
             .client
@@ -256,17 +261,18 @@ impl Http {
                 describe_transport_error(&e)
             ))
         })?;
-        classify(status, &headers, &body, what, &self.stats)
+        classify(status, &headers, &body, what, &self.stats, parse)
     }
 }
 
-fn classify(
+fn classify<T>(
     status: StatusCode,
     headers: &HeaderMap,
     body: &[u8],
     what: What<'_>,
     stats: &HttpStats,
-) -> std::result::Result<Value, Fail> {
+    parse: &(dyn Fn(&[u8]) -> serde_json::Result<T> + Sync),
+) -> std::result::Result<T, Fail> {
     let code = status.as_u16();
     if status.is_success() {
         if looks_like_html(body) {
@@ -277,13 +283,18 @@ fn classify(
                     .unwrap_or_default()
             ))));
         }
-        return serde_json::from_slice(body).map_err(|e| {
+        return parse(body).map_err(|e| {
             // A 200 whose JSON is cut short is a broken transfer: try again.
             if e.is_eof() {
                 stats.transport_errors.fetch_add(1, Ordering::Relaxed);
                 Fail::Transport("the answer was cut short".into())
             } else {
-                Fail::Final(Error::bad_response(format!("invalid JSON: {e}")))
+                Fail::Final(Error::bad_response(match e.classify() {
+                    serde_json::error::Category::Data => {
+                        format!("{what}: not the expected data ({e})")
+                    }
+                    _ => format!("invalid JSON: {e}"),
+                }))
             }
         });
     }

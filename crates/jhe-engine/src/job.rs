@@ -18,8 +18,8 @@ use tokio::sync::{mpsc, Semaphore};
 
 use crate::api::{ObservationQuery, Session};
 use crate::error::{Error, Result};
-use crate::export::{Export, ExportError, ExportSpec, Format, Layout, Manifest};
-use crate::fetch::{fetch_observations, CancelToken, Fetched};
+use crate::export::{Export, ExportError, ExportSpec, Format, Layout, Manifest, PreparedUnit};
+use crate::fetch::{fetch_observations_map, CancelToken};
 use crate::http::HttpStatsSnapshot;
 use crate::models::{CodeableConcept, ConsentState, Patient, Study};
 use crate::omh::{self, RawObservation};
@@ -205,7 +205,36 @@ struct Unit {
 
 enum Msg {
     Rows(u64),
-    Done(String, Result<Fetched>),
+    Done(String, Result<FetchedUnit>),
+}
+
+/// A unit fetched completely and decoded, waiting to be written.
+struct FetchedUnit {
+    server_total: u64,
+    received: u64,
+    complete: bool,
+    prepared: PreparedUnit,
+}
+
+/// Fetches one unit, decoding each page as it arrives: the fetch tasks share the decoding, and
+/// the single writer is left only the file work.
+async fn fetch_unit(
+    session: &Session,
+    q: &ObservationQuery,
+    cancel: &CancelToken,
+    on_rows: &(dyn Fn(u64) + Send + Sync),
+) -> Result<FetchedUnit> {
+    let f = fetch_observations_map(session, q, cancel, on_rows, &|raw: RawObservation| {
+        (raw.id, omh::decode_owned(raw))
+    })
+    .await?;
+    let (server_total, received, complete) = (f.server_total, f.received(), f.is_complete());
+    Ok(FetchedUnit {
+        server_total,
+        received,
+        complete,
+        prepared: PreparedUnit::from_decoded(f.observations, f.problems),
+    })
 }
 
 /// Exports a study: plans the units (participants × types), skips units an interrupted earlier
@@ -336,6 +365,9 @@ pub async fn export_study(
         }
     }
     p.expected = todo.iter().map(|u| u.expected).sum();
+    // Largest units first: a big unit's pages come one after another (each `next` link is
+    // only known from the page before), so one started last would leave the other slots idle.
+    todo.sort_by_key(|u| std::cmp::Reverse(u.expected));
     p.phase = Phase::Fetching;
     p.retries = session.stats().retries;
     progress(p.clone());
@@ -365,7 +397,7 @@ pub async fn export_study(
             let on_rows = move |n: u64| {
                 let _ = rows_tx.try_send(Msg::Rows(n));
             };
-            let r = fetch_observations(&session, &q, &inner, &on_rows).await;
+            let r = fetch_unit(&session, &q, &inner, &on_rows).await;
             let _ = tx.send(Msg::Done(key, r)).await;
         }));
     }
@@ -384,19 +416,14 @@ pub async fn export_study(
                 progress(p.clone());
             }
             Msg::Done(key, Ok(f)) => {
-                let (records, problems) = to_raw(&f.resources);
                 let total = f.server_total;
-                if !f.is_complete() {
-                    short_units.push(format!(
-                        "{key}: {} of {} observations",
-                        f.resources.len(),
-                        total
-                    ));
+                let n = f.received;
+                if !f.complete {
+                    short_units.push(format!("{key}: {n} of {total} observations"));
                 }
                 let k = key.clone();
-                let n = f.resources.len() as u64;
                 let (ex, written) = tokio::task::spawn_blocking(move || {
-                    let r = export.write_unit_with_problems(&k, records, problems, Some(total));
+                    let r = export.commit_unit(&k, f.prepared, Some(total));
                     (export, r)
                 })
                 .await
@@ -504,19 +531,6 @@ impl Drop for AbortOnDrop {
             h.abort();
         }
     }
-}
-
-/// FHIR resources → the data helper's raw observations; unreadable ones become problems.
-fn to_raw(resources: &[Value]) -> (Vec<RawObservation>, Vec<omh::Problem>) {
-    let mut ok = Vec::with_capacity(resources.len());
-    let mut problems = Vec::new();
-    for r in resources {
-        match omh::from_fhir_resource(r) {
-            Ok(raw) => ok.push(raw),
-            Err(e) => problems.push(e.to_problem(r)),
-        }
-    }
-    (ok, problems)
 }
 
 // ----- study overview ---------------------------------------------------------------------------

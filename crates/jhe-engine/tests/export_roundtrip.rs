@@ -282,13 +282,19 @@ fn crash_then_resume_equals_uninterrupted_run() {
         }
         // no final file exists, only the partial state
         assert_eq!(names_in(&dir), [".jhe-partial"]);
-        // debris a real crash could leave: a temp file and an uncommitted part
+        // debris a real crash could leave: a temp file, an uncommitted part and a torn
+        // journal line
         fs::write(dir.join(".jhe-partial/tmp/123.9.part.tmp"), b"half a part").unwrap();
         fs::write(
             dir.join(".jhe-partial/parts/deadbeef.g0.heart_rate.parquet"),
             b"junk",
         )
         .unwrap();
+        let journal = dir.join(".jhe-partial/units.jsonl");
+        let mut lines = fs::read(&journal).unwrap();
+        assert_eq!(lines.iter().filter(|&&b| b == b'\n').count(), half);
+        lines.extend_from_slice(br#"{"unit":"40001/omh:heart-rate:2.0","generation":0,"par"#);
+        fs::write(&journal, lines).unwrap();
 
         let mut ex = Export::open(spec(&dir, format, layout)).unwrap();
         assert_eq!(ex.resumed_units(), half);

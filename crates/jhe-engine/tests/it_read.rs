@@ -131,7 +131,7 @@ async fn next_links_are_rebased_onto_the_configured_address() {
         .await
         .expect("all pages");
     assert!(f.pages > 1, "more than one page: {}", f.pages);
-    assert_eq!(f.resources.len() as u64, f.server_total);
+    assert_eq!(f.received(), f.server_total);
     assert_eq!(f.server_total, study_total(&sb, DEMO_STUDY));
     // Admin API pagination too (page_size=1000 needs more than 1000 rows: the observations).
     let org = 20001;

@@ -13,6 +13,9 @@ pub mod compat;
 mod scan;
 pub mod time;
 pub mod units;
+mod wire;
+
+pub use self::wire::from_fhir_json;
 
 use std::borrow::Cow;
 

@@ -1,0 +1,216 @@
+//! The fast FHIR reader (`omh::from_fhir_json`, straight from a page's text) and the
+//! `serde_json::Value` reader (`omh::from_fhir_resource`) agree on every resource: the contract
+//! samples, every resource of a sandbox study with a large dirty share, and hundreds of
+//! malformed variants (missing, null and wrongly typed fields, duplicate keys).
+
+mod it_common;
+#[path = "golden/support.rs"]
+mod support;
+
+use it_common::*;
+use jhe_engine::omh::{from_fhir_json, from_fhir_resource, Problem, RawObservation};
+use serde_json::{json, value::RawValue, Value};
+
+fn value_path(text: &str) -> Result<RawObservation, Problem> {
+    let v: Value = serde_json::from_str(text).expect("test input is JSON");
+    from_fhir_resource(&v).map_err(|e| e.to_problem(&v))
+}
+
+fn assert_agree(text: &str) -> bool {
+    let fast = from_fhir_json(text);
+    assert_eq!(fast, value_path(text), "readers disagree on {text}");
+    fast.is_ok()
+}
+
+#[test]
+fn contract_samples_read_the_same() {
+    let inputs = support::fhir_inputs();
+    assert!(!inputs.is_empty());
+    for (origin, r) in inputs {
+        let text = r.to_string();
+        let ok = assert_agree(&text);
+        assert!(ok, "{origin} reads");
+    }
+}
+
+/// Every way of breaking each field of a good resource.
+#[test]
+fn malformed_variants_read_the_same() {
+    let base = json!({
+        "resourceType": "Observation",
+        "id": "105337",
+        "meta": {"lastUpdated": "2026-11-20T10:00:00.123456+00:00", "source": "https://jupyterhealth.org/jhe"},
+        "identifier": [{"system": "https://w3id.org/openmhealth/uuid", "value": "1f2e"}],
+        "status": "final",
+        "code": {"coding": [{"system": "https://w3id.org/openmhealth", "code": "omh:heart-rate:2.0", "display": "Heart rate"}]},
+        "effectiveDateTime": "2026-11-20T09:59:00Z",
+        "subject": {"reference": "Patient/40006", "identifier": {"system": "https://jupyterhealth.org/fhir/identifier/jhe-user-id", "value": 10006}},
+        "valueAttachment": {"contentType": "application/json", "data": "eyJib2R5Ijp7fX0="}
+    });
+    assert!(assert_agree(&base.to_string()));
+    // the same with a period instead of an instant
+    let mut with_period = base.clone();
+    if let Some(o) = with_period.as_object_mut() {
+        o.remove("effectiveDateTime");
+        o.insert(
+            "effectivePeriod".into(),
+            json!({"start": "2026-11-20T09:00:00Z", "end": "2026-11-20T10:00:00Z"}),
+        );
+    }
+    assert!(assert_agree(&with_period.to_string()));
+    let odd: Vec<Value> = vec![
+        Value::Null,
+        json!(7),
+        json!(-3),
+        json!(1.5),
+        json!(true),
+        json!("x"),
+        json!(" 12 "),
+        json!([]),
+        json!([1]),
+        json!([{}]),
+        json!({}),
+        json!({"start": "2026-11-20T09:00:00Z"}),
+    ];
+    let paths: &[&[&str]] = &[
+        &["resourceType"],
+        &["id"],
+        &["meta"],
+        &["meta", "lastUpdated"],
+        &["meta", "source"],
+        &["identifier"],
+        &["status"],
+        &["code"],
+        &["code", "coding"],
+        &["effectiveDateTime"],
+        &["effectivePeriod"],
+        &["effectivePeriod", "start"],
+        &["effectivePeriod", "end"],
+        &["subject"],
+        &["subject", "reference"],
+        &["subject", "identifier"],
+        &["valueAttachment"],
+        &["valueAttachment", "contentType"],
+        &["valueAttachment", "data"],
+    ];
+    let mut variants = 0;
+    for (base, path) in [&base, &with_period]
+        .into_iter()
+        .flat_map(|b| paths.iter().map(move |p| (b, p)))
+    {
+        let (last, parents) = path.split_last().expect("non-empty path");
+        let mut removed = base.clone();
+        let mut obj = &mut removed;
+        for p in parents {
+            obj = &mut obj[*p];
+        }
+        if let Some(o) = obj.as_object_mut() {
+            o.remove(*last);
+        }
+        assert_agree(&removed.to_string());
+        variants += 1;
+        for v in &odd {
+            let mut r = base.clone();
+            let mut obj = &mut r;
+            for p in parents {
+                obj = &mut obj[*p];
+            }
+            obj[*last] = v.clone();
+            assert_agree(&r.to_string());
+            variants += 1;
+        }
+    }
+    let more = [
+        json!({"resourceType": "Patient", "id": 1}),
+        json!([1, 2]),
+        json!(null),
+        json!("Observation"),
+    ];
+    for m in more {
+        assert_agree(&m.to_string());
+    }
+    let text = base.to_string();
+    // duplicate keys: the Value reader keeps the last one
+    for dup in [
+        r#""status":"final","status":"amended","#,
+        r#""id":"1","id":"105337","#,
+    ] {
+        let t = text.replacen('{', &format!("{{{dup}"), 1);
+        assert_agree(&t);
+    }
+    // a second, odd coding is ignored by both
+    let mut two = base.clone();
+    two["code"]["coding"]
+        .as_array_mut()
+        .expect("coding array")
+        .push(json!("odd"));
+    assert!(assert_agree(&two.to_string()));
+    assert!(variants > 200, "{variants}");
+}
+
+#[tokio::test]
+async fn every_sandbox_resource_reads_the_same() {
+    let sb = sandbox_with(jhe_sandbox::Config {
+        patients: 3,
+        days: 3,
+        dirty_share: 0.3,
+        ..Default::default()
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let tok: Value = http
+        .post(format!("{}/o/token/", sb.url()))
+        .header("Authorization", format!("Basic {}", api_key(&sb, MARY)))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("token JSON");
+    let token = tok["access_token"].as_str().expect("access token");
+    let mut url = Some(format!(
+        "{}/FHIR/R5/Observation?patient._has:Group:member:_id={DEMO_STUDY}&_count=1000",
+        sb.url()
+    ));
+    let (mut ok, mut bad) = (0, 0);
+    while let Some(u) = url.take() {
+        let page = http
+            .get(&u)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("page text");
+        #[derive(serde::Deserialize)]
+        struct Entry<'a> {
+            #[serde(borrow)]
+            resource: &'a RawValue,
+        }
+        #[derive(serde::Deserialize)]
+        struct Page<'a> {
+            #[serde(borrow, default)]
+            entry: Vec<Entry<'a>>,
+            #[serde(default)]
+            link: Vec<Value>,
+        }
+        let p: Page = serde_json::from_str(&page).expect("a searchset");
+        for e in &p.entry {
+            if assert_agree(e.resource.get()) {
+                ok += 1;
+            } else {
+                bad += 1;
+            }
+        }
+        url = p
+            .link
+            .iter()
+            .find(|l| l["relation"] == "next")
+            .and_then(|l| l["url"].as_str())
+            .map(str::to_string);
+    }
+    assert_eq!(ok as u64 + bad, study_total(&sb, DEMO_STUDY));
+    assert!(ok > 1000, "{ok} read");
+}
