@@ -81,8 +81,9 @@ async fn main() -> Result<(), BoxError> {
     let results: Vec<Result<(), BoxError>> = stream::iter(units)
         .map(|(patient, code)| {
             let (http, pages, bytes) = (http.clone(), pages.clone(), bytes.clone());
+            // exactly the search `jhe export` makes (study filter, patient, code, sort, size)
             let first = format!(
-                "{url}/FHIR/R5/Observation?patient={patient}&code={}&_count=1000",
+                "{url}/FHIR/R5/Observation?patient._has%3AGroup%3Amember%3A_id={study}&patient={patient}&code={}&_sort=_lastUpdated&_count=1000",
                 url::form_urlencoded::byte_serialize(code.as_bytes()).collect::<String>()
             );
             async move {
