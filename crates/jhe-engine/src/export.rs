@@ -312,64 +312,145 @@ fn unit_sort_key(unit: &str) -> (u64, &str, &str) {
     }
 }
 
-/// One unit's observations decoded and de-duplicated within the unit, ready for
-/// [`Export::commit_unit`].
+/// Builds one unit's tables while its pages arrive: each decoded observation goes straight into
+/// column builders and is dropped, so a unit waiting for the writer holds columns, not records
+/// (this cut an export's peak memory, and the page faults that came with it).
+pub struct UnitBuilder {
+    ids: HashSet<u64>,
+    written_ids: Vec<u64>,
+    fetch_problems: Vec<Problem>,
+    decode_problems: Vec<Problem>,
+    duplicates: u64,
+    per_view: BTreeMap<ViewKind, (ViewBuilder, u64)>,
+    long: Option<LongBuilder>,
+    capacity: usize,
+}
+
+impl UnitBuilder {
+    /// `capacity`: the expected number of observations (a hint).
+    pub fn new(layout: Layout, capacity: usize) -> UnitBuilder {
+        UnitBuilder {
+            ids: HashSet::with_capacity(capacity),
+            written_ids: Vec::with_capacity(capacity),
+            fetch_problems: Vec::new(),
+            decode_problems: Vec::new(),
+            duplicates: 0,
+            per_view: BTreeMap::new(),
+            long: match layout {
+                Layout::Long => Some(LongBuilder::with_capacity(capacity)),
+                Layout::PerType => None,
+            },
+            capacity,
+        }
+    }
+
+    /// Adds an observation: decoded, or the problem that kept it from decoding (see
+    /// [`decode_owned`]). A second observation with the same id is a duplicate.
+    pub fn push(&mut self, id: u64, item: Result<DecodedObservation, Problem>) {
+        if !self.ids.insert(id) {
+            self.duplicates += 1;
+            return;
+        }
+        let obs = match item {
+            Ok(o) => o,
+            Err(p) => {
+                self.decode_problems.push(p);
+                return;
+            }
+        };
+        self.written_ids.push(id);
+        match &mut self.long {
+            Some(l) => {
+                l.push(&obs);
+            }
+            None => {
+                let cap = self.capacity;
+                let entry = self
+                    .per_view
+                    .entry(obs.view.clone())
+                    .or_insert_with(|| (ViewBuilder::with_capacity(obs.view.clone(), cap), 0));
+                entry.0.push(&obs);
+                entry.1 += 1;
+            }
+        }
+    }
+
+    /// Adds a resource the fetcher could not even read as an observation.
+    pub fn push_unreadable(&mut self, p: Problem) {
+        self.fetch_problems.push(p);
+    }
+
+    /// Builds and sorts the unit's tables (CPU work, no I/O).
+    pub fn finish(self) -> Result<PreparedUnit, ExportError> {
+        let fetched = self.ids.len() as u64 + self.duplicates + self.fetch_problems.len() as u64;
+        let mut tables = Vec::new();
+        if let Some(l) = self.long {
+            let n = self.written_ids.len() as u64;
+            tables.push((LONG_TABLE.to_string(), None, sort_df(l.finish()?, None)?, n));
+        }
+        for (view, (b, n)) in self.per_view {
+            let df = sort_df(b.finish()?, Some(&view))?;
+            tables.push((view.name(), Some(view), df, n));
+        }
+        Ok(PreparedUnit {
+            fetched,
+            tables,
+            written_ids: self.written_ids,
+            fetch_problems: self.fetch_problems,
+            decode_problems: self.decode_problems,
+            duplicates: self.duplicates,
+        })
+    }
+}
+
+/// One unit's tables, built by a [`UnitBuilder`], ready for [`Export::commit_unit`].
 pub struct PreparedUnit {
     /// What the fetcher got: the records plus the resources it could not even read.
     fetched: u64,
-    /// In server order, by observation id; a payload that did not decode is its problem.
-    items: Vec<(u64, Result<DecodedObservation, Problem>)>,
-    problems: Vec<Problem>,
+    /// (table, view, sorted rows, observations in it)
+    tables: Vec<(String, Option<ViewKind>, DataFrame, u64)>,
+    written_ids: Vec<u64>,
+    fetch_problems: Vec<Problem>,
+    decode_problems: Vec<Problem>,
     duplicates: u64,
 }
 
 impl PreparedUnit {
-    /// Decodes `records` (CPU work, no I/O); `problems` are the resources the fetcher could not
-    /// read as observations.
-    pub fn decode(records: Vec<RawObservation>, problems: Vec<Problem>) -> PreparedUnit {
-        let fetched = (records.len() + problems.len()) as u64;
-        let mut ids: HashSet<u64> = HashSet::with_capacity(records.len());
-        let mut duplicates = 0;
-        let mut items = Vec::with_capacity(records.len());
-        for raw in records {
-            if !ids.insert(raw.id) {
-                duplicates += 1;
-                continue;
-            }
-            items.push((raw.id, decode_owned(raw)));
-        }
-        PreparedUnit {
-            fetched,
-            items,
-            problems,
-            duplicates,
-        }
-    }
-
-    /// A unit decoded by the fetcher itself (`(id, decode_owned(raw))` per observation, see
-    /// [`crate::fetch::fetch_observations_map`]).
-    pub fn from_decoded(
-        decoded: Vec<(u64, Result<DecodedObservation, Problem>)>,
+    /// Decodes and tidies `records` (CPU work, no I/O); `problems` are the resources the
+    /// fetcher could not read as observations.
+    pub fn decode(
+        layout: Layout,
+        records: Vec<RawObservation>,
         problems: Vec<Problem>,
-    ) -> PreparedUnit {
-        let fetched = (decoded.len() + problems.len()) as u64;
-        let mut ids: HashSet<u64> = HashSet::with_capacity(decoded.len());
-        let mut duplicates = 0;
-        let mut items = Vec::with_capacity(decoded.len());
-        for (id, d) in decoded {
-            if ids.insert(id) {
-                items.push((id, d));
-            } else {
-                duplicates += 1;
-            }
+    ) -> Result<PreparedUnit, ExportError> {
+        let mut b = UnitBuilder::new(layout, records.len());
+        for p in problems {
+            b.push_unreadable(p);
         }
-        PreparedUnit {
-            fetched,
-            items,
-            problems,
-            duplicates,
+        for raw in records {
+            b.push(raw.id, decode_owned(raw));
         }
+        b.finish()
     }
+}
+
+/// Drops the rows of the observations in `drop` (matched by `observation_id`); returns the
+/// table and how many distinct observations it lost.
+fn drop_observations(df: DataFrame, drop: &HashSet<u64>) -> PolarsResult<(DataFrame, u64)> {
+    let ids = df.column("observation_id")?.cast(&DataType::UInt64)?;
+    let mut lost = HashSet::new();
+    let keep: BooleanChunked = ids
+        .u64()?
+        .iter()
+        .map(|v| match v {
+            Some(v) if drop.contains(&v) => {
+                lost.insert(v);
+                false
+            }
+            _ => true,
+        })
+        .collect();
+    Ok((df.filter(&keep)?, lost.len() as u64))
 }
 
 fn sync_dir(dir: &Path) {
@@ -741,11 +822,12 @@ impl Export {
         problems: Vec<Problem>,
         server_total: Option<u64>,
     ) -> Result<UnitReport, ExportError> {
-        self.commit_unit(unit, PreparedUnit::decode(records, problems), server_total)
+        let prepared = PreparedUnit::decode(self.spec.layout, records, problems)?;
+        self.commit_unit(unit, prepared, server_total)
     }
 
-    /// Writes a unit decoded beforehand with [`PreparedUnit::decode`] (which needs no
-    /// `Export`, so units can be decoded in parallel while this writes them one at a time).
+    /// Writes a unit built beforehand with a [`UnitBuilder`] (which needs no `Export`, so units
+    /// are decoded and tidied in parallel while this writes them one at a time).
     pub fn commit_unit(
         &mut self,
         unit: &str,
@@ -757,64 +839,43 @@ impl Export {
         }
         let PreparedUnit {
             fetched,
-            items,
-            mut problems,
+            mut tables,
+            mut written_ids,
+            fetch_problems,
+            mut decode_problems,
             mut duplicates,
         } = prepared;
         let old = self.units.get(unit).cloned();
         let me = self.intern(unit);
-        let mut ids_here: HashSet<u64> = HashSet::with_capacity(items.len());
-        let mut written = 0u64;
-        let mut per_view: BTreeMap<ViewKind, (ViewBuilder, u64)> = BTreeMap::new();
-        let mut long = match self.spec.layout {
-            Layout::Long => Some(LongBuilder::with_capacity(items.len())),
-            Layout::PerType => None,
-        };
-        for (id, item) in items {
-            if self.seen.get(&id).is_some_and(|&u| u != me) {
-                duplicates += 1;
-                continue;
-            }
-            ids_here.insert(id);
-            let obs = match item {
-                Ok(o) => o,
-                Err(p) => {
-                    problems.push(p);
-                    continue;
-                }
-            };
-            written += 1;
-            match &mut long {
-                Some(l) => {
-                    l.push(&obs);
-                }
-                None => {
-                    let entry = per_view
-                        .entry(obs.view.clone())
-                        .or_insert_with(|| (ViewBuilder::new(obs.view.clone()), 0));
-                    entry.0.push(&obs);
-                    entry.1 += 1;
-                }
-            }
+        // Observations another unit already wrote are duplicates (only a misbehaving server
+        // sends one observation under two participants or types).
+        let conflicts: HashSet<u64> = written_ids
+            .iter()
+            .chain(decode_problems.iter().map(|p| &p.observation_id))
+            .filter(|id| self.seen.get(id).is_some_and(|&u| u != me))
+            .copied()
+            .collect();
+        if !conflicts.is_empty() {
+            let before = written_ids.len() + decode_problems.len();
+            written_ids.retain(|id| !conflicts.contains(id));
+            decode_problems.retain(|p| !conflicts.contains(&p.observation_id));
+            duplicates += (before - written_ids.len() - decode_problems.len()) as u64;
+            tables = tables
+                .into_iter()
+                .map(|(table, view, df, n)| {
+                    let (df, lost) = drop_observations(df, &conflicts)?;
+                    Ok((table, view, df, n - lost))
+                })
+                .collect::<PolarsResult<_>>()?;
         }
+        let written = written_ids.len() as u64;
+        let mut problems = fetch_problems;
+        problems.extend(decode_problems);
         // the observations each table got (problems are not ids that were written)
         let problem_ids: HashSet<u64> = problems.iter().map(|p| p.observation_id).collect();
 
         let generation = old.as_ref().map_or(0, |r| r.generation + 1);
         let stem = unit_file_stem(unit);
-        let mut tables: Vec<(String, Option<ViewKind>, DataFrame, u64)> = Vec::new();
-        if let Some(l) = long {
-            tables.push((
-                LONG_TABLE.to_string(),
-                None,
-                sort_df(l.finish()?, None)?,
-                written,
-            ));
-        }
-        for (view, (b, n)) in per_view {
-            let df = sort_df(b.finish()?, Some(&view))?;
-            tables.push((view.name(), Some(view), df, n));
-        }
         let mut parts = Vec::new();
         let mut rows = BTreeMap::new();
         for (table, view, mut df, observations) in tables {
@@ -867,7 +928,7 @@ impl Export {
             }
             self.seen.retain(|_, u| *u != me);
         }
-        for id in ids_here {
+        for id in written_ids {
             if !problem_ids.contains(&id) {
                 self.seen.insert(id, me);
             }

@@ -57,8 +57,11 @@ impl CancelToken {
 /// Everything one search returned.
 #[derive(Clone, Debug)]
 pub struct Fetched<T = RawObservation> {
-    /// The observations, de-duplicated by id, in server order.
+    /// The observations, de-duplicated by id, in server order (empty from
+    /// [`fetch_observations_each`], which hands them to its sink instead).
     pub observations: Vec<T>,
+    /// Distinct observations received.
+    pub rows: u64,
     /// Resources that could not be read as observations (reported, never fatal).
     pub problems: Vec<Problem>,
     /// The `total` of the last page the server sent.
@@ -74,6 +77,7 @@ impl<T> Default for Fetched<T> {
     fn default() -> Self {
         Fetched {
             observations: Vec::new(),
+            rows: 0,
             problems: Vec::new(),
             server_total: 0,
             duplicates: 0,
@@ -86,7 +90,7 @@ impl<T> Default for Fetched<T> {
 impl<T> Fetched<T> {
     /// Distinct resources received (observations and unreadable ones).
     pub fn received(&self) -> u64 {
-        (self.observations.len() + self.problems.len()) as u64
+        self.rows + self.problems.len() as u64
     }
     pub fn is_complete(&self) -> bool {
         self.received() == self.server_total
@@ -167,13 +171,37 @@ pub async fn fetch_observations(
 /// Like [`fetch_observations`], passing each observation through `map` as its page is read
 /// (e.g. decoding it while the page is hot in cache, instead of keeping its base64 text until
 /// the whole search arrived).
-pub async fn fetch_observations_map<T>(
+pub async fn fetch_observations_map<T: Send>(
     session: &Session,
     q: &ObservationQuery,
     cancel: &CancelToken,
     on_rows: &(dyn Fn(u64) + Send + Sync),
     map: &(dyn Fn(RawObservation) -> T + Sync),
 ) -> Result<Fetched<T>> {
+    let mut all = Vec::new();
+    let f = fetch_observations_each(session, q, cancel, on_rows, map, &mut |o| all.push(o)).await?;
+    Ok(Fetched {
+        observations: all,
+        rows: f.rows,
+        problems: f.problems,
+        server_total: f.server_total,
+        duplicates: f.duplicates,
+        pages: f.pages,
+        walks: f.walks,
+    })
+}
+
+/// Like [`fetch_observations_map`], handing each new observation to `sink` as soon as its page
+/// is read, so nothing of the search is kept here (e.g. to fill column builders page by page).
+/// The result's `observations` stay empty.
+pub async fn fetch_observations_each<T>(
+    session: &Session,
+    q: &ObservationQuery,
+    cancel: &CancelToken,
+    on_rows: &(dyn Fn(u64) + Send + Sync),
+    map: &(dyn Fn(RawObservation) -> T + Sync),
+    sink: &mut (dyn FnMut(T) + Send),
+) -> Result<Fetched<()>> {
     let endpoint = session.fhir_observation_endpoint();
     let mut params = q.params();
     params.push(("_sort".into(), "_lastUpdated".into()));
@@ -206,7 +234,8 @@ pub async fn fetch_observations_map<T>(
                     Item::Observation(id, o) => {
                         let fresh = seen_ids.insert(id);
                         if fresh {
-                            out.observations.push(o);
+                            out.rows += 1;
+                            sink(o);
                         }
                         fresh
                     }

@@ -18,8 +18,10 @@ use tokio::sync::{mpsc, Semaphore};
 
 use crate::api::{ObservationQuery, Session};
 use crate::error::{Error, Result};
-use crate::export::{Export, ExportError, ExportSpec, Format, Layout, Manifest, PreparedUnit};
-use crate::fetch::{fetch_observations_map, CancelToken};
+use crate::export::{
+    Export, ExportError, ExportSpec, Format, Layout, Manifest, PreparedUnit, UnitBuilder,
+};
+use crate::fetch::{fetch_observations_each, CancelToken};
 use crate::http::HttpStatsSnapshot;
 use crate::models::{CodeableConcept, ConsentState, Patient, Study};
 use crate::omh::{self, RawObservation};
@@ -216,24 +218,41 @@ struct FetchedUnit {
     prepared: PreparedUnit,
 }
 
-/// Fetches one unit, decoding each page as it arrives: the fetch tasks share the decoding, and
-/// the single writer is left only the file work.
+/// Fetches one unit, decoding each page as it arrives into the unit's column builders: the
+/// fetch tasks share the decoding and tidying, and the single writer is left only the file
+/// work.
 async fn fetch_unit(
     session: &Session,
     q: &ObservationQuery,
+    layout: Layout,
+    expected: u64,
     cancel: &CancelToken,
     on_rows: &(dyn Fn(u64) + Send + Sync),
 ) -> Result<FetchedUnit> {
-    let f = fetch_observations_map(session, q, cancel, on_rows, &|raw: RawObservation| {
-        (raw.id, omh::decode_owned(raw))
-    })
+    let mut unit = UnitBuilder::new(layout, expected.min(1 << 20) as usize);
+    let f = fetch_observations_each(
+        session,
+        q,
+        cancel,
+        on_rows,
+        &|raw: RawObservation| (raw.id, omh::decode_owned(raw)),
+        &mut |(id, decoded)| unit.push(id, decoded),
+    )
     .await?;
-    let (server_total, received, complete) = (f.server_total, f.received(), f.is_complete());
+    for p in f.problems.iter().cloned() {
+        unit.push_unreadable(p);
+    }
+    let prepared = tokio::task::spawn_blocking(move || unit.finish())
+        .await
+        .map_err(|e| Error::Export {
+            detail: e.to_string(),
+        })?
+        .map_err(export_err)?;
     Ok(FetchedUnit {
-        server_total,
-        received,
-        complete,
-        prepared: PreparedUnit::from_decoded(f.observations, f.problems),
+        server_total: f.server_total,
+        received: f.received(),
+        complete: f.is_complete(),
+        prepared,
     })
 }
 
@@ -381,6 +400,7 @@ pub async fn export_study(
     for u in &todo {
         let q = query_of(u);
         let key = u.key.clone();
+        let (layout, expected) = (req.layout, u.expected);
         let session = session.clone();
         let sem = sem.clone();
         let tx = tx.clone();
@@ -397,7 +417,7 @@ pub async fn export_study(
             let on_rows = move |n: u64| {
                 let _ = rows_tx.try_send(Msg::Rows(n));
             };
-            let r = fetch_unit(&session, &q, &inner, &on_rows).await;
+            let r = fetch_unit(&session, &q, layout, expected, &inner, &on_rows).await;
             let _ = tx.send(Msg::Done(key, r)).await;
         }));
     }
