@@ -280,6 +280,7 @@ pub async fn export_study(
         0 => DEFAULT_PARALLELISM,
         n => n.min(MAX_PARALLELISM),
     };
+    let started = std::time::Instant::now();
     let mut p = Progress {
         phase: Phase::Planning,
         fetched: 0,
@@ -290,6 +291,7 @@ pub async fn export_study(
         retries: 0,
     };
     progress(p.clone());
+    tracing::info!("export: {:?} after {} ms", p.phase, started.elapsed().as_millis());
 
     // Plan: the study (explains a 403), its types and participants.
     let study_id = req.study_id;
@@ -356,6 +358,7 @@ pub async fn export_study(
     p.units_done = resumed;
     p.phase = Phase::Counting;
     progress(p.clone());
+    tracing::info!("export: {:?} after {} ms", p.phase, started.elapsed().as_millis());
 
     let query_of = |u: &Unit| ObservationQuery {
         study_id: Some(study_id),
@@ -390,6 +393,7 @@ pub async fn export_study(
     p.phase = Phase::Fetching;
     p.retries = session.stats().retries;
     progress(p.clone());
+    tracing::info!("export: {:?} after {} ms", p.phase, started.elapsed().as_millis());
 
     // Fetch in tasks, write here, one unit at a time. `inner` stops the other tasks after a
     // failure; it is also cancelled with the caller's token.
@@ -487,6 +491,7 @@ pub async fn export_study(
 
     p.phase = Phase::Finishing;
     progress(p.clone());
+    tracing::info!("export: {:?} after {} ms", p.phase, started.elapsed().as_millis());
     let manifest = tokio::task::spawn_blocking(move || export.finish())
         .await
         .map_err(|e| Error::Export {
@@ -528,6 +533,7 @@ pub async fn export_study(
     p.phase = Phase::Done;
     p.retries = session.stats().retries;
     progress(p.clone());
+    tracing::info!("export: {:?} after {} ms", p.phase, started.elapsed().as_millis());
     Ok(ExportOutcome {
         out_dir: req.out_dir,
         complete,
