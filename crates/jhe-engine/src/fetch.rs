@@ -131,6 +131,21 @@ fn parse_page<T>(
     body: &[u8],
     map: &(dyn Fn(RawObservation) -> T + Sync),
 ) -> serde_json::Result<Page<T>> {
+    if let Some((total, next, observations)) = omh::read_page_fast(body) {
+        let items = observations
+            .into_iter()
+            .map(|o| Item::Observation(o.id, map(o)))
+            .collect();
+        return Ok(Page { total, next, items });
+    }
+    parse_page_careful(body, map)
+}
+
+/// Reads a page resource by resource, so unreadable resources become problems.
+fn parse_page_careful<T>(
+    body: &[u8],
+    map: &(dyn Fn(RawObservation) -> T + Sync),
+) -> serde_json::Result<Page<T>> {
     let w: PageWire = serde_json::from_slice(body)?;
     let next = w
         .link
@@ -277,4 +292,80 @@ pub async fn fetch_observations_each<T>(
         );
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(id: u64) -> String {
+        format!(
+            r#"{{"resourceType":"Observation","id":"{id}","meta":{{"lastUpdated":"2026-11-20T10:00:00Z","source":"https://jupyterhealth.org/jhe"}},"status":"final","code":{{"coding":[{{"system":"https://w3id.org/openmhealth","code":"omh:heart-rate:2.0"}}]}},"effectiveDateTime":"2026-11-20T09:59:00Z","subject":{{"reference":"Patient/40006"}},"valueAttachment":{{"contentType":"application/json","data":"e30="}}}}"#
+        )
+    }
+
+    fn page(resources: &[String]) -> Vec<u8> {
+        let entries: Vec<String> = resources
+            .iter()
+            .map(|r| format!(r#"{{"fullUrl":"x","resource":{r}}}"#))
+            .collect();
+        format!(
+            r#"{{"resourceType":"Bundle","type":"searchset","total":9,"link":[{{"relation":"self","url":"a"}},{{"relation":"next","url":"b?_page=2"}}],"entry":[{}]}}"#,
+            entries.join(",")
+        )
+        .into_bytes()
+    }
+
+    fn ids(p: &Page<RawObservation>) -> Vec<String> {
+        p.items
+            .iter()
+            .map(|i| match i {
+                Item::Observation(id, o) => format!("{id}:{}", o.patient_id),
+                Item::Problem(p, _) => format!("problem {}", p.observation_id),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_pass_and_careful_reading_agree() {
+        let body = page(&[resource(1), resource(2), resource(3)]);
+        assert!(
+            omh::read_page_fast(&body).is_some(),
+            "a clean page takes one pass"
+        );
+        let fast = parse_page(&body, &|o| o).expect("page");
+        let careful = parse_page_careful(&body, &|o| o).expect("page");
+        assert_eq!(ids(&fast), ["1:40006", "2:40006", "3:40006"]);
+        assert_eq!(ids(&fast), ids(&careful));
+        for (a, b) in fast.items.iter().zip(&careful.items) {
+            if let (Item::Observation(_, a), Item::Observation(_, b)) = (a, b) {
+                assert_eq!(a, b);
+            }
+        }
+        assert_eq!(
+            (fast.total, fast.next.as_deref()),
+            (Some(9), Some("b?_page=2"))
+        );
+        assert_eq!(
+            (careful.total, careful.next),
+            (Some(9), Some("b?_page=2".into()))
+        );
+    }
+
+    #[test]
+    fn a_page_with_an_unreadable_resource_is_read_carefully() {
+        let bad = resource(2).replace(r#""subject":{"reference":"Patient/40006"},"#, "");
+        let body = page(&[resource(1), bad, resource(3)]);
+        assert!(omh::read_page_fast(&body).is_none());
+        let p = parse_page(&body, &|o| o).expect("page");
+        assert_eq!(ids(&p), ["1:40006", "problem 2", "3:40006"]);
+    }
+
+    #[test]
+    fn a_cut_page_is_an_eof_error() {
+        let body = page(&[resource(1), resource(2)]);
+        let cut = &body[..body.len() / 2];
+        let e = parse_page(cut, &|o| o).err().expect("cut page fails");
+        assert!(e.is_eof(), "{e}");
+    }
 }

@@ -291,7 +291,11 @@ pub async fn export_study(
         retries: 0,
     };
     progress(p.clone());
-    tracing::info!("export: {:?} after {} ms", p.phase, started.elapsed().as_millis());
+    tracing::info!(
+        "export: {:?} after {} ms",
+        p.phase,
+        started.elapsed().as_millis()
+    );
 
     // Plan: the study (explains a 403), its types and participants.
     let study_id = req.study_id;
@@ -358,7 +362,11 @@ pub async fn export_study(
     p.units_done = resumed;
     p.phase = Phase::Counting;
     progress(p.clone());
-    tracing::info!("export: {:?} after {} ms", p.phase, started.elapsed().as_millis());
+    tracing::info!(
+        "export: {:?} after {} ms",
+        p.phase,
+        started.elapsed().as_millis()
+    );
 
     let query_of = |u: &Unit| ObservationQuery {
         study_id: Some(study_id),
@@ -393,7 +401,11 @@ pub async fn export_study(
     p.phase = Phase::Fetching;
     p.retries = session.stats().retries;
     progress(p.clone());
-    tracing::info!("export: {:?} after {} ms", p.phase, started.elapsed().as_millis());
+    tracing::info!(
+        "export: {:?} after {} ms",
+        p.phase,
+        started.elapsed().as_millis()
+    );
 
     // Fetch in tasks, write here, one unit at a time. `inner` stops the other tasks after a
     // failure; it is also cancelled with the caller's token.
@@ -491,7 +503,11 @@ pub async fn export_study(
 
     p.phase = Phase::Finishing;
     progress(p.clone());
-    tracing::info!("export: {:?} after {} ms", p.phase, started.elapsed().as_millis());
+    tracing::info!(
+        "export: {:?} after {} ms",
+        p.phase,
+        started.elapsed().as_millis()
+    );
     let manifest = tokio::task::spawn_blocking(move || export.finish())
         .await
         .map_err(|e| Error::Export {
@@ -533,7 +549,11 @@ pub async fn export_study(
     p.phase = Phase::Done;
     p.retries = session.stats().retries;
     progress(p.clone());
-    tracing::info!("export: {:?} after {} ms", p.phase, started.elapsed().as_millis());
+    tracing::info!(
+        "export: {:?} after {} ms",
+        p.phase,
+        started.elapsed().as_millis()
+    );
     Ok(ExportOutcome {
         out_dir: req.out_dir,
         complete,

@@ -16,6 +16,7 @@ pub mod units;
 mod wire;
 
 pub use self::wire::from_fhir_json;
+pub(crate) use self::wire::read_page_fast;
 
 use std::borrow::Cow;
 
