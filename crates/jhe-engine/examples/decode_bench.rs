@@ -14,7 +14,8 @@ use jhe_engine::frame::{LongBuilder, ViewBuilder};
 use jhe_engine::omh::compat::compat_row;
 use jhe_engine::omh::time::{iso_naive_us, iso_z};
 use jhe_engine::omh::{
-    decode, decode_owned, from_admin_result_owned, from_fhir_resource, ViewKind,
+    decode, decode_owned, from_admin_result_owned, from_fhir_json, from_fhir_resource,
+    RawObservation, ViewKind,
 };
 use serde_json::{json, Value};
 
@@ -101,7 +102,18 @@ fn main() {
         }
         t.elapsed().as_secs_f64()
     });
-    line("FHIR: from_fhir_resource", n, t_env);
+    line("FHIR: from_fhir_resource (serde_json::Value)", n, t_env);
+
+    // what the fetcher runs: the resource's JSON text straight into a RawObservation
+    let texts: Vec<String> = resources.iter().map(Value::to_string).collect();
+    let t_text = best_of(runs, || {
+        let t = Instant::now();
+        for s in &texts {
+            black_box(from_fhir_json(s).expect("valid resource"));
+        }
+        t.elapsed().as_secs_f64()
+    });
+    line("FHIR text: from_fhir_json (typed, as fetched)", n, t_text);
 
     let t_dec = best_of(runs, || {
         let t = Instant::now();
@@ -158,17 +170,20 @@ fn main() {
     drop(decoded);
     drop(raws);
 
-    // streaming, as Export::write_unit does it: envelope → decode → push, nothing kept
-    let t_stream = best_of(runs, || {
-        let t = Instant::now();
-        let mut vb = ViewBuilder::with_capacity(ViewKind::BloodGlucose, n);
-        for r in &resources {
-            let raw = from_fhir_resource(r).expect("valid resource");
-            vb.push(&decode_owned(raw).expect("valid OMH"));
-        }
-        black_box(vb.finish().expect("frame"));
-        t.elapsed().as_secs_f64()
-    });
+    // streaming, as an export does it: envelope → decode → push, nothing kept
+    let to_frame = |read: &dyn Fn(usize) -> RawObservation| {
+        best_of(runs, || {
+            let t = Instant::now();
+            let mut vb = ViewBuilder::with_capacity(ViewKind::BloodGlucose, n);
+            for i in 0..n {
+                vb.push(&decode_owned(read(i)).expect("valid OMH"));
+            }
+            black_box(vb.finish().expect("frame"));
+            t.elapsed().as_secs_f64()
+        })
+    };
+    let t_stream = to_frame(&|i| from_fhir_resource(&resources[i]).expect("valid resource"));
+    let t_stream_text = to_frame(&|i| from_fhir_json(&texts[i]).expect("valid resource"));
     let t_stream_compat = best_of(runs, || {
         let t = Instant::now();
         for r in &resources {
@@ -191,6 +206,11 @@ fn main() {
 
     println!("|{}|{}|{}|", "-".repeat(60), "-".repeat(11), "-".repeat(14));
     line("TOTAL FHIR resource -> clear-view DataFrame", n, t_stream);
+    line(
+        "TOTAL FHIR text -> clear-view DataFrame (export path)",
+        n,
+        t_stream_text,
+    );
     line("TOTAL FHIR resource -> compat rows", n, t_stream_compat);
     line("TOTAL Admin result -> clear-view DataFrame", n, t_admin);
 }
