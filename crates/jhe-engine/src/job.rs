@@ -6,7 +6,7 @@
 //! [`Export::is_done`]); each unit is written only after all of its pages arrived, so a failure
 //! or a cancel never loses what was already written and never writes half a unit.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -346,16 +346,19 @@ pub async fn export_study(
     let mut todo: Vec<Unit> = Vec::new();
     let mut units_total = 0;
     let mut resumed = 0;
+    // per coding code: observations the resumed units already hold
+    let mut resumed_rows: HashMap<&str, u64> = HashMap::new();
     for pt in &patients {
         for c in &codes {
             units_total += 1;
             let key = unit_key(pt.id, &c.coding_code);
             if export.is_done(&key) {
-                let short = export
-                    .unit_report(&key)
-                    .is_some_and(|r| r.server_total.is_some_and(|t| t != r.fetched));
+                let report = export.unit_report(&key);
+                let short = report.is_some_and(|r| r.server_total.is_some_and(|t| t != r.fetched));
                 if !short {
                     resumed += 1;
+                    *resumed_rows.entry(c.coding_code.as_str()).or_default() +=
+                        report.map_or(0, |r| r.fetched);
                     continue;
                 }
             }
@@ -425,18 +428,18 @@ pub async fn export_study(
         for (c, n) in codes.iter().zip(&counts_ok) {
             let share = n.div_ceil(study_patients.max(1));
             let mut left = *n;
-            for u in todo.iter_mut().filter(|u| u.code.token() == c.token()) {
+            for u in todo.iter_mut().filter(|u| {
+                u.code.coding_code == c.coding_code && u.code.coding_system == c.coding_system
+            }) {
                 u.expected = share.min(left);
                 left -= u.expected;
             }
             // what units resumed from an earlier run already hold is not to come
-            let resumed_rows: u64 = patients
-                .iter()
-                .filter_map(|pt| export.unit_report(&unit_key(pt.id, &c.coding_code)))
-                .filter(|r| !todo.iter().any(|u| u.key == r.unit))
-                .map(|r| r.fetched)
-                .sum();
-            p.expected += n.saturating_sub(resumed_rows);
+            let held = resumed_rows
+                .get(c.coding_code.as_str())
+                .copied()
+                .unwrap_or(0);
+            p.expected += n.saturating_sub(held);
         }
     } else {
         for (u, n) in todo.iter_mut().zip(&counts_ok) {

@@ -197,6 +197,9 @@ async fn cancel_then_resume_gives_the_same_data_without_duplicates() {
         resumed.units_resumed
     );
     assert!(resumed.units_fetched < resumed.units_total);
+    // progress counts only what is still to come
+    assert_eq!(resumed.expected, resumed.fetched);
+    assert!(resumed.fetched < resumed.manifest.total_observations);
     assert_exact(&sb, &resumed);
 
     let fresh_dir = tempfile::tempdir().expect("tmp");
