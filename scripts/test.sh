@@ -9,7 +9,9 @@
 # must already be installed.
 #
 # Environment:
-#   CARGO_TARGET_DIR   build dir, default /var/tmp/jhe-target (shared between clones)
+#   CARGO_TARGET_DIR   build dir, default /var/tmp/jhe-target (shared between clones; stale test
+#                      binaries and incremental caches in it are pruned first, see
+#                      scripts/prune-target.py)
 #   JHE_VENV           Python venv for the tests, default <repo>/.venv
 #   PYTHON             interpreter used to create the venv, default python3
 #   JHE_SKIP_APT=1     never call apt-get (only report what is missing)
@@ -233,6 +235,10 @@ main() {
   [[ ${#steps[@]} -gt 0 ]] || steps=("${ALL_STEPS[@]}")
   section "JHE Desktop checks in $REPO_ROOT"
   echo "steps: ${steps[*]}"
+  # A target dir shared by clones only grows (new hashes per clone folder): make room first.
+  if command -v python3 >/dev/null; then
+    python3 scripts/prune-target.py "$CARGO_TARGET_DIR" || true
+  fi
   local step
   for step in "${steps[@]}"; do
     run_step "$step"
