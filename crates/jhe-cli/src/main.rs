@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jhe_engine::api::{Session, SessionOptions};
 use jhe_engine::auth::{BrowserOptions, KeyringStore, SecretStore, DEFAULT_CLIENT_ID};
 use jhe_engine::error::Error;
@@ -596,13 +596,17 @@ async fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
         let m = &out.manifest;
         println!(
             "Exported {} observations ({} rows) of study {} to {}",
-            m.total_observations,
-            m.total_rows,
+            HumanCount(m.total_observations),
+            HumanCount(m.total_rows),
             a.study,
             out.out_dir.display()
         );
         for f in &m.files {
-            println!("  {:<40} {:>9} rows", f.name, f.rows);
+            println!(
+                "  {:<40} {:>9} rows",
+                f.name,
+                HumanCount(f.rows).to_string()
+            );
         }
         println!("  manifest.json");
         if out.units_resumed > 0 {
