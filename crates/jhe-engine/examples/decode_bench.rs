@@ -14,8 +14,8 @@ use jhe_engine::frame::{LongBuilder, ViewBuilder};
 use jhe_engine::omh::compat::compat_row;
 use jhe_engine::omh::time::{iso_naive_us, iso_z};
 use jhe_engine::omh::{
-    decode, decode_owned, from_admin_result_owned, from_fhir_json, from_fhir_resource,
-    RawObservation, ViewKind,
+    decode, decode_owned, from_admin_json, from_admin_result_owned, from_fhir_json,
+    from_fhir_resource, RawObservation, ViewKind,
 };
 use serde_json::{json, Value};
 
@@ -184,6 +184,8 @@ fn main() {
     };
     let t_stream = to_frame(&|i| from_fhir_resource(&resources[i]).expect("valid resource"));
     let t_stream_text = to_frame(&|i| from_fhir_json(&texts[i]).expect("valid resource"));
+    let admin_texts: Vec<String> = admins.iter().map(Value::to_string).collect();
+    let t_admin_text = to_frame(&|i| from_admin_json(&admin_texts[i]).expect("valid result"));
     let t_stream_compat = best_of(runs, || {
         let t = Instant::now();
         for r in &resources {
@@ -213,4 +215,9 @@ fn main() {
     );
     line("TOTAL FHIR resource -> compat rows", n, t_stream_compat);
     line("TOTAL Admin result -> clear-view DataFrame", n, t_admin);
+    line(
+        "TOTAL Admin result text -> clear-view DataFrame",
+        n,
+        t_admin_text,
+    );
 }

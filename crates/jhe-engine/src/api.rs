@@ -17,6 +17,7 @@ use crate::models::{
     Bundle, CodeableConcept, DataSource, Organization, Page, Patient, PatientConsents, Profile,
     ScopeRequest, Study, StudyDataSource,
 };
+use crate::omh;
 use crate::server::ServerInfo;
 
 /// Admin API and FHIR page size (the server's maximum).
@@ -250,6 +251,18 @@ impl Session {
         params: &[(&str, String)],
         what: &str,
     ) -> Result<Vec<T>> {
+        self.get_all_pages_with(path, params, what, &|b: &[u8]| serde_json::from_slice(b))
+            .await
+    }
+
+    /// Like [`Session::get_all_pages`], reading each page's bytes with `parse`.
+    async fn get_all_pages_with<T>(
+        &self,
+        path: &str,
+        params: &[(&str, String)],
+        what: &str,
+        parse: &(dyn Fn(&[u8]) -> serde_json::Result<Page<T>> + Sync),
+    ) -> Result<Vec<T>> {
         let endpoint = self.inner.server.url.join(path);
         let mut query: Vec<(String, String)> = params
             .iter()
@@ -266,9 +279,7 @@ impl Session {
                     "{what}: the server's next-page link points back to a page already read"
                 )));
             }
-            let v = self.get_url(&url, what).await?;
-            let page: Page<T> = serde_json::from_value(v)
-                .map_err(|e| Error::bad_response(format!("{what}: {e}")))?;
+            let page = self.get_url_parsed(&url, what, parse).await?;
             count = page.count;
             out.extend(page.results);
             match page.next {
@@ -384,14 +395,16 @@ impl Session {
         .await
     }
 
-    /// Admin API observations (decoded OMH in `omhData`, patient names), all pages,
-    /// de-duplicated by id. The Admin API cannot filter by type or date.
+    /// The Admin API's observations of a study (optionally one participant), every page, read
+    /// straight into records ([`omh::from_admin_json`]: decoded `omhData` and the same fields
+    /// the FHIR API gives) and de-duplicated by id, with the participants' names; unreadable
+    /// items are returned as problems. The Admin API cannot filter by type or date.
     pub async fn admin_observations(
         &self,
         organization_id: u64,
         study_id: u64,
         patient_id: Option<u64>,
-    ) -> Result<Vec<Value>> {
+    ) -> Result<AdminObservations> {
         let mut params = vec![
             ("organization_id", organization_id.to_string()),
             ("study_id", study_id.to_string()),
@@ -399,21 +412,43 @@ impl Session {
         if let Some(p) = patient_id {
             params.push(("patient_id", p.to_string()));
         }
-        let rows: Vec<Value> = self
-            .get_all_pages(
+        let items = self
+            .get_all_pages_with(
                 "/api/v1/observations",
                 &params,
                 &format!("the observations of study {study_id}"),
+                &|b: &[u8]| {
+                    let p: Page<&serde_json::value::RawValue> = serde_json::from_slice(b)?;
+                    Ok(Page {
+                        count: p.count,
+                        next: p.next,
+                        results: p
+                            .results
+                            .into_iter()
+                            .map(|r| {
+                                let name = serde_json::from_str::<AdminName>(r.get())
+                                    .ok()
+                                    .and_then(AdminName::into_pair);
+                                (omh::from_admin_json(r.get()), name)
+                            })
+                            .collect(),
+                    })
+                },
             )
             .await?;
+        let mut out = AdminObservations::default();
         let mut seen = HashSet::new();
-        Ok(rows
-            .into_iter()
-            .filter(|r| {
-                let id = r.get("id").map(Value::to_string).unwrap_or_default();
-                seen.insert(id)
-            })
-            .collect())
+        for (item, name) in items {
+            if let Some((id, name)) = name {
+                out.patient_names.entry(id).or_insert(name);
+            }
+            match item {
+                Ok(o) if seen.insert(o.id) => out.observations.push(o),
+                Ok(_) => out.duplicates += 1,
+                Err(p) => out.problems.push(p),
+            }
+        }
+        Ok(out)
     }
 
     // ----- FHIR -------------------------------------------------------------------------------
@@ -489,6 +524,41 @@ pub(crate) fn with_query(endpoint: &str, params: &[(String, String)]) -> String 
         s.append_pair(k, v);
     }
     format!("{endpoint}?{}", s.finish())
+}
+
+/// What [`Session::admin_observations`] read.
+#[derive(Clone, Debug, Default)]
+pub struct AdminObservations {
+    /// In server order, de-duplicated by id.
+    pub observations: Vec<omh::RawObservation>,
+    /// Items that could not be read as observations.
+    pub problems: Vec<omh::Problem>,
+    /// Items that came twice and were dropped.
+    pub duplicates: u64,
+    /// Participant id → "Given Family", as the Admin API names them.
+    pub patient_names: std::collections::BTreeMap<u64, String>,
+}
+
+/// The participant's name on an Admin API observation.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AdminName {
+    subject_patient_id: Option<u64>,
+    patient_name_given: Option<String>,
+    patient_name_family: Option<String>,
+}
+
+impl AdminName {
+    fn into_pair(self) -> Option<(u64, String)> {
+        let name = [self.patient_name_given, self.patient_name_family]
+            .into_iter()
+            .flatten()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Some((self.subject_patient_id?, name)).filter(|(_, n)| !n.is_empty())
+    }
 }
 
 /// A FHIR Observation search, built only from the parameter names the server really reads.

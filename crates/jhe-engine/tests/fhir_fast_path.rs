@@ -1,14 +1,18 @@
-//! The fast FHIR reader (`omh::from_fhir_json`, straight from a page's text) and the
-//! `serde_json::Value` reader (`omh::from_fhir_resource`) agree on every resource: the contract
-//! samples, every resource of a sandbox study with a large dirty share, and hundreds of
-//! malformed variants (missing, null and wrongly typed fields, duplicate keys).
+//! The fast readers (`omh::from_fhir_json` / `omh::from_admin_json`, straight from a page's
+//! text) and the `serde_json::Value` readers (`omh::from_fhir_resource` /
+//! `omh::from_admin_result`) agree on every item: the contract samples, every observation of a
+//! sandbox study with a large dirty share, and hundreds of malformed variants (missing, null and
+//! wrongly typed fields, duplicate keys).
 
 mod it_common;
 #[path = "golden/support.rs"]
 mod support;
 
 use it_common::*;
-use jhe_engine::omh::{from_fhir_json, from_fhir_resource, Problem, RawObservation};
+use jhe_engine::omh::{
+    decode, from_admin_json, from_admin_result, from_fhir_json, from_fhir_resource,
+    DecodedObservation, OmhPayload, Problem, RawObservation,
+};
 use serde_json::{json, value::RawValue, Value};
 
 fn value_path(text: &str) -> Result<RawObservation, Problem> {
@@ -213,4 +217,134 @@ async fn every_sandbox_resource_reads_the_same() {
     }
     assert_eq!(ok as u64 + bad, study_total(&sb, DEMO_STUDY));
     assert!(ok > 1000, "{ok} read");
+}
+
+/// Decoded the same? (The fast Admin reader keeps `omhData` as text, the Value reader as a
+/// value: compared as JSON values.)
+fn same_decoded(a: Result<DecodedObservation, Problem>, b: Result<DecodedObservation, Problem>) {
+    match (a, b) {
+        (Ok(mut a), Ok(mut b)) => {
+            assert_eq!(a.omh_value(), b.omh_value());
+            a.omh = OmhPayload::Json(Value::Null);
+            b.omh = OmhPayload::Json(Value::Null);
+            assert_eq!(a, b);
+        }
+        (a, b) => assert_eq!(a, b),
+    }
+}
+
+fn assert_admin_agree(text: &str) -> bool {
+    let v: Value = serde_json::from_str(text).expect("test input is JSON");
+    let slow = from_admin_result(&v).map_err(|e| e.to_problem(&v));
+    let fast = from_admin_json(text);
+    match (&fast, &slow) {
+        (Ok(f), Ok(s)) => {
+            assert_eq!(
+                (f.id, f.patient_id, &f.coding_code),
+                (s.id, s.patient_id, &s.coding_code)
+            );
+            assert_eq!(f.envelope, s.envelope, "{text}");
+            same_decoded(decode(f), decode(s));
+        }
+        _ => assert_eq!(fast, slow, "readers disagree on {text}"),
+    }
+    fast.is_ok()
+}
+
+#[test]
+fn admin_samples_and_variants_read_the_same() {
+    let inputs = support::admin_inputs();
+    assert!(!inputs.is_empty());
+    for (origin, r) in &inputs {
+        assert!(assert_admin_agree(&r.to_string()), "{origin} reads");
+    }
+    let base = inputs[0].1.clone();
+    let odd = [
+        Value::Null,
+        json!(7),
+        json!(-3),
+        json!(1.5),
+        json!(true),
+        json!("x"),
+        json!(" 12 "),
+        json!([]),
+        json!({}),
+        json!("{\"body\": {}}"),
+    ];
+    let mut variants = 0;
+    for key in [
+        "id",
+        "subjectPatientId",
+        "codingSystem",
+        "codingCode",
+        "codingText",
+        "jheUserId",
+        "lastUpdated",
+        "omhData",
+        "patientNameGiven",
+    ] {
+        let mut removed = base.clone();
+        removed.as_object_mut().expect("object").remove(key);
+        assert_admin_agree(&removed.to_string());
+        for v in &odd {
+            let mut r = base.clone();
+            r[key] = v.clone();
+            assert_admin_agree(&r.to_string());
+            variants += 1;
+        }
+    }
+    assert!(variants > 80, "{variants}");
+}
+
+#[tokio::test]
+async fn every_sandbox_admin_observation_reads_the_same() {
+    let sb = sandbox_with(jhe_sandbox::Config {
+        patients: 3,
+        days: 2,
+        dirty_share: 0.3,
+        ..Default::default()
+    })
+    .await;
+    let s = session(&sb, MARY).await;
+    let http = reqwest::Client::new();
+    let tok: Value = http
+        .post(format!("{}/o/token/", sb.url()))
+        .header("Authorization", format!("Basic {}", api_key(&sb, MARY)))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("token JSON");
+    let token = tok["access_token"].as_str().expect("access token");
+    let mut url = Some(format!(
+        "{}/api/v1/observations?organization_id=20001&study_id={DEMO_STUDY}&page_size=1000",
+        sb.url()
+    ));
+    let mut read = 0;
+    while let Some(u) = url.take() {
+        let page: Value = http
+            .get(&u)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("page")
+            .json()
+            .await
+            .expect("page JSON");
+        for r in page["results"].as_array().expect("results") {
+            assert_admin_agree(&r.to_string());
+            read += 1;
+        }
+        url = page["next"].as_str().map(str::to_string);
+    }
+    // and the session's own Admin reader gives the same count, with names
+    let rows = s
+        .admin_observations(20001, DEMO_STUDY, None)
+        .await
+        .expect("admin observations");
+    assert_eq!(rows.observations.len() + rows.problems.len(), read);
+    assert!(read > 500, "{read} read");
+    assert!(!rows.patient_names.is_empty());
 }

@@ -139,7 +139,18 @@ async fn next_links_are_rebased_onto_the_configured_address() {
         .admin_observations(org, DEMO_STUDY, None)
         .await
         .expect("admin pages");
-    assert_eq!(rows.len() as u64, study_total(&sb, DEMO_STUDY));
+    assert_eq!(
+        (rows.observations.len() + rows.problems.len()) as u64,
+        study_total(&sb, DEMO_STUDY)
+    );
+    assert_eq!(rows.duplicates, 0);
+    // every participant of the study is named
+    let patients = s.study_patients(DEMO_STUDY).await.expect("patients");
+    for p in &patients {
+        if rows.observations.iter().any(|o| o.patient_id == p.id) {
+            assert!(rows.patient_names.contains_key(&p.id), "{} named", p.id);
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,8 +15,8 @@ pub mod time;
 pub mod units;
 mod wire;
 
-pub use self::wire::from_fhir_json;
 pub(crate) use self::wire::read_page_fast;
+pub use self::wire::{from_admin_json, from_fhir_json};
 
 use std::borrow::Cow;
 

@@ -237,3 +237,66 @@ pub(crate) fn read_page_fast(
         .map(|l| l.url);
     Some((page.total, next, observations))
 }
+
+/// One `results[]` item of JHE's Admin API `GET /api/v1/observations`, typed. `omhData` is kept
+/// as its JSON text and decoded like a FHIR attachment's.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AdminWire<'a> {
+    id: Option<Id>,
+    subject_patient_id: Option<Id>,
+    coding_system: Option<String>,
+    coding_code: Option<String>,
+    coding_text: Option<String>,
+    jhe_user_id: Option<Id>,
+    last_updated: Option<String>,
+    #[serde(borrow)]
+    omh_data: Option<&'a serde_json::value::RawValue>,
+}
+
+impl AdminWire<'_> {
+    fn into_raw(self) -> Option<RawObservation> {
+        let omh = self.omh_data?.get();
+        // an object; anything else (null, a string holding JSON, …) is left to the Value path
+        if !omh.starts_with('{') {
+            return None;
+        }
+        Some(RawObservation {
+            id: self.id?.0.trim().parse().ok()?,
+            patient_id: self.subject_patient_id?.0.trim().parse().ok()?,
+            coding_system: self.coding_system.unwrap_or_default(),
+            coding_code: self.coding_code?,
+            last_updated: self.last_updated,
+            omh: OmhSource::Json(Value::String(omh.to_string())),
+            envelope: Envelope {
+                meta_source: Some(super::JHE_SOURCE.to_string()),
+                identifiers: Vec::new(),
+                status: Some("final".to_string()),
+                coding_display: self.coding_text,
+                subject_identifier: Some(Identifier {
+                    system: Some(super::JHE_USER_ID_SYSTEM.to_string()),
+                    value: self.jhe_user_id.map(|v| v.0),
+                }),
+                effective: None,
+            },
+        })
+    }
+}
+
+/// Reads one Admin API observation (its JSON text) like [`super::from_admin_result`] does from
+/// a parsed value, without building one; an unreadable item becomes a [`Problem`].
+pub fn from_admin_json(json: &str) -> Result<RawObservation, Problem> {
+    if let Some(raw) = serde_json::from_str::<AdminWire>(json)
+        .ok()
+        .and_then(AdminWire::into_raw)
+    {
+        return Ok(raw);
+    }
+    let v: Value = serde_json::from_str(json).map_err(|e| Problem {
+        observation_id: 0,
+        patient_id: 0,
+        code: String::new(),
+        message: format!("not JSON ({e})"),
+    })?;
+    super::from_admin_result(&v).map_err(|e| e.to_problem(&v))
+}
