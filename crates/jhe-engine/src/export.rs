@@ -296,6 +296,18 @@ pub struct Export {
     unit_names: Vec<String>,
     unit_index: HashMap<String, u32>,
     tmp_counter: u64,
+    /// Tables merged before `finish` ([`Export::merge_early`]), by table name.
+    early: BTreeMap<String, EarlyMerge>,
+}
+
+/// A table's final file written ahead of `finish`, valid while its parts stay the same.
+struct EarlyMerge {
+    parts: Vec<PartRecord>,
+    path: PathBuf,
+    schema: Schema,
+    rows: u64,
+    observations: u64,
+    written: Written,
 }
 
 fn unit_file_stem(unit: &str) -> String {
@@ -666,6 +678,7 @@ impl Export {
             unit_names: Vec::new(),
             unit_index: HashMap::new(),
             tmp_counter: 0,
+            early: BTreeMap::new(),
         };
         ex.clear_tmp();
         if resume {
@@ -943,17 +956,12 @@ impl Export {
         self.clear_tmp();
     }
 
-    /// Merges the parts into the final files, writes the data dictionary, the problems list and
-    /// the manifest (last), and removes `.jhe-partial`.
-    pub fn finish(mut self) -> Result<Manifest, ExportError> {
-        let out = self.spec.out_dir.clone();
-        let ext = self.spec.format.extension();
+    /// Table → (view, its parts in unit order): what `finish` merges.
+    fn table_parts(&self) -> BTreeMap<String, (Option<ViewKind>, Vec<PartRecord>)> {
         let mut units: Vec<&UnitRecord> = self.units.values().collect();
         units.sort_by(|a, b| unit_sort_key(&a.unit).cmp(&unit_sort_key(&b.unit)));
-
-        // table → (view, parts in unit order)
         let mut tables: BTreeMap<String, (Option<ViewKind>, Vec<PartRecord>)> = BTreeMap::new();
-        for r in &units {
+        for r in units {
             for p in &r.parts {
                 tables
                     .entry(p.table.clone())
@@ -962,10 +970,48 @@ impl Export {
                     .push(p.clone());
             }
         }
+        tables
+    }
+
+    /// Merges `table`'s parts into its final file now, while other units are still being
+    /// fetched, so `finish` only has to move it into place. Call it once no unit still to come
+    /// can add to the table; should one do so anyway, `finish` sees the parts changed and merges
+    /// again. The file stays inside `.jhe-partial` until `finish`.
+    pub fn merge_early(&mut self, table: &str) -> Result<(), ExportError> {
+        let Some((view, parts)) = self.table_parts().remove(table) else {
+            return Ok(());
+        };
+        let final_tmp = self.dir.join("final");
+        fs::create_dir_all(&final_tmp).map_err(io_err("create folder", &final_tmp))?;
+        let path = final_tmp.join(format!("{table}.{}", self.spec.format.extension()));
+        let (schema, rows, observations, written) =
+            self.merge_table(view.as_ref(), &parts, &path)?;
+        self.early.insert(
+            table.to_string(),
+            EarlyMerge {
+                parts,
+                path,
+                schema,
+                rows,
+                observations,
+                written,
+            },
+        );
+        Ok(())
+    }
+
+    /// Merges the parts into the final files, writes the data dictionary, the problems list and
+    /// the manifest (last), and removes `.jhe-partial`.
+    pub fn finish(mut self) -> Result<Manifest, ExportError> {
+        let out = self.spec.out_dir.clone();
+        let ext = self.spec.format.extension();
+        let mut units: Vec<&UnitRecord> = self.units.values().collect();
+        units.sort_by(|a, b| unit_sort_key(&a.unit).cmp(&unit_sort_key(&b.unit)));
+        let units: Vec<UnitRecord> = units.into_iter().cloned().collect();
+        let mut tables = self.table_parts();
         if self.spec.layout == Layout::Long && tables.is_empty() {
             tables.insert(LONG_TABLE.to_string(), (None, Vec::new()));
         }
-        let units: Vec<UnitRecord> = units.into_iter().cloned().collect();
 
         let final_tmp = self.dir.join("final");
         fs::create_dir_all(&final_tmp).map_err(io_err("create folder", &final_tmp))?;
@@ -977,8 +1023,12 @@ impl Export {
         for (table, (view, parts)) in &tables {
             let name = format!("{table}.{ext}");
             let staged_path = final_tmp.join(&name);
-            let (schema, rows, observations, written) =
-                self.merge_table(view.as_ref(), parts, &staged_path)?;
+            let (schema, rows, observations, written) = match self.early.remove(table) {
+                Some(e) if e.parts == *parts && e.path == staged_path && e.path.is_file() => {
+                    (e.schema, e.rows, e.observations, e.written)
+                }
+                _ => self.merge_table(view.as_ref(), parts, &staged_path)?,
+            };
             for e in dictionary(table, view.as_ref(), &schema) {
                 dict.push((name.clone(), e));
             }

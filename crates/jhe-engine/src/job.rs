@@ -24,7 +24,7 @@ use crate::export::{
 use crate::fetch::{fetch_observations_each, CancelToken};
 use crate::http::HttpStatsSnapshot;
 use crate::models::{CodeableConcept, ConsentState, Patient, Study};
-use crate::omh::{self, RawObservation};
+use crate::omh::{self, RawObservation, ViewKind};
 
 /// Default number of units fetched at once.
 pub const DEFAULT_PARALLELISM: usize = 4;
@@ -461,6 +461,18 @@ pub async fn export_study(
 
     // Fetch in tasks, write here, one unit at a time. `inner` stops the other tasks after a
     // failure; it is also cancelled with the caller's token.
+    // Units still to come per table (one file per type): once a table has all of its units, its
+    // final file is merged while the other units download, instead of in `finish`.
+    let table_of = |u: &Unit| ViewKind::from_code(&u.code.coding_code).name();
+    let mut left_per_table: HashMap<String, usize> = HashMap::new();
+    if req.layout == Layout::PerType {
+        for u in &todo {
+            *left_per_table.entry(table_of(u)).or_default() += 1;
+        }
+    }
+    let unit_table: HashMap<String, String> =
+        todo.iter().map(|u| (u.key.clone(), table_of(u))).collect();
+
     let inner_cancel = cancel.child();
     let sem = Arc::new(Semaphore::new(parallelism));
     let (tx, mut rx) = mpsc::channel::<Msg>(parallelism * 4);
@@ -510,8 +522,20 @@ pub async fn export_study(
                     short_units.push(format!("{key}: {n} of {total} observations"));
                 }
                 let k = key.clone();
+                // the unit's table is complete with this one: merge it now
+                let complete_table = unit_table.get(&key).and_then(|t| {
+                    let left = left_per_table.get_mut(t)?;
+                    *left -= 1;
+                    (*left == 0).then(|| t.clone())
+                });
                 let (ex, written) = tokio::task::spawn_blocking(move || {
                     let r = export.commit_unit(&k, f.prepared, Some(total));
+                    if let (Ok(_), Some(t)) = (&r, complete_table) {
+                        // only an optimisation: `finish` merges whatever is not merged here
+                        if let Err(e) = export.merge_early(&t) {
+                            tracing::warn!("merging {t} early failed ({e}); finishing will retry");
+                        }
+                    }
                     (export, r)
                 })
                 .await

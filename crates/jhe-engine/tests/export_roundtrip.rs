@@ -472,3 +472,41 @@ fn exporting_again_into_the_same_folder_replaces_the_files() {
     check_manifest(&dir, &second);
     assert_eq!(data_hashes(&first), data_hashes(&second));
 }
+
+/// Tables merged early (while other units still download) give the same files as merging at
+/// the end, also when a unit adds to a table after it was merged early.
+#[test]
+fn merging_tables_early_gives_the_same_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reference = run(&tmp.path().join("a"), Format::Parquet, Layout::PerType);
+
+    let dir = tmp.path().join("b");
+    let mut ex = Export::open(spec(&dir, Format::Parquet, Layout::PerType)).unwrap();
+    let all: Vec<_> = units().into_iter().collect();
+    let (late_unit, late_recs) = all
+        .iter()
+        .find(|(u, _)| u.ends_with("omh:blood-glucose:4.0"))
+        .cloned()
+        .expect("a CGM unit");
+    for (unit, recs) in all.iter().filter(|(u, _)| *u != late_unit) {
+        let n = recs.len() as u64;
+        ex.write_unit(unit, recs.clone(), Some(n)).unwrap();
+    }
+    // every table early, then one more unit lands in blood_glucose
+    for t in reference.table_rows.keys() {
+        ex.merge_early(t).unwrap();
+    }
+    let n = late_recs.len() as u64;
+    ex.write_unit(&late_unit, late_recs, Some(n)).unwrap();
+    let m = ex.finish().unwrap();
+    check_manifest(&dir, &m);
+    assert_eq!(m.table_rows, reference.table_rows);
+    let hashes = |m: &Manifest| -> Vec<(String, String)> {
+        m.files
+            .iter()
+            .filter(|f| f.role == "data")
+            .map(|f| (f.name.clone(), f.sha256.clone()))
+            .collect()
+    };
+    assert_eq!(hashes(&m), hashes(&reference));
+}
