@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Session, waitForPort } from './webdriver.mjs';
@@ -32,13 +32,59 @@ let demoHour;
 const procs = [];
 
 function startProcess(cmd, args, opts = {}) {
-  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  // Its own process group, so teardown can end it with everything it started (tauri-driver →
+  // WebKitWebDriver → the app).
+  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...opts });
   let log = '';
   p.stdout.on('data', (d) => (log += d));
   p.stderr.on('data', (d) => (log += d));
   p.log = () => log;
   procs.push(p);
   return p;
+}
+
+/** Pids of running processes whose executable is `bin` (the app, wherever in the tree it is). */
+function pidsOf(bin) {
+  const out = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readlinkSync(`/proc/${pid}/exe`) === bin) out.push(Number(pid));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}
+
+/** Ends every process the tests started, their process groups and any app left behind: an app
+ * that outlives its session must never keep `node --test` (and CI) waiting on its output pipe. */
+async function killAll() {
+  const signal = (sig) => {
+    for (const p of procs) {
+      try {
+        process.kill(-p.pid, sig);
+      } catch {
+        // already gone
+      }
+    }
+    for (const pid of APP ? pidsOf(resolve(APP)) : []) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // already gone
+      }
+    }
+  };
+  signal('SIGTERM');
+  const end = Date.now() + 5_000;
+  while (Date.now() < end && (procs.some((p) => p.exitCode === null && p.signalCode === null) || (APP && pidsOf(resolve(APP)).length))) {
+    await sleep(100);
+  }
+  signal('SIGKILL');
+  for (const p of procs) {
+    p.stdout?.destroy();
+    p.stderr?.destroy();
+  }
 }
 
 async function shot(name) {
@@ -144,8 +190,9 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
   });
 
   after(async () => {
-    if (wd) await wd.quit();
-    for (const p of procs.reverse()) p.kill('SIGTERM');
+    // Bounded: a driver that does not answer within 15 s is killed with the rest.
+    if (wd) await wd.quit(15_000);
+    await killAll();
   });
 
   test('the sign-in screen offers the demo; the demo opens the studies', async () => {

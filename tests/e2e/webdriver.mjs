@@ -28,11 +28,12 @@ export class Session {
     return request(this.base, method, `/session/${this.id}${path}`, body);
   }
 
-  async quit() {
+  /** Ends the session; never waits longer than `timeout` ms (a hung driver must not hold CI). */
+  async quit(timeout = 15_000) {
     try {
-      await request(this.base, 'DELETE', `/session/${this.id}`);
+      await request(this.base, 'DELETE', `/session/${this.id}`, undefined, timeout);
     } catch {
-      // the window may already be gone
+      // the window may already be gone, or the driver hangs: the caller kills what it started
     }
   }
 
@@ -124,12 +125,12 @@ export class Session {
   }
 }
 
-async function request(base, method, path, body) {
+async function request(base, method, path, body, timeout = 120_000) {
   const res = await fetch(base + path, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(120_000),
+    signal: AbortSignal.timeout(timeout),
   });
   const text = await res.text();
   let json;
