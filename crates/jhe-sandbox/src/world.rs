@@ -1,6 +1,6 @@
 //! The reference world: organizations, people, studies, scopes, data sources, consents and OAuth
 //! applications, with the ids the real JHE `seed` + `seed_rich_demo` commands give them (see
-//! `shared/contract/`), so captured requests replay against the sandbox verbatim.
+//! `tests/fixtures/jhe-contract/`), so captured requests replay against the sandbox verbatim.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -1,4 +1,4 @@
-//! Contract tests: every request captured from a real JHE server (`../shared/contract/`) is
+//! Contract tests: every request captured from a real JHE server (`tests/fixtures/jhe-contract/`) is
 //! replayed against the sandbox, which must answer with the same status and a body of the same
 //! structure (same keys and JSON types at every level, same link format).
 //!
@@ -13,18 +13,18 @@ use jhe_sandbox::{Config, Sandbox};
 use reqwest::redirect::Policy;
 use serde_json::Value;
 
+/// `$JHE_CONTRACT_DIR`, or the capture vendored in the repository.
 fn contract_dir() -> PathBuf {
-    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        std::env::var("JHE_CONTRACT_DIR").map(PathBuf::from).ok(),
-        Some(here.join("../../../shared/contract")),
-        Some(here.join("../../shared/contract")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|p| p.join("_index.tsv").exists())
-        .expect("the captured contract (../shared/contract/_index.tsv) is missing; set JHE_CONTRACT_DIR")
+    let dir = match std::env::var_os("JHE_CONTRACT_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/jhe-contract"),
+    };
+    assert!(
+        dir.join("_index.tsv").exists(),
+        "the captured contract ({}/_index.tsv) is missing; set JHE_CONTRACT_DIR",
+        dir.display()
+    );
+    dir
 }
 
 /// 2026-11-26T02:00:00Z: the capture's day, so date-window requests hit data.
