@@ -3,27 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use jhe_sandbox::generate::{
-    generate_all, render, DirtyKind, DirtyReport, GenConfig, Kind, PatientPlan,
-};
+use jhe_sandbox::generate::{generate_all, render, DirtyKind, DirtyReport, GenConfig, PatientPlan};
 use jhe_sandbox::schema::SchemaSet;
 
 fn plans(n: u32) -> Vec<PatientPlan> {
+    // Every kind in scope for most; the last patient has temperature out of scope.
     (0..n)
-        .map(|i| PatientPlan {
-            patient_id: 40006 + i,
-            // Every kind in scope for most; the last patient has temperature out of scope.
-            kinds: Kind::ALL
-                .iter()
-                .copied()
-                .filter(|k| i + 1 < n || *k != Kind::BodyTemperature)
-                .collect(),
-            extra_kinds: if i + 1 < n {
-                vec![]
-            } else {
-                vec![Kind::BodyTemperature]
-            },
-        })
+        .map(|i| PatientPlan::every_kind(40006 + i, i + 1 == n))
         .collect()
 }
 

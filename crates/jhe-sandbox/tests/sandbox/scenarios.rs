@@ -6,6 +6,21 @@ use std::collections::HashSet;
 use jhe_sandbox::{Config, Faults, Sandbox};
 use serde_json::Value;
 
+use crate::common::{api_key, token_for};
+
+/// A sandbox of `patients` x `days` and a client signed in as Mary (manager of the demo study).
+async fn mary_on(patients: u32, days: u32) -> (Sandbox, Client) {
+    let sb = Sandbox::start(Config {
+        patients,
+        days,
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let c = Client::new(&sb, "manager_mary@example.com").await;
+    (sb, c)
+}
+
 struct Client {
     http: reqwest::Client,
     url: String,
@@ -15,27 +30,11 @@ struct Client {
 impl Client {
     async fn new(sb: &Sandbox, email: &str) -> Client {
         let http = reqwest::Client::new();
-        let info = sb.info();
-        let key = &info
-            .practitioners
-            .iter()
-            .find(|p| p.email == email)
-            .unwrap()
-            .api_key;
-        let tok: Value = http
-            .post(format!("{}/o/token/", sb.url()))
-            .header("Authorization", format!("Basic {key}"))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let token = token_for(&http, sb.url(), &api_key(sb, email)).await;
         Client {
             http,
             url: sb.url().to_string(),
-            token: tok["access_token"].as_str().unwrap().to_string(),
+            token,
         }
     }
     async fn get(&self, path_or_url: &str) -> (u16, Value) {
@@ -81,14 +80,7 @@ impl Client {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_study_pages_completely_in_both_apis() {
-    let sb = Sandbox::start(Config {
-        patients: 6,
-        days: 5,
-        ..Config::default()
-    })
-    .await
-    .unwrap();
-    let c = Client::new(&sb, "manager_mary@example.com").await;
+    let (sb, c) = mary_on(6, 5).await;
     let expected = sb
         .info()
         .studies
@@ -233,14 +225,7 @@ async fn the_authorization_quirks_of_jhe() {
 
 #[tokio::test]
 async fn consents_show_pending_and_declined_types() {
-    let sb = Sandbox::start(Config {
-        patients: 12,
-        days: 1,
-        ..Config::default()
-    })
-    .await
-    .unwrap();
-    let mary = Client::new(&sb, "manager_mary@example.com").await;
+    let (_sb, mary) = mary_on(12, 1).await;
     let mut pending = 0;
     let mut declined = 0;
     for p in 40006..40018 {
@@ -263,14 +248,7 @@ async fn consents_show_pending_and_declined_types() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_during_a_sync_show_up_through_last_updated() {
-    let sb = Sandbox::start(Config {
-        patients: 2,
-        days: 2,
-        ..Config::default()
-    })
-    .await
-    .unwrap();
-    let mary = Client::new(&sb, "manager_mary@example.com").await;
+    let (_sb, mary) = mary_on(2, 2).await;
     let (_, first) = mary
         .get("/FHIR/R5/Observation?patient=40006&_sort=-_lastUpdated&_count=1")
         .await;
@@ -357,14 +335,7 @@ async fn uploads_during_a_sync_show_up_through_last_updated() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fault_really_happens() {
-    let sb = Sandbox::start(Config {
-        patients: 2,
-        days: 2,
-        ..Config::default()
-    })
-    .await
-    .unwrap();
-    let c = Client::new(&sb, "manager_mary@example.com").await;
+    let (sb, c) = mary_on(2, 2).await;
     sb.set_faults(Faults {
         error_rate: 0.3,
         rate_limit_rate: 0.2,

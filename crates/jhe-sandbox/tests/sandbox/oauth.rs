@@ -3,28 +3,10 @@
 
 use base64::Engine;
 use jhe_sandbox::{Config, Sandbox};
-use reqwest::redirect::Policy;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn cookie_of(r: &reqwest::Response) -> String {
-    r.headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
-}
+use crate::common::{client_credentials, cookie_of, no_redirects as client, submit_login};
 
 /// Drives the login form like a person in a browser; returns the session cookie and where the
 /// form sends the browser next.
@@ -39,31 +21,7 @@ async fn browser_login(
     assert_eq!(r.status(), 302, "not logged in: to the login page");
     let login_path = r.headers()["location"].to_str().unwrap().to_string();
     assert!(login_path.starts_with("/accounts/login/?next=/o/authorize/"));
-    let form = http.get(format!("{url}{login_path}")).send().await.unwrap();
-    let csrf_cookie = cookie_of(&form);
-    let html = form.text().await.unwrap();
-    let field = |name: &str| {
-        html.split(&format!("name=\"{name}\" value=\""))
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .replace("&amp;", "&")
-    };
-    let (csrf, next) = (field("csrfmiddlewaretoken"), field("next"));
-    let r = http
-        .post(format!("{url}/accounts/login/"))
-        .header("Cookie", &csrf_cookie)
-        .form(&[
-            ("csrfmiddlewaretoken", csrf.as_str()),
-            ("login", email),
-            ("password", password),
-            ("next", next.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = submit_login(http, url, &login_path, email, password).await;
     if r.status() != 302 {
         let body = r.text().await.unwrap();
         return Err(body);
@@ -174,16 +132,16 @@ async fn browser_sign_in_with_pkce_on_a_loopback_port_then_refresh_rotates() {
     let me: Value = profile(access.clone()).await.json().await.unwrap();
     assert_eq!(me["email"], "manager_mary@example.com");
 
-    let r = http
-        .post(format!("{url}/o/token/"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh),
-            ("client_id", "jhe-desktop"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let refresh_grant = || {
+        http.post(format!("{url}/o/token/"))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh.as_str()),
+                ("client_id", "jhe-desktop"),
+            ])
+            .send()
+    };
+    let r = refresh_grant().await.unwrap();
     assert_eq!(r.status(), 200);
     let rotated: Value = r.json().await.unwrap();
     assert_ne!(rotated["refresh_token"], tok["refresh_token"]);
@@ -192,16 +150,7 @@ async fn browser_sign_in_with_pkce_on_a_loopback_port_then_refresh_rotates() {
         401,
         "the old access token dies at once"
     );
-    let reuse = http
-        .post(format!("{url}/o/token/"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh),
-            ("client_id", "jhe-desktop"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let reuse = refresh_grant().await.unwrap();
     assert_eq!(reuse.status(), 400);
     assert_eq!(
         reuse.json::<Value>().await.unwrap()["error"],
@@ -321,13 +270,7 @@ async fn api_keys_short_token_lifetimes_revocation_and_introspection() {
         let url = url.clone();
         let key = tom.api_key.clone();
         async move {
-            let r = http
-                .post(format!("{url}/o/token/"))
-                .header("Authorization", format!("Basic {key}"))
-                .form(&[("grant_type", "client_credentials")])
-                .send()
-                .await
-                .unwrap();
+            let r = client_credentials(&http, &url, &key).await;
             assert_eq!(r.status(), 200);
             r.json::<Value>().await.unwrap()
         }

@@ -10,8 +10,11 @@ use std::path::PathBuf;
 
 use base64::Engine;
 use jhe_sandbox::{Config, Sandbox};
-use reqwest::redirect::Policy;
 use serde_json::Value;
+
+use crate::common::{
+    api_key, client_credentials, cookie_of, no_redirects, submit_login, token_for,
+};
 
 /// `$JHE_CONTRACT_DIR`, or the capture vendored in the repository.
 fn contract_dir() -> PathBuf {
@@ -232,90 +235,19 @@ struct Ctx {
     session_cookie: String,
 }
 
-async fn token_for(http: &reqwest::Client, url: &str, key: &str) -> String {
-    let r: Value = http
-        .post(format!("{url}/o/token/"))
-        .header("Authorization", format!("Basic {key}"))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["access_token"].as_str().unwrap().to_string()
-}
-
 async fn login(http: &reqwest::Client, url: &str, email: &str) -> String {
-    let form = http
-        .get(format!("{url}/accounts/login/?next=/"))
-        .send()
-        .await
-        .unwrap();
-    let csrf_cookie = form
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let html = form.text().await.unwrap();
-    let token = html
-        .split("name=\"csrfmiddlewaretoken\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    let r = http
-        .post(format!("{url}/accounts/login/"))
-        .header("Cookie", &csrf_cookie)
-        .form(&[
-            ("csrfmiddlewaretoken", token.as_str()),
-            ("login", email),
-            ("password", "Jhe1234!"),
-            ("next", "/"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = submit_login(http, url, "/accounts/login/?next=/", email, "Jhe1234!").await;
     assert_eq!(r.status(), 302, "login as {email}");
-    r.headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
+    cookie_of(&r)
 }
 
 async fn setup() -> Ctx {
     let sandbox = Sandbox::start(config()).await.unwrap();
-    let http = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
-    let info = sandbox.info();
-    let key = |email: &str| {
-        info.practitioners
-            .iter()
-            .find(|p| p.email == email)
-            .unwrap()
-            .api_key
-            .clone()
-    };
+    let http = no_redirects();
     let url = sandbox.url().to_string();
     let mut tokens = HashMap::new();
-    tokens.insert(
-        "mary",
-        token_for(&http, &url, &key("manager_mary@example.com")).await,
-    );
+    let mary_key = api_key(&sandbox, "manager_mary@example.com");
+    tokens.insert("mary", token_for(&http, &url, &mary_key).await);
     let (peter, mark, mary_user, revoked, admin_ui) = {
         let state = sandbox.state();
         let world = state.world.read();
@@ -390,6 +322,15 @@ impl Ctx {
     }
 }
 
+/// A response header as text ("" when absent).
+fn header_of(resp: &reqwest::Response, name: &str) -> String {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
 /// Compares one captured response with the sandbox's; returns the differences.
 async fn replay(ctx: &Ctx, e: &Entry, body: Option<(&str, Vec<u8>)>) -> Vec<String> {
     let url = ctx.url(&e.url);
@@ -406,24 +347,9 @@ async fn replay(ctx: &Ctx, e: &Entry, body: Option<(&str, Vec<u8>)>) -> Vec<Stri
     }
     let resp = req.send().await.unwrap();
     let status = resp.status().as_u16();
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let location = resp
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let www = resp
-        .headers()
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let ct = header_of(&resp, "content-type");
+    let location = header_of(&resp, "location");
+    let www = header_of(&resp, "www-authenticate");
     let text = resp.text().await.unwrap();
     let mut errs = Vec::new();
     if status != e.status {
@@ -470,6 +396,19 @@ async fn replay(ctx: &Ctx, e: &Entry, body: Option<(&str, Vec<u8>)>) -> Vec<Stri
     errs
 }
 
+/// Adds one replayed request's differences to the failures.
+fn note_failure(failures: &mut Vec<String>, e: &Entry, errs: &[String]) {
+    if !errs.is_empty() {
+        failures.push(format!(
+            "{} ({} {}):\n    {}",
+            e.file,
+            e.method,
+            e.url,
+            errs.join("\n    ")
+        ));
+    }
+}
+
 fn index_www(file: &str) -> String {
     let text = std::fs::read_to_string(contract_dir().join("_index.tsv")).unwrap();
     text.lines()
@@ -490,15 +429,7 @@ async fn every_captured_read_replays_with_the_same_status_and_structure() {
         }
         replayed += 1;
         let errs = replay(&ctx, &e, None).await;
-        if !errs.is_empty() {
-            failures.push(format!(
-                "{} ({} {}):\n    {}",
-                e.file,
-                e.method,
-                e.url,
-                errs.join("\n    ")
-            ));
-        }
+        note_failure(&mut failures, &e, &errs);
     }
     assert!(replayed >= 100, "only {replayed} GETs in the index");
     assert!(
@@ -586,14 +517,7 @@ async fn every_captured_write_replays_with_the_same_status_and_structure() {
         };
         replayed += 1;
         let errs = if e.file == "o_token_client_credentials_basic.json" {
-            let r = ctx
-                .http
-                .post(format!("{}/o/token/", ctx.sandbox.url()))
-                .header("Authorization", format!("Basic {}", mary.api_key))
-                .form(&[("grant_type", "client_credentials")])
-                .send()
-                .await
-                .unwrap();
+            let r = client_credentials(&ctx.http, ctx.sandbox.url(), &mary.api_key).await;
             let status = r.status().as_u16();
             let v: Value = r.json().await.unwrap();
             let mut errs = Vec::new();
@@ -605,15 +529,7 @@ async fn every_captured_write_replays_with_the_same_status_and_structure() {
         } else {
             replay(&ctx, &e, body).await
         };
-        if !errs.is_empty() {
-            failures.push(format!(
-                "{} ({} {}):\n    {}",
-                e.file,
-                e.method,
-                e.url,
-                errs.join("\n    ")
-            ));
-        }
+        note_failure(&mut failures, &e, &errs);
     }
     assert!(replayed >= 20, "only {replayed} writes replayed");
     assert!(
