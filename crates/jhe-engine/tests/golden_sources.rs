@@ -149,8 +149,8 @@ fn every_admin_capture_decodes() {
 
 #[test]
 fn large_captures_decode_when_available() {
-    // The 1000-row CGM page is not copied into the repo; use shared/ when it is beside it.
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/contract");
+    // The 1000-row CGM page, vendored with the rest of the capture.
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/jhe-contract");
     let path = dir.join("api_v1_observations_page_size_over_max.json");
     let Ok(text) = std::fs::read_to_string(&path) else {
         eprintln!("skipping: {} not found", path.display());

@@ -7,12 +7,24 @@
 // Handlers return early with a ready HTTP response as their error; boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
+/// The value of an `Ok`, or return the ready error response from the handler.
+macro_rules! or_reply {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return r,
+        }
+    };
+}
+
 pub mod admin;
 pub mod auth;
+pub mod caller;
 pub mod data;
 pub mod faults;
 pub mod fhir;
 pub mod generate;
+pub mod hostile;
 pub mod http;
 pub mod pyjson;
 pub mod render;
@@ -36,6 +48,9 @@ use serde_json::json;
 
 pub use crate::data::DataSummary;
 pub use crate::faults::{FaultStats, Faults};
+pub use crate::hostile::{
+    EndlessPages, ForeignRows, Hostile, HostileBody, HostileStats, Redirect, RedirectTo,
+};
 use crate::store::Store;
 use crate::world::World;
 
@@ -60,6 +75,8 @@ pub struct Config {
     /// `expires_in` of access tokens, in seconds (JHE: 1,209,600).
     pub token_lifetime_s: i64,
     pub faults: Faults,
+    /// Hostile-server behaviours (off by default; see [`hostile`]).
+    pub hostile: Hostile,
 }
 
 impl Default for Config {
@@ -74,6 +91,7 @@ impl Default for Config {
             dirty_share: 0.01,
             token_lifetime_s: 1_209_600,
             faults: Faults::default(),
+            hostile: Hostile::default(),
         }
     }
 }
@@ -95,6 +113,8 @@ pub struct AppState {
     pub auth: Mutex<auth::AuthState>,
     pub faults: RwLock<Faults>,
     pub fault_stats: FaultStats,
+    pub hostile: RwLock<Hostile>,
+    pub hostile_stats: HostileStats,
     pub summary: DataSummary,
     schemas: OnceLock<Result<schema::SchemaSet, String>>,
 }
@@ -265,49 +285,32 @@ async fn put_faults(State(st): State<Arc<AppState>>, body: axum::body::Bytes) ->
     }
 }
 
+async fn get_hostile(State(st): State<Arc<AppState>>) -> Response {
+    let h = st.hostile.read().clone();
+    http::json_response(StatusCode::OK, &serde_json::to_value(h).unwrap_or_default())
+}
+
+async fn put_hostile(State(st): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
+    match serde_json::from_slice::<Hostile>(&body) {
+        Ok(h) => {
+            *st.hostile.write() = h.clone();
+            http::json_response(StatusCode::OK, &serde_json::to_value(h).unwrap_or_default())
+        }
+        Err(e) => http::detail(
+            StatusCode::BAD_REQUEST,
+            &format!("bad hostile settings: {e}"),
+        ),
+    }
+}
+
 async fn revoke_tokens(State(st): State<Arc<AppState>>) -> Response {
     let n = st.auth.lock().revoke_all();
     http::json_response(StatusCode::OK, &json!({"revoked": n}))
 }
 
-/// The complete route table, mirroring JHE's URL conf (trailing slashes included).
+/// The complete route table, mirroring JHE's URL conf (trailing slashes included). Detail
+/// routes with and without a sub-resource share one handler (`{sub}` empty).
 pub fn router(state: Arc<AppState>) -> Router {
-    use axum::extract::Path;
-    use axum::routing::MethodRouter;
-    type St = State<Arc<AppState>>;
-    // Routes without a sub-resource reuse the `{id}/{sub}` handlers with an empty `sub`.
-    let org_one: MethodRouter<Arc<AppState>> = get(
-        |s: St, h: axum::http::HeaderMap, u: Uri, Path(id): Path<String>| async move {
-            admin::org_detail(s, h, u, Path((id, String::new()))).await
-        },
-    );
-    let study_one = get(
-        |s: St,
-         h: axum::http::HeaderMap,
-         u: Uri,
-         m: axum::http::Method,
-         q: axum::extract::RawQuery,
-         Path(id): Path<String>,
-         b: axum::body::Bytes| async move {
-            admin::study_detail(s, h, u, m, q, Path((id, String::new())), b).await
-        },
-    );
-    let patient_one = get(
-        |s: St,
-         h: axum::http::HeaderMap,
-         u: Uri,
-         m: axum::http::Method,
-         q: axum::extract::RawQuery,
-         Path(id): Path<String>,
-         b: axum::body::Bytes| async move {
-            admin::patient_detail(s, h, u, m, q, Path((id, String::new())), b).await
-        },
-    );
-    let ds_one = get(
-        |s: St, h: axum::http::HeaderMap, u: Uri, Path(id): Path<String>| async move {
-            admin::data_source_detail(s, h, u, Path((id, String::new()))).await
-        },
-    );
     Router::new()
         .route("/health", get(health))
         .route("/api/schema/", get(openapi))
@@ -333,10 +336,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/users/organizations", get(admin::user_orgs))
         .route("/api/v1/organizations", get(admin::orgs))
         .route("/api/v1/organizations/types", get(admin::org_types))
-        .route("/api/v1/organizations/{id}", org_one)
+        .route("/api/v1/organizations/{id}", get(admin::org_detail))
         .route("/api/v1/organizations/{id}/{sub}", get(admin::org_detail))
         .route("/api/v1/studies", get(admin::studies))
-        .route("/api/v1/studies/{id}", study_one)
+        .route("/api/v1/studies/{id}", get(admin::study_detail))
         .route(
             "/api/v1/studies/{id}/{sub}",
             get(admin::study_detail).post(admin::study_detail),
@@ -344,7 +347,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/patients", get(admin::patients))
         .route("/api/v1/patients/me", get(admin::patient_me))
         .route("/api/v1/patients/global_lookup", get(admin::global_lookup))
-        .route("/api/v1/patients/{id}", patient_one)
+        .route("/api/v1/patients/{id}", get(admin::patient_detail))
         .route(
             "/api/v1/patients/{id}/{sub}",
             get(admin::patient_detail)
@@ -353,7 +356,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/data_sources", get(admin::data_sources))
         .route("/api/v1/data_sources/all_scopes", get(admin::all_scopes))
-        .route("/api/v1/data_sources/{id}", ds_one)
+        .route("/api/v1/data_sources/{id}", get(admin::data_source_detail))
         .route(
             "/api/v1/data_sources/{id}/{sub}",
             get(admin::data_source_detail),
@@ -391,7 +394,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/_sandbox/info", get(sandbox_info))
         .route("/_sandbox/faults", get(get_faults).put(put_faults))
         .route("/_sandbox/revoke_tokens", post(revoke_tokens))
+        .route("/_sandbox/hostile", get(get_hostile).put(put_hostile))
+        .route("/_sandbox/trap", axum::routing::any(hostile::trap))
         .fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            hostile::apply,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             faults::inject,
@@ -408,6 +417,8 @@ pub fn build_state(config: &Config) -> Result<AppState, SandboxError> {
         auth: Mutex::new(auth::AuthState::new(config.token_lifetime_s)),
         faults: RwLock::new(config.faults.clone()),
         fault_stats: FaultStats::default(),
+        hostile: RwLock::new(config.hostile.clone()),
+        hostile_stats: HostileStats::default(),
         summary,
         schemas: OnceLock::new(),
     })
@@ -491,6 +502,14 @@ impl Sandbox {
     }
     pub fn fault_stats(&self) -> &FaultStats {
         &self.state.fault_stats
+    }
+    /// Switches hostile-server behaviours on or off (see [`hostile`]).
+    pub fn set_hostile(&self, hostile: Hostile) {
+        *self.state.hostile.write() = hostile;
+    }
+    /// What reached `/_sandbox/trap`.
+    pub fn hostile_stats(&self) -> &HostileStats {
+        &self.state.hostile_stats
     }
     /// Every token stops working at once (clients must sign in again).
     pub fn revoke_all_tokens(&self) -> usize {

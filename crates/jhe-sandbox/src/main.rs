@@ -77,6 +77,10 @@ struct FaultArgs {
     /// Seed of the fault sequence.
     #[arg(long, default_value_t = 1)]
     fault_seed: u64,
+    /// Hostile-server behaviours as JSON, e.g. '{"foreignRows":"otherPatient","formulas":true}'
+    /// (see the `hostile` module; also `PUT /_sandbox/hostile`).
+    #[arg(long)]
+    hostile: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -153,6 +157,10 @@ async fn serve(cli: Cli) -> Result<(), String> {
         retry_after_s: cli.faults.retry_after,
         seed: cli.faults.fault_seed,
     };
+    if let Some(json) = &cli.faults.hostile {
+        config.hostile =
+            serde_json::from_str(json).map_err(|e| format!("--hostile: bad JSON ({e})"))?;
+    }
     eprintln!(
         "jhe-sandbox: generating {} participants x {} days ...",
         config.patients, config.days

@@ -712,13 +712,14 @@ mod tests {
         assert_eq!(py_repr(&json!("it's \"q\"")), r#"'it\'s "q"'"#);
     }
 
-    /// Every example data point shipped with JHE validates (read from `../shared` at test time).
+    /// Every example data point shipped with JHE validates (the copy vendored in
+    /// `tests/fixtures/omh-schemas/examples`, or `$JHE_SHARED_DIR/omh-schemas/examples`).
     #[test]
     fn shared_examples_validate() {
         let dir = crate::schema::tests::shared_dir().join("omh-schemas/examples");
         let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
             panic!(
-                "cannot read {} ({e}); the shared folder must sit beside the project \
+                "cannot read {} ({e}); the examples are vendored in tests/fixtures \
                  (or set JHE_SHARED_DIR)",
                 dir.display()
             )
@@ -744,10 +745,11 @@ mod tests {
         assert!(n >= 7, "only {n} examples in {}", dir.display());
     }
 
+    /// `$JHE_SHARED_DIR`, or the repository's vendored `tests/fixtures`.
     pub(crate) fn shared_dir() -> std::path::PathBuf {
         match std::env::var_os("JHE_SHARED_DIR") {
             Some(d) => d.into(),
-            None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+            None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures"),
         }
     }
 }

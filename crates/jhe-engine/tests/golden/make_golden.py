@@ -3,7 +3,7 @@
 
 Runs the official Python client's ``tidy_observation`` (package ``jupyterhealth-client``) on
 
-* every FHIR Observation captured from a real JHE server in ``shared/contract/`` and
+* every FHIR Observation captured from a real JHE server in ``tests/fixtures/jhe-contract/`` and
 * a set of synthetic observations (made here, shaped exactly like JHE renders them) that cover
   what the captures lack: UTC offsets, naive times, intervals with a duration, unit variants,
   physical activity, sleep, unknown schemas, body-only payloads,
@@ -43,7 +43,7 @@ import pandas as pd
 from jupyterhealth_client._utils import tidy_observation
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_CONTRACT = os.path.normpath(os.path.join(HERE, "../../../../../shared/contract"))
+DEFAULT_CONTRACT = os.path.normpath(os.path.join(HERE, "../../../../tests/fixtures/jhe-contract"))
 
 OMH = "https://w3id.org/openmhealth"
 JHE_USER_ID_SYSTEM = "https://jupyterhealth.org/fhir/identifier/jhe-user-id"

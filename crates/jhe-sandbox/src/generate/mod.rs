@@ -122,6 +122,27 @@ pub struct PatientPlan {
     pub extra_kinds: Vec<Kind>,
 }
 
+impl PatientPlan {
+    /// Every kind in scope; with `temperature_out_of_scope`, body temperature comes only as
+    /// out-of-scope uploads (as for some participants of the demo study).
+    pub fn every_kind(patient_id: u32, temperature_out_of_scope: bool) -> PatientPlan {
+        let out = temperature_out_of_scope;
+        PatientPlan {
+            patient_id,
+            kinds: Kind::ALL
+                .iter()
+                .copied()
+                .filter(|k| !out || *k != Kind::BodyTemperature)
+                .collect(),
+            extra_kinds: if out {
+                vec![Kind::BodyTemperature]
+            } else {
+                vec![]
+            },
+        }
+    }
+}
+
 /// One generated observation with its indexing fields.
 #[derive(Clone, Copy, Debug)]
 pub struct GenObs {

@@ -4,19 +4,7 @@ use super::*;
 
 fn plans(n: u32, extra: bool) -> Vec<PatientPlan> {
     (0..n)
-        .map(|i| PatientPlan {
-            patient_id: 40006 + i,
-            kinds: Kind::ALL
-                .iter()
-                .copied()
-                .filter(|k| !extra || *k != Kind::BodyTemperature)
-                .collect(),
-            extra_kinds: if extra {
-                vec![Kind::BodyTemperature]
-            } else {
-                vec![]
-            },
-        })
+        .map(|i| PatientPlan::every_kind(40006 + i, extra))
         .collect()
 }
 
