@@ -13,11 +13,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jhe_engine::api::{Session, SessionOptions};
 use jhe_engine::auth::{BrowserOptions, KeyringStore, SecretStore, DEFAULT_CLIENT_ID};
+use jhe_engine::cancel::CancelToken;
 use jhe_engine::error::Error;
 use jhe_engine::export::{Format, Layout};
-use jhe_engine::fetch::CancelToken;
 use jhe_engine::job::{self, ExportRequest, Phase, Progress};
-use jhe_engine::server::{self, ServerInfo};
+use jhe_engine::server_check::{self, ServerInfo};
 use serde_json::json;
 
 use crate::config::Config;
@@ -215,7 +215,7 @@ impl Ctx {
     }
 
     async fn server(&self) -> Result<ServerInfo, Error> {
-        server::check_server(&self.server_input()?).await
+        server_check::check_server(&self.server_input()?).await
     }
 
     /// JHE_API_KEY if set (no keychain, no prompt), else the keychain entry for the server.
@@ -346,7 +346,7 @@ async fn run(ctx: &Ctx, cmd: Cmd) -> Result<(), Failure> {
 
 async fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), Failure> {
     let input = ctx.server_input()?;
-    let info = server::check_server(&input).await?;
+    let info = server_check::check_server(&input).await?;
     let session = if a.browser {
         let key = info.url.key();
         let client_id = a
@@ -638,6 +638,6 @@ mod tests {
 
     #[test]
     fn server_urls_are_checked_before_use() {
-        assert!(jhe_engine::server::ServerUrl::parse("http://jhe.example.org").is_err());
+        assert!(jhe_engine::server_check::ServerUrl::parse("http://jhe.example.org").is_err());
     }
 }

@@ -16,14 +16,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::{mpsc, Semaphore};
 
+use crate::api::types::{CodeableConcept, ConsentState, Patient, Study};
 use crate::api::{ObservationQuery, Session};
+use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
 use crate::export::{
     Export, ExportError, ExportSpec, Format, Layout, Manifest, PreparedUnit, UnitBuilder,
 };
-use crate::fetch::{fetch_observations_each, CancelToken};
+use crate::fetch::fetch_observations_each;
 use crate::http::HttpStatsSnapshot;
-use crate::models::{CodeableConcept, ConsentState, Patient, Study};
 use crate::omh::{self, RawObservation, ViewKind};
 
 /// Default number of units fetched at once.
