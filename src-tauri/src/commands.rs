@@ -13,7 +13,7 @@ use jhe_engine::auth::{BrowserOptions, KeyringStore};
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::chart::Obs;
 use jhe_engine::fetch::fetch_observations_map;
-use jhe_engine::job::{self, Phase, Progress};
+use jhe_engine::jobs::{self, Phase, Progress};
 use jhe_engine::omh;
 use jhe_engine::server_check;
 use tauri::ipc::Channel;
@@ -320,7 +320,7 @@ pub async fn get_study_overview(
                 });
             };
             let sum =
-                job::study_summary(&session, study_id, 4, progress, CancelToken::new()).await?;
+                jobs::study_summary(&session, study_id, 4, progress, CancelToken::new()).await?;
             let patients: Vec<PatientRow> = sum
                 .patients
                 .iter()
@@ -548,7 +548,7 @@ fn export_progress(p: &Progress) -> ExportProgress {
 }
 
 /// The engine's export request for the UI's.
-pub fn engine_request(r: &ExportRequest) -> Result<job::ExportRequest> {
+pub fn engine_request(r: &ExportRequest) -> Result<jobs::ExportRequest> {
     let (from, to) = views::parse_range(&DateRange {
         from: r.from.clone(),
         to: r.to.clone(),
@@ -563,7 +563,7 @@ pub fn engine_request(r: &ExportRequest) -> Result<job::ExportRequest> {
         } => (study_id, Some(vec![patient_id])),
         ExportScope::Study { study_id } => (study_id, None),
     };
-    let mut req = job::ExportRequest::new(study_id, PathBuf::from(r.out_dir.trim()));
+    let mut req = jobs::ExportRequest::new(study_id, PathBuf::from(r.out_dir.trim()));
     req.patient_ids = patients;
     req.codes = (!r.types.is_empty()).then(|| r.types.clone());
     req.date_from = from;
@@ -597,7 +597,7 @@ pub async fn export_data(
     // lifetimes), so it runs on a blocking-pool thread that drives it on the app's runtime.
     let handle = tokio::runtime::Handle::current();
     let outcome = tokio::task::spawn_blocking(move || {
-        handle.block_on(job::export_study(&session, req, progress, cancel))
+        handle.block_on(jobs::export_study(&session, req, progress, cancel))
     })
     .await?;
     state.jobs.lock().remove(&job_id);

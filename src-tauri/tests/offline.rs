@@ -5,7 +5,7 @@ use jhe_desktop::{offline, views};
 use jhe_engine::api::{Session, SessionOptions};
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::export::{Format, Layout};
-use jhe_engine::job::{self, ExportRequest};
+use jhe_engine::jobs::{self, ExportRequest};
 use jhe_engine::server_check;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -43,7 +43,7 @@ async fn exports_read_back_with_the_manifests_counts() -> TestResult {
         let mut req = ExportRequest::new(30006, &dir);
         req.format = format;
         req.layout = layout;
-        let out = job::export_study(&session, req, |_| {}, CancelToken::new()).await?;
+        let out = jobs::export_study(&session, req, |_| {}, CancelToken::new()).await?;
         let data = offline::load(&dir)?;
         let ov = &data.overview;
         assert_eq!(ov.study.id, 30006, "{name}");

@@ -16,7 +16,7 @@ use jhe_engine::auth::{BrowserOptions, KeyringStore, SecretStore, DEFAULT_CLIENT
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::error::Error;
 use jhe_engine::export::{Format, Layout};
-use jhe_engine::job::{self, ExportRequest, Phase, Progress};
+use jhe_engine::jobs::{self, ExportRequest, Phase, Progress};
 use jhe_engine::server_check::{self, ServerInfo};
 use serde_json::json;
 
@@ -99,7 +99,7 @@ enum Cmd {
         #[arg(long, value_name = "ID")]
         study: u64,
         /// Participants read at once
-        #[arg(long, default_value_t = job::DEFAULT_PARALLELISM, value_name = "N")]
+        #[arg(long, default_value_t = jobs::DEFAULT_PARALLELISM, value_name = "N")]
         parallel: usize,
     },
     /// Export a study's observations (resumes an interrupted export of the same selection)
@@ -160,7 +160,7 @@ struct ExportArgs {
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Participant × type downloads at once
-    #[arg(long, default_value_t = job::DEFAULT_PARALLELISM, value_name = "N")]
+    #[arg(long, default_value_t = jobs::DEFAULT_PARALLELISM, value_name = "N")]
     parallel: usize,
     /// Exit 0 even when the server's counts and the rows received differ
     #[arg(long)]
@@ -511,16 +511,18 @@ async fn summary(ctx: &Ctx, study: u64, parallel: usize) -> Result<(), Failure> 
     ctrl_c_cancels(&cancel, ctx.quiet);
     let pb = bar(ctx);
     pb.set_style(spinner_style());
-    pb.set_message("Reading the study…");
+    pb.set_message(format!("{}…", Phase::Planning.label()));
     let pb2 = pb.clone();
-    let res = job::study_summary(
+    let res = jobs::study_summary(
         &s,
         study,
         parallel,
         move |p: Progress| {
             pb2.set_message(format!(
-                "Reading participants: {}/{}",
-                p.units_done, p.units_total
+                "{}: {}/{}",
+                Phase::Summarizing.label(),
+                p.units_done,
+                p.units_total
             ));
         },
         cancel,
@@ -562,10 +564,12 @@ async fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
     pb.set_message(format!("Planning the export of study {}…", a.study));
     let pb2 = pb.clone();
     let on_progress = move |p: Progress| match p.phase {
-        Phase::Planning => pb2.set_message("Reading the study…"),
+        Phase::Planning => pb2.set_message(format!("{}…", p.phase.label())),
         Phase::Counting => pb2.set_message(format!(
-            "Counting observations ({} parts, {} already done earlier)…",
-            p.units_total, p.units_resumed
+            "{} ({} parts, {} already done earlier)…",
+            p.phase.label(),
+            p.units_total,
+            p.units_resumed
         )),
         Phase::Fetching => {
             if pb2.length() != Some(p.expected) {
@@ -582,11 +586,11 @@ async fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
         }
         Phase::Finishing => {
             pb2.set_style(spinner_style());
-            pb2.set_message("Writing the final files…");
+            pb2.set_message(format!("{}…", p.phase.label()));
         }
         Phase::Summarizing | Phase::Done => {}
     };
-    let res = job::export_study(&s, req, on_progress, cancel).await;
+    let res = jobs::export_study(&s, req, on_progress, cancel).await;
     pb.finish_and_clear();
     // Error messages say that an interrupted export resumes when run again.
     let out = res?;

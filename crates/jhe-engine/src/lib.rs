@@ -1,6 +1,6 @@
 //! The UI-free engine of JHE Desktop: the app, the `jhe` CLI and the tests call the same
 //! functions. Data flows one way: server → [`api`]/[`fetch`] → [`omh`] records → [`frame`]
-//! DataFrames → [`export`] files and [`chart`]s; [`job`] ties them into exports and overviews.
+//! DataFrames → [`export`] files and [`chart`]s; [`jobs`] ties them into exports and overviews.
 
 // Data half: OMH decoding, tidy rows and DataFrames, export.
 pub mod chart;
@@ -16,7 +16,7 @@ pub mod cancel;
 pub mod error;
 pub mod fetch;
 pub mod http;
-pub mod job;
+pub mod jobs;
 pub mod server_check;
 
 /// Process-wide defaults for programs built on the engine; call first thing in `main`, while

@@ -10,7 +10,9 @@ use it_common::*;
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::error::Error;
 use jhe_engine::export::{Format, Layout};
-use jhe_engine::job::{export_study, study_summary, ExportOutcome, ExportRequest, Phase, Progress};
+use jhe_engine::jobs::{
+    export_study, study_summary, ExportOutcome, ExportRequest, Phase, Progress,
+};
 use jhe_sandbox::{Faults, Sandbox};
 
 async fn run(sb: &Sandbox, dir: &std::path::Path, format: Format) -> Result<ExportOutcome, Error> {
