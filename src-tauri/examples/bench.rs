@@ -178,7 +178,8 @@ fn startup_table(bin: &str) {
 /// sandbox: download (all FHIR pages), decode, chart.
 fn sandbox_table() -> Result<(), Box<dyn std::error::Error>> {
     use jhe_engine::api::{ObservationQuery, Session, SessionOptions};
-    use jhe_engine::fetch::{fetch_observations, CancelToken};
+    use jhe_engine::cancel::CancelToken;
+    use jhe_engine::fetch::fetch_observations;
     use jhe_engine::omh;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -197,7 +198,7 @@ fn sandbox_table() -> Result<(), Box<dyn std::error::Error>> {
             .find(|p| p.email == "manager_mary@example.com")
             .map(|p| p.api_key.clone())
             .ok_or("no demo user")?;
-        let server = jhe_engine::server::check_server(sb.url()).await?;
+        let server = jhe_engine::server_check::check_server(sb.url()).await?;
         let s = Session::sign_in_with_api_key(&server, &key, SessionOptions::default()).await?;
         println!();
         println!("Participant view from the in-process sandbox: 90 days of CGM for one participant (release build)");

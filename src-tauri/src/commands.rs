@@ -7,14 +7,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use futures_util::{stream, StreamExt, TryStreamExt};
+use jhe_engine::api::types as em;
 use jhe_engine::api::{ObservationQuery, Session as EngineSession, SessionOptions};
 use jhe_engine::auth::{BrowserOptions, KeyringStore};
+use jhe_engine::cancel::CancelToken;
 use jhe_engine::chart::Obs;
-use jhe_engine::fetch::{fetch_observations_map, CancelToken};
-use jhe_engine::job::{self, Phase, Progress};
-use jhe_engine::models as em;
+use jhe_engine::fetch::fetch_observations_map;
+use jhe_engine::jobs::{self, Phase, Progress};
 use jhe_engine::omh;
-use jhe_engine::server;
+use jhe_engine::server_check;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
@@ -47,7 +48,7 @@ pub async fn recent_servers(state: State<'_, AppState>) -> Result<Vec<RecentServ
 
 #[tauri::command]
 pub async fn check_server(url: String) -> Result<ServerCheck> {
-    let info = server::check_server(&url).await?;
+    let info = server_check::check_server(&url).await?;
     Ok(ServerCheck {
         url: info.url.to_string(),
         version: info.version.clone(),
@@ -89,7 +90,7 @@ pub async fn sign_in(
         old.cancel();
     }
     let result = async {
-        let info = cancel.run(server::check_server(&url)).await?;
+        let info = cancel.run(server_check::check_server(&url)).await?;
         let opts = SessionOptions::default();
         let (session, kind) = match method {
             SignInMethod::ApiKey { api_key } => (
@@ -160,7 +161,7 @@ pub async fn start_demo_session(state: &AppState) -> Result<Session> {
         .or_else(|| info.practitioners.first())
         .map(|p| p.api_key.clone())
         .ok_or_else(|| Error::Internal("the demo exchange has no users".into()))?;
-    let server_info = server::check_server(sb.url()).await?;
+    let server_info = server_check::check_server(sb.url()).await?;
     let session =
         EngineSession::sign_in_with_api_key(&server_info, &key, SessionOptions::default()).await?;
     *state.sandbox.lock().await = Some(sb);
@@ -319,7 +320,7 @@ pub async fn get_study_overview(
                 });
             };
             let sum =
-                job::study_summary(&session, study_id, 4, progress, CancelToken::new()).await?;
+                jobs::study_summary(&session, study_id, 4, progress, CancelToken::new()).await?;
             let patients: Vec<PatientRow> = sum
                 .patients
                 .iter()
@@ -547,7 +548,7 @@ fn export_progress(p: &Progress) -> ExportProgress {
 }
 
 /// The engine's export request for the UI's.
-pub fn engine_request(r: &ExportRequest) -> Result<job::ExportRequest> {
+pub fn engine_request(r: &ExportRequest) -> Result<jobs::ExportRequest> {
     let (from, to) = views::parse_range(&DateRange {
         from: r.from.clone(),
         to: r.to.clone(),
@@ -562,7 +563,7 @@ pub fn engine_request(r: &ExportRequest) -> Result<job::ExportRequest> {
         } => (study_id, Some(vec![patient_id])),
         ExportScope::Study { study_id } => (study_id, None),
     };
-    let mut req = job::ExportRequest::new(study_id, PathBuf::from(r.out_dir.trim()));
+    let mut req = jobs::ExportRequest::new(study_id, PathBuf::from(r.out_dir.trim()));
     req.patient_ids = patients;
     req.codes = (!r.types.is_empty()).then(|| r.types.clone());
     req.date_from = from;
@@ -596,7 +597,7 @@ pub async fn export_data(
     // lifetimes), so it runs on a blocking-pool thread that drives it on the app's runtime.
     let handle = tokio::runtime::Handle::current();
     let outcome = tokio::task::spawn_blocking(move || {
-        handle.block_on(job::export_study(&session, req, progress, cancel))
+        handle.block_on(jobs::export_study(&session, req, progress, cancel))
     })
     .await?;
     state.jobs.lock().remove(&job_id);

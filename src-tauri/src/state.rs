@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
+use jhe_engine::api::types::CodeableConcept;
 use jhe_engine::api::Session as EngineSession;
+use jhe_engine::cancel::CancelToken;
 use jhe_engine::chart::Obs;
-use jhe_engine::fetch::CancelToken;
-use jhe_engine::models::CodeableConcept;
 use parking_lot::Mutex;
 
 use crate::error::{Error, Result};

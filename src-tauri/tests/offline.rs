@@ -3,10 +3,10 @@
 
 use jhe_desktop::{offline, views};
 use jhe_engine::api::{Session, SessionOptions};
+use jhe_engine::cancel::CancelToken;
 use jhe_engine::export::{Format, Layout};
-use jhe_engine::fetch::CancelToken;
-use jhe_engine::job::{self, ExportRequest};
-use jhe_engine::server;
+use jhe_engine::jobs::{self, ExportRequest};
+use jhe_engine::server_check;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -24,7 +24,7 @@ async fn demo_session() -> Result<(jhe_sandbox::Sandbox, Session), Box<dyn std::
         .find(|p| p.email == "manager_mary@example.com")
         .map(|p| p.api_key.clone())
         .ok_or("no demo user")?;
-    let info = server::check_server(sb.url()).await?;
+    let info = server_check::check_server(sb.url()).await?;
     let s = Session::sign_in_with_api_key(&info, &key, SessionOptions::default()).await?;
     Ok((sb, s))
 }
@@ -43,7 +43,7 @@ async fn exports_read_back_with_the_manifests_counts() -> TestResult {
         let mut req = ExportRequest::new(30006, &dir);
         req.format = format;
         req.layout = layout;
-        let out = job::export_study(&session, req, |_| {}, CancelToken::new()).await?;
+        let out = jobs::export_study(&session, req, |_| {}, CancelToken::new()).await?;
         let data = offline::load(&dir)?;
         let ov = &data.overview;
         assert_eq!(ov.study.id, 30006, "{name}");

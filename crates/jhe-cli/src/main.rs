@@ -13,11 +13,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jhe_engine::api::{Session, SessionOptions};
 use jhe_engine::auth::{BrowserOptions, KeyringStore, SecretStore, DEFAULT_CLIENT_ID};
+use jhe_engine::cancel::CancelToken;
 use jhe_engine::error::Error;
 use jhe_engine::export::{Format, Layout};
-use jhe_engine::fetch::CancelToken;
-use jhe_engine::job::{self, ExportRequest, Phase, Progress};
-use jhe_engine::server::{self, ServerInfo};
+use jhe_engine::jobs::{self, ExportRequest, Phase, Progress};
+use jhe_engine::server_check::{self, ServerInfo};
 use serde_json::json;
 
 use crate::config::Config;
@@ -99,7 +99,7 @@ enum Cmd {
         #[arg(long, value_name = "ID")]
         study: u64,
         /// Participants read at once
-        #[arg(long, default_value_t = job::DEFAULT_PARALLELISM, value_name = "N")]
+        #[arg(long, default_value_t = jobs::DEFAULT_PARALLELISM, value_name = "N")]
         parallel: usize,
     },
     /// Export a study's observations (resumes an interrupted export of the same selection)
@@ -160,7 +160,7 @@ struct ExportArgs {
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Participant × type downloads at once
-    #[arg(long, default_value_t = job::DEFAULT_PARALLELISM, value_name = "N")]
+    #[arg(long, default_value_t = jobs::DEFAULT_PARALLELISM, value_name = "N")]
     parallel: usize,
     /// Exit 0 even when the server's counts and the rows received differ
     #[arg(long)]
@@ -215,7 +215,7 @@ impl Ctx {
     }
 
     async fn server(&self) -> Result<ServerInfo, Error> {
-        server::check_server(&self.server_input()?).await
+        server_check::check_server(&self.server_input()?).await
     }
 
     /// JHE_API_KEY if set (no keychain, no prompt), else the keychain entry for the server.
@@ -346,7 +346,7 @@ async fn run(ctx: &Ctx, cmd: Cmd) -> Result<(), Failure> {
 
 async fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), Failure> {
     let input = ctx.server_input()?;
-    let info = server::check_server(&input).await?;
+    let info = server_check::check_server(&input).await?;
     let session = if a.browser {
         let key = info.url.key();
         let client_id = a
@@ -511,16 +511,18 @@ async fn summary(ctx: &Ctx, study: u64, parallel: usize) -> Result<(), Failure> 
     ctrl_c_cancels(&cancel, ctx.quiet);
     let pb = bar(ctx);
     pb.set_style(spinner_style());
-    pb.set_message("Reading the study…");
+    pb.set_message(format!("{}…", Phase::Planning.label()));
     let pb2 = pb.clone();
-    let res = job::study_summary(
+    let res = jobs::study_summary(
         &s,
         study,
         parallel,
         move |p: Progress| {
             pb2.set_message(format!(
-                "Reading participants: {}/{}",
-                p.units_done, p.units_total
+                "{}: {}/{}",
+                Phase::Summarizing.label(),
+                p.units_done,
+                p.units_total
             ));
         },
         cancel,
@@ -562,10 +564,12 @@ async fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
     pb.set_message(format!("Planning the export of study {}…", a.study));
     let pb2 = pb.clone();
     let on_progress = move |p: Progress| match p.phase {
-        Phase::Planning => pb2.set_message("Reading the study…"),
+        Phase::Planning => pb2.set_message(format!("{}…", p.phase.label())),
         Phase::Counting => pb2.set_message(format!(
-            "Counting observations ({} parts, {} already done earlier)…",
-            p.units_total, p.units_resumed
+            "{} ({} parts, {} already done earlier)…",
+            p.phase.label(),
+            p.units_total,
+            p.units_resumed
         )),
         Phase::Fetching => {
             if pb2.length() != Some(p.expected) {
@@ -582,11 +586,11 @@ async fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
         }
         Phase::Finishing => {
             pb2.set_style(spinner_style());
-            pb2.set_message("Writing the final files…");
+            pb2.set_message(format!("{}…", p.phase.label()));
         }
         Phase::Summarizing | Phase::Done => {}
     };
-    let res = job::export_study(&s, req, on_progress, cancel).await;
+    let res = jobs::export_study(&s, req, on_progress, cancel).await;
     pb.finish_and_clear();
     // Error messages say that an interrupted export resumes when run again.
     let out = res?;
@@ -638,6 +642,6 @@ mod tests {
 
     #[test]
     fn server_urls_are_checked_before_use() {
-        assert!(jhe_engine::server::ServerUrl::parse("http://jhe.example.org").is_err());
+        assert!(jhe_engine::server_check::ServerUrl::parse("http://jhe.example.org").is_err());
     }
 }

@@ -1,7 +1,7 @@
 //! Plain tables for people, JSON for scripts.
 
-use jhe_engine::job::StudySummary;
-use jhe_engine::models::{ConsentState, Organization, Patient, Study};
+use jhe_engine::api::types::{ConsentState, Organization, Patient, Study};
+use jhe_engine::jobs::StudySummary;
 use serde::Serialize;
 
 pub fn print_json<T: Serialize + ?Sized>(v: &T) {

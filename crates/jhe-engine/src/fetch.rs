@@ -7,52 +7,12 @@ use std::collections::HashSet;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::api::types::BundleLink;
 use crate::api::{with_query, ObservationQuery, Session, PAGE_SIZE};
+use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
 use crate::http;
-use crate::models::BundleLink;
 use crate::omh::{self, Problem, RawObservation};
-
-/// Cancels a running job. Clone it freely; cancelling one clone cancels all.
-#[derive(Clone, Debug, Default)]
-pub struct CancelToken(tokio_util::sync::CancellationToken);
-
-impl CancelToken {
-    pub fn new() -> CancelToken {
-        CancelToken::default()
-    }
-    pub fn cancel(&self) {
-        self.0.cancel();
-    }
-    pub fn is_cancelled(&self) -> bool {
-        self.0.is_cancelled()
-    }
-    /// Resolves once cancelled.
-    pub async fn cancelled(&self) {
-        self.0.cancelled().await;
-    }
-    /// A token cancelled with this one, that can also be cancelled on its own.
-    pub fn child(&self) -> CancelToken {
-        CancelToken(self.0.child_token())
-    }
-    /// `Err(Cancelled)` once cancelled.
-    pub fn check(&self) -> Result<()> {
-        if self.is_cancelled() {
-            Err(Error::Cancelled)
-        } else {
-            Ok(())
-        }
-    }
-    /// Runs `fut`, or stops with `Err(Cancelled)` as soon as this token is cancelled.
-    pub async fn run<T>(&self, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-        self.check()?;
-        tokio::select! {
-            biased;
-            _ = self.0.cancelled() => Err(Error::Cancelled),
-            r = fut => r,
-        }
-    }
-}
 
 /// Everything one search returned.
 #[derive(Clone, Debug)]

@@ -1,6 +1,6 @@
 //! The UI-free engine of JHE Desktop: the app, the `jhe` CLI and the tests call the same
 //! functions. Data flows one way: server → [`api`]/[`fetch`] → [`omh`] records → [`frame`]
-//! DataFrames → [`export`] files and [`chart`]s; [`job`] ties them into exports and overviews.
+//! DataFrames → [`export`] files and [`chart`]s; [`jobs`] ties them into exports and overviews.
 
 // Data half: OMH decoding, tidy rows and DataFrames, export.
 pub mod chart;
@@ -8,15 +8,16 @@ pub mod export;
 pub mod frame;
 pub mod omh;
 
-// Network half: server checks, sign-in, HTTP with retries, the JHE APIs, fetching, jobs.
+// Network half: server checks, sign-in, HTTP with retries, the JHE APIs and their wire types,
+// cancelling, fetching, jobs.
 pub mod api;
 pub mod auth;
+pub mod cancel;
 pub mod error;
 pub mod fetch;
 pub mod http;
-pub mod job;
-pub mod models;
-pub mod server;
+pub mod jobs;
+pub mod server_check;
 
 /// Process-wide defaults for programs built on the engine; call first thing in `main`, while
 /// no other thread exists (it sets environment variables).

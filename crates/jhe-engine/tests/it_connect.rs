@@ -5,7 +5,7 @@ mod it_common;
 use axum::http::StatusCode;
 use it_common::*;
 use jhe_engine::error::Error;
-use jhe_engine::server::check_server;
+use jhe_engine::server_check::check_server;
 
 #[tokio::test]
 async fn plain_http_is_refused_except_on_loopback() {

@@ -7,10 +7,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use it_common::*;
+use jhe_engine::cancel::CancelToken;
 use jhe_engine::error::Error;
 use jhe_engine::export::{Format, Layout};
-use jhe_engine::fetch::CancelToken;
-use jhe_engine::job::{export_study, study_summary, ExportOutcome, ExportRequest, Phase, Progress};
+use jhe_engine::jobs::{
+    export_study, study_summary, ExportOutcome, ExportRequest, Phase, Progress,
+};
 use jhe_sandbox::{Faults, Sandbox};
 
 async fn run(sb: &Sandbox, dir: &std::path::Path, format: Format) -> Result<ExportOutcome, Error> {
@@ -374,7 +376,9 @@ async fn dirty_data_is_reported_not_fatal() {
     })
     .await;
     let p = proxy(sb.url(), None, true).await;
-    let info = jhe_engine::server::check_server(&p.url).await.expect("JHE");
+    let info = jhe_engine::server_check::check_server(&p.url)
+        .await
+        .expect("JHE");
     let s = jhe_engine::api::Session::sign_in_with_api_key(&info, &api_key(&sb, MARY), fast())
         .await
         .expect("signed in");
@@ -436,7 +440,9 @@ async fn rows_missing_against_the_servers_total_are_reported_as_incomplete() {
     let sb = sandbox().await;
     let p = proxy(sb.url(), None, false).await;
     p.drop_heart_rate.store(true, Ordering::Relaxed);
-    let info = jhe_engine::server::check_server(&p.url).await.expect("JHE");
+    let info = jhe_engine::server_check::check_server(&p.url)
+        .await
+        .expect("JHE");
     let s = jhe_engine::api::Session::sign_in_with_api_key(&info, &api_key(&sb, MARY), fast())
         .await
         .expect("signed in");

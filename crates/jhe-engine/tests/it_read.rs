@@ -4,9 +4,9 @@
 mod it_common;
 
 use it_common::*;
+use jhe_engine::api::types::ConsentState;
 use jhe_engine::api::ObservationQuery;
 use jhe_engine::error::Error;
-use jhe_engine::models::ConsentState;
 
 #[tokio::test]
 async fn organizations_come_with_the_users_role() {
@@ -118,7 +118,9 @@ async fn next_links_are_rebased_onto_the_configured_address() {
     let sb = sandbox().await;
     // Behind this proxy the server builds its links for 127.0.0.1:1, where nothing listens.
     let p = proxy(sb.url(), Some("127.0.0.1:1"), false).await;
-    let info = jhe_engine::server::check_server(&p.url).await.expect("JHE");
+    let info = jhe_engine::server_check::check_server(&p.url)
+        .await
+        .expect("JHE");
     let s = jhe_engine::api::Session::sign_in_with_api_key(&info, &api_key(&sb, MARY), fast())
         .await
         .expect("signed in through the proxy");
@@ -126,7 +128,7 @@ async fn next_links_are_rebased_onto_the_configured_address() {
         study_id: Some(DEMO_STUDY),
         ..Default::default()
     };
-    let cancel = jhe_engine::fetch::CancelToken::new();
+    let cancel = jhe_engine::cancel::CancelToken::new();
     let f = jhe_engine::fetch::fetch_observations(&s, &q, &cancel, &|_| {})
         .await
         .expect("all pages");

@@ -14,7 +14,7 @@ use super::pkce::{new_state, Pkce};
 use super::TokenResponse;
 use crate::error::{Error, Result};
 use crate::http::RetryPolicy;
-use crate::server::ServerInfo;
+use crate::server_check::ServerInfo;
 
 /// The public client JHE Desktop registers on a JHE server (configurable per server).
 pub const DEFAULT_CLIENT_ID: &str = "jhe-desktop";

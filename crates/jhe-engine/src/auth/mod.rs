@@ -21,7 +21,7 @@ pub use store::{KeyringStore, MemoryStore, SavedSignIn, SecretStore, KEYCHAIN_SE
 
 use crate::error::{Error, Result};
 use crate::http::{self, RetryPolicy};
-use crate::server::ServerInfo;
+use crate::server_check::ServerInfo;
 
 /// A token endpoint answer.
 #[derive(Clone, Deserialize)]

@@ -208,7 +208,7 @@ struct PageFast {
     #[serde(default)]
     entry: Vec<EntryFast>,
     #[serde(default)]
-    link: Vec<crate::models::BundleLink>,
+    link: Vec<crate::api::types::BundleLink>,
 }
 
 #[derive(Deserialize)]

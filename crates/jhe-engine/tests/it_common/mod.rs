@@ -15,7 +15,7 @@ use axum::Router;
 use jhe_engine::api::{Session, SessionOptions};
 use jhe_engine::auth::BrowserOptions;
 use jhe_engine::http::RetryPolicy;
-use jhe_engine::server::{check_server, ServerInfo};
+use jhe_engine::server_check::{check_server, ServerInfo};
 use jhe_sandbox::{Config, Sandbox};
 use polars::prelude::*;
 use reqwest::redirect::Policy;

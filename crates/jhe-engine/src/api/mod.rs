@@ -1,4 +1,7 @@
-//! A signed-in [`Session`] and the read calls of the Admin API and the FHIR API.
+//! A signed-in [`Session`] and the read calls of the Admin API and the FHIR API; [`types`] holds
+//! the wire types those APIs return.
+
+pub mod types;
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
@@ -10,15 +13,15 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::auth::{self, browser, Auth, BrowserOptions, Persist, SavedSignIn, SecretStore};
-use crate::error::{Error, Result};
-use crate::http::{self, Fail, Http, HttpStatsSnapshot, RetryPolicy};
-use crate::models::{
+use self::types::{
     Bundle, CodeableConcept, DataSource, Organization, Page, Patient, PatientConsents, Profile,
     ScopeRequest, Study, StudyDataSource,
 };
+use crate::auth::{self, browser, Auth, BrowserOptions, Persist, SavedSignIn, SecretStore};
+use crate::error::{Error, Result};
+use crate::http::{self, Fail, Http, HttpStatsSnapshot, RetryPolicy};
 use crate::omh;
-use crate::server::ServerInfo;
+use crate::server_check::ServerInfo;
 
 /// Admin API and FHIR page size (the server's maximum).
 pub const PAGE_SIZE: u32 = 1000;

@@ -1,0 +1,142 @@
+//! Atomic file I/O of the export: final files written under a temporary name, hashed while
+//! written, fsynced and renamed; part files; small JSON files.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{io_err, ExportError};
+
+pub(super) fn sync_dir(dir: &Path) {
+    // Directory fsync makes renames durable on Unix; not possible (nor needed) on Windows.
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+/// A writer that hashes and counts what passes through.
+pub(super) struct HashingWriter<W: Write> {
+    inner: W,
+    sha: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.sha.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+pub(super) struct Written {
+    pub(super) bytes: u64,
+    pub(super) sha256: String,
+}
+
+/// Writes `path` atomically: `fill` writes into a temp file in `tmp_dir` (same file system),
+/// which is flushed, fsynced and renamed over `path`.
+pub(super) fn write_atomic(
+    tmp_dir: &Path,
+    tmp_name: &str,
+    path: &Path,
+    fill: impl FnOnce(&mut HashingWriter<BufWriter<File>>) -> Result<(), ExportError>,
+) -> Result<Written, ExportError> {
+    let tmp = tmp_dir.join(tmp_name);
+    let res = (|| {
+        let f = File::create(&tmp).map_err(io_err("create", &tmp))?;
+        let mut w = HashingWriter {
+            inner: BufWriter::with_capacity(1 << 20, f),
+            sha: Sha256::new(),
+            bytes: 0,
+        };
+        fill(&mut w)?;
+        w.flush().map_err(io_err("write", &tmp))?;
+        let HashingWriter { inner, sha, bytes } = w;
+        let f = inner.into_inner().map_err(|e| ExportError::Io {
+            op: "write",
+            path: tmp.clone(),
+            source: e.into_error(),
+        })?;
+        f.sync_all().map_err(io_err("fsync", &tmp))?;
+        drop(f);
+        fs::rename(&tmp, path).map_err(io_err("rename", path))?;
+        if let Some(parent) = path.parent() {
+            sync_dir(parent);
+        }
+        Ok(Written {
+            bytes,
+            sha256: hex(&sha.finalize()),
+        })
+    })();
+    if res.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    res
+}
+
+pub(super) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub(super) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, ExportError> {
+    let bytes = fs::read(path).map_err(io_err("read", path))?;
+    serde_json::from_slice(&bytes).map_err(|source| ExportError::Json {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+pub(super) fn json_bytes<T: Serialize>(v: &T, path: &Path) -> Result<Vec<u8>, ExportError> {
+    let mut out = serde_json::to_vec_pretty(v).map_err(|source| ExportError::Encode {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// Writes a part file and fsyncs it (see the module docs for why no rename is needed). Parts
+/// live only until `finish` merges them, so they are not compressed: a zstd context per part
+/// cost more CPU than the whole decode of its rows.
+pub(super) fn write_part(path: &Path, df: &mut DataFrame) -> Result<(), ExportError> {
+    let res = (|| {
+        let f = File::create(path).map_err(io_err("create", path))?;
+        let mut w = BufWriter::with_capacity(1 << 20, f);
+        ParquetWriter::new(&mut w)
+            .with_compression(ParquetCompression::Uncompressed)
+            .finish(df)?;
+        let f = w.into_inner().map_err(|e| ExportError::Io {
+            op: "write",
+            path: path.to_path_buf(),
+            source: e.into_error(),
+        })?;
+        f.sync_data().map_err(io_err("fsync", path))
+    })();
+    if res.is_err() {
+        let _ = fs::remove_file(path);
+    }
+    res
+}
+
+pub(super) fn read_parquet(path: &Path) -> Result<DataFrame, ExportError> {
+    let f = File::open(path).map_err(io_err("open", path))?;
+    Ok(ParquetReader::new(f).finish()?)
+}
+
+pub(super) fn read_parquet_schema(path: &Path) -> Result<Schema, ExportError> {
+    let f = File::open(path).map_err(io_err("open", path))?;
+    let arrow = ParquetReader::new(f).schema()?;
+    Ok(Schema::from_arrow_schema(&arrow))
+}

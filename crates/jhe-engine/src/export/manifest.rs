@@ -1,0 +1,330 @@
+//! `manifest.json`, the data dictionary (`data_dictionary.csv`, `data_dictionary.md`) and
+//! `problems.csv` of a finished export.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::files::write_atomic;
+use super::merge::TableParts;
+use super::state::UnitRecord;
+use super::{io_err, Export, ExportError, Format, Layout};
+use crate::frame::DictEntry;
+use crate::omh::Problem;
+
+/// Version of `manifest.json`'s layout.
+pub const MANIFEST_VERSION: u32 = 1;
+const MANIFEST_PROBLEMS_MAX: usize = 1000;
+
+/// One file of the export, as listed in the manifest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestFile {
+    /// File name inside the export folder.
+    pub name: String,
+    /// `data`, `dictionary` or `problems`.
+    pub role: String,
+    /// The table a data file holds.
+    pub table: Option<String>,
+    pub format: String,
+    /// Data rows (without the CSV header).
+    pub rows: u64,
+    /// Distinct observations in a data file.
+    pub observations: u64,
+    pub bytes: u64,
+    /// SHA-256 of the file, lowercase hex.
+    pub sha256: String,
+}
+
+/// Per-unit counts in the manifest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestUnit {
+    pub unit: String,
+    pub server_total: Option<u64>,
+    pub fetched: u64,
+    pub written: u64,
+    pub duplicates_dropped: u64,
+    pub problems: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestFilters {
+    pub patient_ids: Vec<u64>,
+    pub codes: Vec<String>,
+    pub date_from: Option<String>,
+    pub date_to: Option<String>,
+}
+
+/// `manifest.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub manifest_version: u32,
+    pub generator: String,
+    pub app_version: String,
+    pub engine_version: String,
+    /// When `finish` ran, UTC, RFC 3339.
+    pub exported_at: String,
+    pub server: String,
+    pub study_id: Option<u64>,
+    pub filters: ManifestFilters,
+    pub format: Format,
+    pub layout: Layout,
+    /// Every file written (except this manifest), with its SHA-256.
+    pub files: Vec<ManifestFile>,
+    /// Rows per table.
+    pub table_rows: BTreeMap<String, u64>,
+    /// Data rows over all tables.
+    pub total_rows: u64,
+    /// Observations written.
+    pub total_observations: u64,
+    /// Observations fetched (before de-duplication).
+    pub total_fetched: u64,
+    pub duplicates_dropped: u64,
+    pub problems_count: u64,
+    /// The first problems (all are in `problems.csv`).
+    pub problems: Vec<Problem>,
+    pub problems_truncated: bool,
+    /// Sum of the server's per-unit totals, over the units that had one.
+    pub server_total: Option<u64>,
+    /// Units whose server total differs from the number of distinct observations fetched.
+    pub server_total_mismatches: Vec<ManifestUnit>,
+    pub units: Vec<ManifestUnit>,
+    /// Units that came from an interrupted earlier run.
+    pub resumed_units: u64,
+}
+
+/// Every unit's problems, with the unit they came in, in unit order.
+pub(super) fn all_problems(units: &[UnitRecord]) -> Vec<(String, Problem)> {
+    units
+        .iter()
+        .flat_map(|r| {
+            r.report
+                .problems
+                .iter()
+                .map(|p| (r.unit.clone(), p.clone()))
+        })
+        .collect()
+}
+
+impl Export {
+    /// Writes `problems.csv` into `final_tmp`.
+    pub(super) fn stage_problems(
+        &mut self,
+        final_tmp: &Path,
+        problems: &[(String, Problem)],
+    ) -> Result<(PathBuf, ManifestFile), ExportError> {
+        let mut csv = String::from("unit,observation_id,patient_id,code,message\n");
+        for (u, p) in problems {
+            csv_row(
+                &mut csv,
+                &[
+                    u,
+                    &p.observation_id.to_string(),
+                    &p.patient_id.to_string(),
+                    &p.code,
+                    &p.message,
+                ],
+            );
+        }
+        self.stage_text(
+            final_tmp,
+            "problems.csv",
+            "problems",
+            &csv,
+            problems.len() as u64,
+        )
+    }
+
+    /// Writes `data_dictionary.csv` and `data_dictionary.md` into `final_tmp`: `dict` is (file,
+    /// entry) per column of the data files; `with_problems` adds the columns of `problems.csv`.
+    pub(super) fn stage_dictionary(
+        &mut self,
+        final_tmp: &Path,
+        dict: &[(String, DictEntry)],
+        tables: &BTreeMap<String, TableParts>,
+        with_problems: bool,
+    ) -> Result<[(PathBuf, ManifestFile); 2], ExportError> {
+        let mut csv = String::from("file,table,column,dtype,unit,description\n");
+        for (file, e) in dict {
+            csv_row(
+                &mut csv,
+                &[file, &e.table, &e.column, &e.dtype, &e.unit, &e.description],
+            );
+        }
+        if with_problems {
+            for (c, d) in PROBLEM_COLUMNS {
+                csv_row(&mut csv, &["problems.csv", "problems", c, "string", "", d]);
+            }
+        }
+        let rows = dict.len() as u64;
+        let csv = self.stage_text(final_tmp, "data_dictionary.csv", "dictionary", &csv, rows)?;
+        let md = dictionary_markdown(dict, tables);
+        let md = self.stage_text(final_tmp, "data_dictionary.md", "dictionary", &md, rows)?;
+        Ok([csv, md])
+    }
+
+    /// Writes a text file into `final_tmp` (atomically) and returns its manifest entry.
+    fn stage_text(
+        &mut self,
+        final_tmp: &Path,
+        name: &str,
+        role: &str,
+        text: &str,
+        rows: u64,
+    ) -> Result<(PathBuf, ManifestFile), ExportError> {
+        let path = final_tmp.join(name);
+        let tmp = self.next_tmp("text");
+        let w = write_atomic(&self.tmp_dir, &tmp, &path, |w| {
+            w.write_all(text.as_bytes()).map_err(io_err("write", &path))
+        })?;
+        let format = name.rsplit('.').next().unwrap_or("").to_string();
+        Ok((
+            path.clone(),
+            ManifestFile {
+                name: name.into(),
+                role: role.into(),
+                table: None,
+                format,
+                rows,
+                observations: 0,
+                bytes: w.bytes,
+                sha256: w.sha256,
+            },
+        ))
+    }
+
+    /// The manifest of the finished export.
+    pub(super) fn manifest(
+        &self,
+        units: &[UnitRecord],
+        files: Vec<ManifestFile>,
+        table_rows: BTreeMap<String, u64>,
+        problems: Vec<(String, Problem)>,
+    ) -> Manifest {
+        let mu: Vec<ManifestUnit> = units
+            .iter()
+            .map(|r| ManifestUnit {
+                unit: r.unit.clone(),
+                server_total: r.report.server_total,
+                fetched: r.report.fetched,
+                written: r.report.written,
+                duplicates_dropped: r.report.duplicates_dropped,
+                problems: r.report.problems.len() as u64,
+            })
+            .collect();
+        let mismatches = mu
+            .iter()
+            .filter(|u| {
+                u.server_total
+                    .is_some_and(|t| t != u.fetched - u.duplicates_dropped)
+            })
+            .cloned()
+            .collect();
+        let with_total: Vec<u64> = mu.iter().filter_map(|u| u.server_total).collect();
+        let spec = &self.spec;
+        let problems_count = problems.len() as u64;
+        Manifest {
+            manifest_version: MANIFEST_VERSION,
+            generator: "JHE Desktop".into(),
+            app_version: spec.app_version.clone(),
+            engine_version: env!("CARGO_PKG_VERSION").into(),
+            exported_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            server: spec.server.clone(),
+            study_id: spec.study_id,
+            filters: ManifestFilters {
+                patient_ids: spec.patient_ids.clone(),
+                codes: spec.codes.clone(),
+                date_from: spec.date_from.clone(),
+                date_to: spec.date_to.clone(),
+            },
+            format: spec.format,
+            layout: spec.layout,
+            total_rows: table_rows.values().sum(),
+            table_rows,
+            files,
+            total_observations: mu.iter().map(|u| u.written).sum(),
+            total_fetched: mu.iter().map(|u| u.fetched).sum(),
+            duplicates_dropped: mu.iter().map(|u| u.duplicates_dropped).sum(),
+            problems_count,
+            problems_truncated: problems.len() > MANIFEST_PROBLEMS_MAX,
+            problems: problems
+                .into_iter()
+                .take(MANIFEST_PROBLEMS_MAX)
+                .map(|(_, p)| p)
+                .collect(),
+            server_total: (!with_total.is_empty()).then(|| with_total.iter().sum()),
+            server_total_mismatches: mismatches,
+            units: mu,
+            resumed_units: units.iter().filter(|r| r.resumed).count() as u64,
+        }
+    }
+}
+
+const PROBLEM_COLUMNS: [(&str, &str); 5] = [
+    (
+        "unit",
+        "The fetch unit (patient/code) the observation came in.",
+    ),
+    (
+        "observation_id",
+        "JHE observation id of the malformed observation (0 if unreadable).",
+    ),
+    ("patient_id", "JHE patient id (0 if unreadable)."),
+    ("code", "The observation's coding code."),
+    (
+        "message",
+        "What is wrong with it; the observation was skipped.",
+    ),
+];
+
+fn csv_row(out: &mut String, fields: &[&str]) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if f.contains([',', '"', '\n', '\r']) {
+            out.push('"');
+            out.push_str(&f.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(f);
+        }
+    }
+    out.push('\n');
+}
+
+fn dictionary_markdown(
+    dict: &[(String, DictEntry)],
+    tables: &BTreeMap<String, TableParts>,
+) -> String {
+    let mut md = String::from(
+        "# Data dictionary\n\nTimes ending in `_utc` are UTC instants; times ending in `_local` are the \
+         participant's local wall-clock time (from the UTC offset written in the data), without a \
+         time zone. In CSV files times are ISO 8601. A unit in parentheses, e.g. `(original_unit)`, \
+         means the unit is given per row in that column.\n",
+    );
+    let mut current = "";
+    for (file, e) in dict {
+        if file != current {
+            current = file;
+            let title = tables
+                .get(&e.table)
+                .and_then(|(v, _)| v.as_ref())
+                .map(|v| v.title())
+                .unwrap_or_else(|| "All observations, one row per measure".into());
+            md.push_str(&format!(
+                "\n## `{file}`: {title}\n\n| column | dtype | unit | description |\n| --- | --- | --- | --- |\n"
+            ));
+        }
+        let esc = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+        md.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            e.column,
+            esc(&e.dtype),
+            esc(&e.unit),
+            esc(&e.description)
+        ));
+    }
+    md
+}

@@ -1,0 +1,300 @@
+//! Merging a table's part files into its final file: the union schema ([`unify`], [`align`]),
+//! row groups streamed to Parquet or CSV, and the early merge of a table whose units are all in.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::files::{read_parquet, read_parquet_schema, write_atomic, Written};
+use super::state::PartRecord;
+use super::{Export, ExportError, Format, ManifestFile};
+use crate::frame::{LongBuilder, ViewBuilder};
+use crate::omh::ViewKind;
+
+/// Rows per row group (and per CSV batch) in the final files.
+const ROW_GROUP_ROWS: usize = 65_536;
+
+/// A table's view and its parts in unit order.
+pub(super) type TableParts = (Option<ViewKind>, Vec<PartRecord>);
+
+/// A table's final file, merged from its parts.
+pub(super) struct Merged {
+    schema: Schema,
+    rows: u64,
+    observations: u64,
+    written: Written,
+}
+
+/// A table's final file written ahead of `finish`, valid while its parts stay the same.
+pub(super) struct EarlyMerge {
+    parts: Vec<PartRecord>,
+    path: PathBuf,
+    merged: Merged,
+}
+
+/// A dtype both can be cast to: equal → itself; two numeric → Float64; otherwise String.
+fn unify(a: &DataType, b: &DataType) -> DataType {
+    if a == b {
+        return a.clone();
+    }
+    if a.is_null() {
+        return b.clone();
+    }
+    if b.is_null() {
+        return a.clone();
+    }
+    if a.is_primitive_numeric() && b.is_primitive_numeric() {
+        return DataType::Float64;
+    }
+    if a.is_categorical() && b.is_categorical() {
+        return a.clone();
+    }
+    DataType::String
+}
+
+/// `df` with exactly the columns of `schema`, in its order (missing ones all-null).
+fn align(df: &DataFrame, schema: &Schema) -> PolarsResult<DataFrame> {
+    let height = df.height();
+    let cols = schema
+        .iter()
+        .map(|(name, dt)| match df.column(name) {
+            Ok(c) if c.dtype() == dt => Ok(c.clone()),
+            Ok(c) => c.cast(dt),
+            Err(_) => Ok(Column::full_null(name.clone(), height, dt)),
+        })
+        .collect::<PolarsResult<Vec<_>>>()?;
+    DataFrame::new(height, cols)
+}
+
+pub(super) fn sort_df(df: DataFrame, view: Option<&ViewKind>) -> PolarsResult<DataFrame> {
+    let time = match view {
+        Some(v) if v.is_interval_view() => "start_utc",
+        _ => "time_utc",
+    };
+    df.sort(
+        [time, "observation_id"],
+        SortMultipleOptions::default().with_maintain_order(true),
+    )
+}
+
+impl Export {
+    /// Table → (view, its parts in unit order): what `finish` merges.
+    pub(super) fn table_parts(&self) -> BTreeMap<String, TableParts> {
+        let mut tables: BTreeMap<String, TableParts> = BTreeMap::new();
+        for r in self.sorted_units() {
+            for p in &r.parts {
+                tables
+                    .entry(p.table.clone())
+                    .or_insert_with(|| (p.view.clone(), Vec::new()))
+                    .1
+                    .push(p.clone());
+            }
+        }
+        tables
+    }
+
+    /// Merges `table`'s parts into its final file now, while other units are still being
+    /// fetched, so `finish` only has to move it into place. Call it once no unit still to come
+    /// can add to the table; should one do so anyway, `finish` sees the parts changed and merges
+    /// again. The file stays inside `.jhe-partial` until `finish`.
+    pub fn merge_early(&mut self, table: &str) -> Result<(), ExportError> {
+        let Some((view, parts)) = self.table_parts().remove(table) else {
+            return Ok(());
+        };
+        let path = self.final_path(&self.final_tmp_dir()?, table);
+        let merged = self.merge_table(view.as_ref(), &parts, &path)?;
+        self.early.insert(
+            table.to_string(),
+            EarlyMerge {
+                parts,
+                path,
+                merged,
+            },
+        );
+        Ok(())
+    }
+
+    fn final_path(&self, final_tmp: &Path, table: &str) -> PathBuf {
+        final_tmp.join(format!("{table}.{}", self.spec.format.extension()))
+    }
+
+    /// `table`'s final file in `final_tmp` (the early merge's, if its parts are still the same),
+    /// its manifest entry and its schema.
+    pub(super) fn stage_table(
+        &mut self,
+        final_tmp: &Path,
+        table: &str,
+        view: Option<&ViewKind>,
+        parts: &[PartRecord],
+    ) -> Result<(PathBuf, ManifestFile, Schema), ExportError> {
+        let path = self.final_path(final_tmp, table);
+        let m = match self.early.remove(table) {
+            Some(e) if e.parts == parts && e.path == path && e.path.is_file() => e.merged,
+            _ => self.merge_table(view, parts, &path)?,
+        };
+        let ext = self.spec.format.extension();
+        let file = ManifestFile {
+            name: format!("{table}.{ext}"),
+            role: "data".into(),
+            table: Some(table.to_string()),
+            format: ext.into(),
+            rows: m.rows,
+            observations: m.observations,
+            bytes: m.written.bytes,
+            sha256: m.written.sha256,
+        };
+        Ok((path, file, m.schema))
+    }
+
+    /// Streams the parts of one table into `dest` (atomically).
+    fn merge_table(
+        &mut self,
+        view: Option<&ViewKind>,
+        parts: &[PartRecord],
+        dest: &Path,
+    ) -> Result<Merged, ExportError> {
+        // the union schema, in first-seen order
+        let mut schema = Schema::default();
+        for p in parts {
+            let s = read_parquet_schema(&self.parts_dir.join(&p.file))?;
+            for (name, dt) in s.iter() {
+                let merged = match schema.get(name) {
+                    Some(old) => unify(old, dt),
+                    None => dt.clone(),
+                };
+                schema.with_column(name.clone(), merged);
+            }
+        }
+        if parts.is_empty() {
+            // an empty table still gets its columns
+            let df = match view {
+                Some(v) => ViewBuilder::new(v.clone()).finish()?,
+                None => LongBuilder::new().finish()?,
+            };
+            schema = df.schema().as_ref().clone();
+        }
+        let format = self.spec.format;
+        let parts_dir = self.parts_dir.clone();
+        let tmp = self.next_tmp("final");
+        let mut rows = 0u64;
+        let mut observations = 0u64;
+        let written = write_atomic(&self.tmp_dir, &tmp, dest, |w| {
+            let mut sink = match format {
+                Format::Parquet => Sink::Parquet(Box::new(
+                    ParquetWriter::new(w)
+                        .with_compression(ParquetCompression::Zstd(None))
+                        .batched(&schema)?,
+                )),
+                Format::Csv => Sink::Csv(
+                    CsvWriter::new(w)
+                        .include_header(true)
+                        .with_datetime_format(None)
+                        .batched(&csv_schema(&schema))?,
+                ),
+            };
+            let mut pending: Option<DataFrame> = None;
+            for p in parts {
+                let df = read_parquet(&parts_dir.join(&p.file))?;
+                let df = align(&df, &schema)?;
+                rows += df.height() as u64;
+                observations += p.observations;
+                match &mut pending {
+                    Some(acc) => {
+                        acc.vstack_mut_owned(df)?;
+                    }
+                    None => pending = Some(df),
+                }
+                if pending
+                    .as_ref()
+                    .is_some_and(|d| d.height() >= ROW_GROUP_ROWS)
+                {
+                    if let Some(mut d) = pending.take() {
+                        d.rechunk_mut();
+                        sink.write(&d)?;
+                    }
+                }
+            }
+            if let Some(mut d) = pending.take() {
+                d.rechunk_mut();
+                sink.write(&d)?;
+            }
+            if parts.is_empty() && format == Format::Csv {
+                // the CSV writer writes its header with the first batch
+                sink.write(&DataFrame::empty_with_schema(&schema))?;
+            }
+            sink.finish()?;
+            Ok(())
+        })?;
+        Ok(Merged {
+            schema,
+            rows,
+            observations,
+            written,
+        })
+    }
+}
+
+/// RFC 3339 for UTC instants in CSV files (local wall-clock times keep polars' ISO default,
+/// `2026-11-25T21:00:00.000000`, without an offset).
+const CSV_UTC_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+
+fn is_utc_datetime(dt: &DataType) -> bool {
+    matches!(dt, DataType::Datetime(_, Some(_)))
+}
+
+fn csv_schema(schema: &Schema) -> Schema {
+    schema
+        .iter()
+        .map(|(n, dt)| {
+            let dt = if is_utc_datetime(dt) {
+                DataType::String
+            } else {
+                dt.clone()
+            };
+            (n.clone(), dt)
+        })
+        .collect()
+}
+
+/// UTC datetime columns formatted as `…Z` strings.
+fn csv_ready(df: &DataFrame) -> PolarsResult<DataFrame> {
+    let cols = df
+        .columns()
+        .iter()
+        .map(|c| {
+            if is_utc_datetime(c.dtype()) {
+                let s = c.as_materialized_series();
+                Ok(s.datetime()?
+                    .to_string(CSV_UTC_FORMAT)?
+                    .into_series()
+                    .into_column())
+            } else {
+                Ok(c.clone())
+            }
+        })
+        .collect::<PolarsResult<Vec<_>>>()?;
+    DataFrame::new(df.height(), cols)
+}
+
+/// The writer of a final data file.
+enum Sink<'a, W: Write> {
+    Parquet(Box<polars::io::parquet::write::BatchedWriter<&'a mut W>>),
+    Csv(polars::io::csv::write::BatchedWriter<&'a mut W>),
+}
+
+impl<W: Write> Sink<'_, W> {
+    fn write(&mut self, df: &DataFrame) -> PolarsResult<()> {
+        match self {
+            Sink::Parquet(b) => b.write_batch(df),
+            Sink::Csv(b) => b.write_batch(&csv_ready(df)?),
+        }
+    }
+    fn finish(self) -> PolarsResult<()> {
+        match self {
+            Sink::Parquet(b) => b.finish().map(|_| ()),
+            Sink::Csv(mut b) => b.finish(),
+        }
+    }
+}

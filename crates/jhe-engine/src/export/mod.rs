@@ -1,0 +1,486 @@
+//! Crash-safe, resumable, streaming export to CSV or Parquet, with a data dictionary and a
+//! manifest.
+//!
+//! The fetcher works in *units* (one patient × one code, all pages). For each unit it calls
+//! [`Export::write_unit`] (or decodes it itself and calls [`Export::commit_unit`]), which
+//! de-duplicates and tidies the observations and writes them as small Parquet *part* files in
+//! `OUT/.jhe-partial/parts/`, fsynced, then appends the unit's record to the journal
+//! `OUT/.jhe-partial/units.jsonl` and fsyncs it: that line is the commit point.
+//! [`Export::finish`] merges the parts, in row groups, into the final files (one per table, or
+//! one long file), writes `data_dictionary.csv`, `data_dictionary.md`, `problems.csv` (when
+//! there are problems) and `manifest.json` (last), then removes `.jhe-partial`.
+//!
+//! Crash safety: final files are written under a temporary name in the same file system,
+//! flushed, fsynced and renamed, so no half-written file ever carries a final name; they appear
+//! only in `finish`, and the manifest is written last, so its presence marks a complete export.
+//! Parts need no rename: a part is only ever read through a journal line written after it was
+//! fsynced, and parts no line refers to are deleted on resume. (One journal file instead of a
+//! record file per unit halved the file-system work of an export.) After a crash or
+//! [`Export::abort`], [`Export::open`] with the same spec resumes: units recorded as done are
+//! kept ([`Export::is_done`]); anything not committed — a torn last journal line included — is
+//! discarded.
+//!
+//! Memory: a unit is decoded and tidied one observation at a time into column builders (the
+
+mod files;
+mod manifest;
+mod merge;
+mod state;
+mod unit;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::frame::{dictionary, DictEntry};
+use crate::omh::{Problem, RawObservation};
+
+pub use manifest::{Manifest, ManifestFile, ManifestFilters, ManifestUnit, MANIFEST_VERSION};
+pub use unit::{PreparedUnit, UnitBuilder};
+
+use files::{json_bytes, read_json, sync_dir, write_atomic, write_part, Written};
+use merge::EarlyMerge;
+use state::{Fingerprint, PartRecord, StateFile, UnitRecord, JOURNAL};
+
+const PARTIAL_DIR: &str = ".jhe-partial";
+/// Name (stem) of the long table.
+pub const LONG_TABLE: &str = "observations_long";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Csv,
+    Parquet,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layout {
+    /// One file per type: `blood_glucose.csv`, `blood_pressure.csv`, …, `other_<code>.csv`.
+    PerType,
+    /// One long file, `observations_long.csv`, one row per measure.
+    Long,
+}
+
+/// What is exported, and where. Everything except `app_version` identifies the export: opening
+/// the same spec again resumes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExportSpec {
+    pub out_dir: PathBuf,
+    pub format: Format,
+    pub layout: Layout,
+    pub server: String,
+    pub study_id: Option<u64>,
+    pub patient_ids: Vec<u64>,
+    pub codes: Vec<String>,
+    pub date_from: Option<String>,
+    pub date_to: Option<String>,
+    pub app_version: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("cannot {op} {path}: {source}")]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("data frame error: {0}")]
+    Polars(#[from] PolarsError),
+    #[error("cannot read {path}: {source}")]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("cannot encode {path}: {source}")]
+    Encode {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("invalid unit key {0:?}")]
+    InvalidUnit(String),
+}
+
+fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> ExportError + 'a {
+    move |source| ExportError::Io {
+        op,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// What [`Export::write_unit`] did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnitReport {
+    pub unit: String,
+    /// Observations handed in (records plus the problems the fetcher passed in).
+    pub fetched: u64,
+    /// Observations written (decoded, not duplicates).
+    pub written: u64,
+    /// Rows written per table (the long table has one row per measure).
+    pub rows: BTreeMap<String, u64>,
+    /// Observations dropped because their id was already seen (in this unit or another).
+    pub duplicates_dropped: u64,
+    /// Malformed observations, skipped.
+    pub problems: Vec<Problem>,
+    /// The server's count for this unit, if the fetcher had one.
+    pub server_total: Option<u64>,
+    /// True if the unit had been written before and was replaced.
+    pub replaced: bool,
+}
+
+/// An export in progress.
+pub struct Export {
+    spec: ExportSpec,
+    dir: PathBuf,
+    parts_dir: PathBuf,
+    tmp_dir: PathBuf,
+    /// `units.jsonl`, opened for appending.
+    journal: File,
+    units: BTreeMap<String, UnitRecord>,
+    /// Observation id → index (in `unit_names`) of the unit that wrote it.
+    seen: HashMap<u64, u32>,
+    unit_names: Vec<String>,
+    unit_index: HashMap<String, u32>,
+    tmp_counter: u64,
+    /// Tables merged before `finish` ([`Export::merge_early`]), by table name.
+    early: BTreeMap<String, EarlyMerge>,
+}
+
+fn unit_file_stem(unit: &str) -> String {
+    files::hex(&Sha256::digest(unit.as_bytes())[..10])
+}
+
+/// Units sort by patient id (numerically, when the key starts with digits), then the rest.
+fn unit_sort_key(unit: &str) -> (u64, &str, &str) {
+    let (head, rest) = unit.split_once('/').unwrap_or((unit, ""));
+    match head.parse::<u64>() {
+        Ok(n) => (n, "", rest),
+        Err(_) => (u64::MAX, head, rest),
+    }
+}
+
+impl Export {
+    /// Opens (creates) the export folder. If `out_dir/.jhe-partial` holds progress of an export
+    /// with the same spec (ignoring `app_version`), it is resumed; otherwise any partial state
+    /// there is discarded.
+    pub fn open(spec: ExportSpec) -> Result<Export, ExportError> {
+        let out = spec.out_dir.clone();
+        fs::create_dir_all(&out).map_err(io_err("create folder", &out))?;
+        let dir = out.join(PARTIAL_DIR);
+        let state_path = dir.join("state.json");
+        let fingerprint = Fingerprint::of(&spec);
+        let resume = match read_json::<StateFile>(&state_path) {
+            Ok(s) => s.fingerprint == fingerprint,
+            Err(_) => false,
+        };
+        if !resume && dir.exists() {
+            fs::remove_dir_all(&dir).map_err(io_err("remove", &dir))?;
+        }
+        let parts_dir = dir.join("parts");
+        let tmp_dir = dir.join("tmp");
+        for d in [&dir, &parts_dir, &tmp_dir] {
+            fs::create_dir_all(d).map_err(io_err("create folder", d))?;
+        }
+        let journal_path = dir.join(JOURNAL);
+        let journal = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&journal_path)
+            .map_err(io_err("create", &journal_path))?;
+        sync_dir(&dir);
+        let mut ex = Export {
+            spec,
+            dir,
+            parts_dir,
+            tmp_dir,
+            journal,
+            units: BTreeMap::new(),
+            seen: HashMap::new(),
+            unit_names: Vec::new(),
+            unit_index: HashMap::new(),
+            tmp_counter: 0,
+            early: BTreeMap::new(),
+        };
+        ex.clear_tmp();
+        if resume {
+            ex.load_units()?;
+        } else {
+            let state = StateFile {
+                fingerprint,
+                created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            };
+            let bytes = json_bytes(&state, &state_path)?;
+            ex.write_small(&state_path, &bytes)?;
+        }
+        Ok(ex)
+    }
+
+    fn clear_tmp(&self) {
+        if let Ok(rd) = fs::read_dir(&self.tmp_dir) {
+            for e in rd.flatten() {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+
+    fn next_tmp(&mut self, what: &str) -> String {
+        self.tmp_counter += 1;
+        format!("{}.{}.{}.tmp", std::process::id(), self.tmp_counter, what)
+    }
+
+    fn write_small(&mut self, path: &Path, bytes: &[u8]) -> Result<Written, ExportError> {
+        let name = self.next_tmp("json");
+        write_atomic(&self.tmp_dir, &name, path, |w| {
+            w.write_all(bytes).map_err(io_err("write", path))
+        })
+    }
+
+    fn intern(&mut self, unit: &str) -> u32 {
+        if let Some(&i) = self.unit_index.get(unit) {
+            return i;
+        }
+        let i = self.unit_names.len() as u32;
+        self.unit_names.push(unit.to_string());
+        self.unit_index.insert(unit.to_string(), i);
+        i
+    }
+
+    pub fn spec(&self) -> &ExportSpec {
+        &self.spec
+    }
+
+    /// True if `unit` was written (in this run or in an interrupted earlier run of the same spec).
+    pub fn is_done(&self, unit: &str) -> bool {
+        self.units.contains_key(unit)
+    }
+
+    /// Units done so far, sorted.
+    pub fn done_units(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.units.keys().cloned().collect();
+        v.sort_by(|a, b| unit_sort_key(a).cmp(&unit_sort_key(b)));
+        v
+    }
+
+    /// Units that came from an interrupted earlier run.
+    pub fn resumed_units(&self) -> usize {
+        self.units.values().filter(|r| r.resumed).count()
+    }
+
+    /// The report of a unit already written.
+    pub fn unit_report(&self, unit: &str) -> Option<&UnitReport> {
+        self.units.get(unit).map(|r| &r.report)
+    }
+
+    /// Decodes, de-duplicates (by observation id) and tidies one unit's observations, writes
+    /// them as part files and records the unit as done. Writing a unit again replaces it.
+    pub fn write_unit(
+        &mut self,
+        unit: &str,
+        records: Vec<RawObservation>,
+        server_total: Option<u64>,
+    ) -> Result<UnitReport, ExportError> {
+        self.write_unit_with_problems(unit, records, Vec::new(), server_total)
+    }
+
+    /// Like [`Export::write_unit`], adding problems the fetcher found itself (e.g. resources
+    /// that [`crate::omh::from_fhir_resource`] rejected, see `DecodeError::to_problem`).
+    pub fn write_unit_with_problems(
+        &mut self,
+        unit: &str,
+        records: Vec<RawObservation>,
+        problems: Vec<Problem>,
+        server_total: Option<u64>,
+    ) -> Result<UnitReport, ExportError> {
+        let prepared = PreparedUnit::decode(self.spec.layout, records, problems)?;
+        self.commit_unit(unit, prepared, server_total)
+    }
+
+    /// Writes a unit built beforehand with a [`UnitBuilder`] (which needs no `Export`, so units
+    /// are decoded and tidied in parallel while this writes them one at a time).
+    pub fn commit_unit(
+        &mut self,
+        unit: &str,
+        prepared: PreparedUnit,
+        server_total: Option<u64>,
+    ) -> Result<UnitReport, ExportError> {
+        if unit.is_empty() || unit.contains('\n') {
+            return Err(ExportError::InvalidUnit(unit.to_string()));
+        }
+        let old = self.units.get(unit).cloned();
+        let me = self.intern(unit);
+        // Observations another unit already wrote are duplicates (only a misbehaving server
+        // sends one observation under two participants or types).
+        let conflicts: HashSet<u64> = prepared
+            .ids()
+            .filter(|id| self.seen.get(id).is_some_and(|&u| u != me))
+            .collect();
+        let mut prepared = prepared;
+        if !conflicts.is_empty() {
+            prepared.drop_ids(&conflicts)?;
+        }
+        let PreparedUnit {
+            fetched,
+            tables,
+            written_ids,
+            fetch_problems,
+            decode_problems,
+            duplicates,
+        } = prepared;
+        let written = written_ids.len() as u64;
+        let mut problems = fetch_problems;
+        problems.extend(decode_problems);
+        // the observations each table got (problems are not ids that were written)
+        let problem_ids: HashSet<u64> = problems.iter().map(|p| p.observation_id).collect();
+
+        let generation = old.as_ref().map_or(0, |r| r.generation + 1);
+        let stem = unit_file_stem(unit);
+        let mut parts = Vec::new();
+        let mut rows = BTreeMap::new();
+        for (table, view, mut df, observations) in tables {
+            if df.height() == 0 {
+                continue;
+            }
+            let file = format!("{stem}.g{generation}.{table}.parquet");
+            write_part(&self.parts_dir.join(&file), &mut df)?;
+            rows.insert(table.clone(), df.height() as u64);
+            parts.push(PartRecord {
+                table,
+                view,
+                file,
+                rows: df.height() as u64,
+                observations,
+            });
+        }
+        let report = UnitReport {
+            unit: unit.to_string(),
+            fetched,
+            written,
+            rows,
+            duplicates_dropped: duplicates,
+            problems,
+            server_total,
+            replaced: old.is_some(),
+        };
+        let record = UnitRecord {
+            unit: unit.to_string(),
+            generation,
+            parts,
+            report: report.clone(),
+            resumed: false,
+        };
+        self.append_journal(&record)?;
+
+        // committed: forget the old parts and ids, remember the new ones
+        if let Some(old) = old {
+            for p in &old.parts {
+                let _ = fs::remove_file(self.parts_dir.join(&p.file));
+            }
+            self.seen.retain(|_, u| *u != me);
+        }
+        for id in written_ids {
+            if !problem_ids.contains(&id) {
+                self.seen.insert(id, me);
+            }
+        }
+        self.units.insert(unit.to_string(), record);
+        Ok(report)
+    }
+
+    /// Leaves the progress on disk for a later [`Export::open`] of the same spec; writes no
+    /// final file. (Dropping an `Export` has the same effect.)
+    pub fn abort(self) {
+        self.clear_tmp();
+    }
+
+    /// Merges the parts into the final files, writes the data dictionary, the problems list and
+    /// the manifest (last), and removes `.jhe-partial`.
+    pub fn finish(mut self) -> Result<Manifest, ExportError> {
+        let units: Vec<UnitRecord> = self.sorted_units().into_iter().cloned().collect();
+        let mut tables = self.table_parts();
+        if self.spec.layout == Layout::Long && tables.is_empty() {
+            tables.insert(LONG_TABLE.to_string(), (None, Vec::new()));
+        }
+
+        let final_tmp = self.final_tmp_dir()?;
+        // (temp path, manifest entry)
+        let mut staged: Vec<(PathBuf, ManifestFile)> = Vec::new();
+        let mut dict: Vec<(String, DictEntry)> = Vec::new();
+        let mut table_rows = BTreeMap::new();
+        for (table, (view, parts)) in &tables {
+            let (path, file, schema) = self.stage_table(&final_tmp, table, view.as_ref(), parts)?;
+            for e in dictionary(table, view.as_ref(), &schema) {
+                dict.push((file.name.clone(), e));
+            }
+            table_rows.insert(table.clone(), file.rows);
+            staged.push((path, file));
+        }
+        let problems = manifest::all_problems(&units);
+        if !problems.is_empty() {
+            staged.push(self.stage_problems(&final_tmp, &problems)?);
+        }
+        staged.extend(self.stage_dictionary(&final_tmp, &dict, &tables, !problems.is_empty())?);
+        let files = staged.iter().map(|(_, f)| f.clone()).collect();
+        let manifest = self.manifest(&units, files, table_rows, problems);
+        self.publish(&staged, &manifest)?;
+        Ok(manifest)
+    }
+
+    /// Moves the staged files into the export folder, then writes the manifest and removes
+    /// `.jhe-partial`. A manifest of an earlier export in this folder goes first, so that a
+    /// manifest always describes the files.
+    fn publish(
+        &mut self,
+        staged: &[(PathBuf, ManifestFile)],
+        manifest: &Manifest,
+    ) -> Result<(), ExportError> {
+        let out = self.spec.out_dir.clone();
+        let manifest_path = out.join("manifest.json");
+        if manifest_path.exists() {
+            fs::remove_file(&manifest_path).map_err(io_err("remove", &manifest_path))?;
+            sync_dir(&out);
+        }
+        for (path, f) in staged {
+            let dest = out.join(&f.name);
+            fs::rename(path, &dest).map_err(io_err("rename", &dest))?;
+        }
+        sync_dir(&out);
+        let bytes = json_bytes(manifest, &manifest_path)?;
+        self.write_small(&manifest_path, &bytes)?;
+        fs::remove_dir_all(&self.dir).map_err(io_err("remove", &self.dir))?;
+        sync_dir(&out);
+        Ok(())
+    }
+
+    /// The units in order (by patient id, then code).
+    fn sorted_units(&self) -> Vec<&UnitRecord> {
+        let mut units: Vec<&UnitRecord> = self.units.values().collect();
+        units.sort_by(|a, b| unit_sort_key(&a.unit).cmp(&unit_sort_key(&b.unit)));
+        units
+    }
+
+    /// `.jhe-partial/final`, where final files wait for `finish` to move them into place.
+    fn final_tmp_dir(&self) -> Result<PathBuf, ExportError> {
+        let dir = self.dir.join("final");
+        fs::create_dir_all(&dir).map_err(io_err("create folder", &dir))?;
+        Ok(dir)
+    }
+}

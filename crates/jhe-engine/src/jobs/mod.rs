@@ -1,0 +1,138 @@
+//! Jobs the app and the CLI share: exporting a study ([`export_study`], in [`export`]) and the
+//! per-participant overview of a study ([`study_summary`], in [`summary`]), with the progress
+//! they report ([`Progress`], in one of the [`Phase`]s).
+
+pub mod export;
+pub mod summary;
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::Session;
+
+pub use export::{export_study, unit_key, ExportOutcome, ExportRequest};
+pub use summary::{study_summary, PatientSummary, StudySummary};
+
+/// Default number of units fetched at once.
+pub const DEFAULT_PARALLELISM: usize = 4;
+/// Upper bound of `parallelism` (be gentle with the server).
+pub const MAX_PARALLELISM: usize = 16;
+
+/// The requested parallelism, within bounds (0: the default).
+fn parallelism(requested: usize) -> usize {
+    match requested {
+        0 => DEFAULT_PARALLELISM,
+        n => n.min(MAX_PARALLELISM),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Reading the study, its participants and types.
+    Planning,
+    /// Asking the server how many observations each unit has.
+    Counting,
+    /// Downloading.
+    Fetching,
+    /// Writing the final files.
+    Finishing,
+    /// Study overview: reading participants.
+    Summarizing,
+    Done,
+}
+
+impl Phase {
+    /// The phase's name, as serialised (`planning`, `counting`, …).
+    pub fn name(self) -> &'static str {
+        self.words().0
+    }
+
+    /// What the job is doing in this phase, in a few plain words ("Reading the study").
+    pub fn label(self) -> &'static str {
+        self.words().1
+    }
+
+    fn words(self) -> (&'static str, &'static str) {
+        match self {
+            Phase::Planning => ("planning", "Reading the study"),
+            Phase::Counting => ("counting", "Counting observations"),
+            Phase::Fetching => ("fetching", "Downloading"),
+            Phase::Finishing => ("finishing", "Writing the final files"),
+            Phase::Summarizing => ("summarizing", "Reading participants"),
+            Phase::Done => ("done", "Done"),
+        }
+    }
+}
+
+/// A progress event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub phase: Phase,
+    /// Observations fetched so far in this run.
+    pub fetched: u64,
+    /// Observations expected in this run (from `_summary=count`); 0 while unknown.
+    pub expected: u64,
+    pub units_done: usize,
+    pub units_total: usize,
+    /// Units taken over from an interrupted earlier run.
+    pub units_resumed: usize,
+    /// Retries so far (network trouble made visible).
+    pub retries: u64,
+}
+
+/// A job's progress and where it goes: the one place that changes the phase, sends the event
+/// (with the session's retries so far) and logs the phase change.
+struct Reporter<'a> {
+    job: &'static str,
+    session: &'a Session,
+    send: &'a (dyn Fn(Progress) + Send + Sync),
+    started: Instant,
+    /// The state sent with the next event.
+    p: Progress,
+}
+
+impl<'a> Reporter<'a> {
+    /// A reporter for `job` (the name in the log); nothing is sent before the first
+    /// [`Reporter::enter`].
+    fn new(
+        job: &'static str,
+        session: &'a Session,
+        send: &'a (dyn Fn(Progress) + Send + Sync),
+    ) -> Reporter<'a> {
+        Reporter {
+            job,
+            session,
+            send,
+            started: Instant::now(),
+            p: Progress {
+                phase: Phase::Planning,
+                fetched: 0,
+                expected: 0,
+                units_done: 0,
+                units_total: 0,
+                units_resumed: 0,
+                retries: 0,
+            },
+        }
+    }
+
+    /// Moves to `phase`, sends the event and logs the change.
+    fn enter(&mut self, phase: Phase) {
+        self.p.phase = phase;
+        self.send();
+        tracing::info!(
+            "{}: {} after {} ms",
+            self.job,
+            phase.name(),
+            self.started.elapsed().as_millis()
+        );
+    }
+
+    /// Sends the current state.
+    fn send(&mut self) {
+        self.p.retries = self.session.stats().retries;
+        (self.send)(self.p.clone());
+    }
+}
