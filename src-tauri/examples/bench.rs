@@ -15,7 +15,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use jhe_desktop::views;
+use jhe_app::views;
 use jhe_engine::chart::Obs;
 
 const MIN: i64 = 60_000_000;

@@ -1,27 +1,28 @@
-//! JHE Desktop: the Tauri app. A thin IPC layer over `jhe-engine`: `commands` (one per `Backend`
-//! method of the web UI), `models` (the payloads, exported to TypeScript by `bindings`),
-//! `error` (`{kind, message}`), `state` (session, demo exchange, jobs, caches), plus two small
-//! adapters: `views` (participant view from observations) and `offline` (reading exports back).
+//! JHE Desktop: the Tauri app, a shell over `jhe-app` (what the app does): `commands` (one
+//! one-line wrapper per `Backend` method of the web UI), `picker` (native dialogs and openers
+//! behind `jhe_app::picker::Picker`) and `bindings` (the IPC payloads as TypeScript).
 //!
 //! Environment:
 //! * `JHE_START_DEMO=1` — open directly on the built-in demo exchange.
-//! * `JHE_TEST_EXPORT_DIR=DIR` — tests: "Choose folder…" hands out `DIR/1`, `DIR/2`, … without
-//!   the native picker, and "Open an exported file or folder…" opens the latest of them.
-//! * `JHE_TEST_OPEN_PATH=PATH` — tests: "Open an exported file or folder…" opens PATH.
 //! * `JHE_EXIT_WHEN_READY=1` — start-up benchmark: exit once the window has loaded.
 //! * `RUST_LOG` — log filter (default `info`), logs go to stderr.
+//!
+//! Only in builds with the `test-hooks` feature (e2e tests; never in a release):
+//! * `JHE_TEST_EXPORT_DIR=DIR` — "Choose folder…" hands out `DIR/1`, `DIR/2`, … without the
+//!   native picker, and "Open an exported file or folder…" opens the latest of them.
+//! * `JHE_TEST_OPEN_PATH=PATH` — "Open an exported file or folder…" opens PATH.
 
 pub mod bindings;
 pub mod commands;
-pub mod error;
-pub mod models;
-pub mod offline;
-pub mod state;
-pub mod views;
+pub mod picker;
 
+use std::sync::Arc;
+
+use jhe_app::picker::Picker;
+use jhe_app::AppState;
 use tauri::Manager;
 
-use crate::state::AppState;
+use crate::picker::NativePicker;
 
 /// Env (benchmarks): exit as soon as the window has loaded.
 pub const EXIT_WHEN_READY_ENV: &str = "JHE_EXIT_WHEN_READY";
@@ -32,6 +33,19 @@ pub const START_DEMO_ENV: &str = "JHE_START_DEMO";
 /// Clicks the sign-in screen's demo button once the UI has rendered it (the UI starts on the
 /// sign-in screen; this is the same path a user takes).
 const CLICK_DEMO_JS: &str = r#"(function(){var n=0;var t=setInterval(function(){var b=document.querySelector('button.btn.demo');if(b&&!b.disabled){clearInterval(t);b.click();}else if(++n>200){clearInterval(t);}},50);})();"#;
+
+/// The native dialogs, or (test builds, when `JHE_TEST_*` is set) the test picker around them.
+fn picker(app: &tauri::AppHandle) -> Arc<dyn Picker> {
+    let native: Arc<dyn Picker> = Arc::new(NativePicker(app.clone()));
+    #[cfg(feature = "test-hooks")]
+    if let Some(p) = jhe_app::picker::TestPicker::from_env(native.clone()) {
+        tracing::info!(
+            "test hooks: dialogs answered from JHE_TEST_EXPORT_DIR / JHE_TEST_OPEN_PATH"
+        );
+        return Arc::new(p);
+    }
+    native
+}
 
 fn start_demo_requested() -> bool {
     std::env::var(START_DEMO_ENV).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
@@ -50,10 +64,9 @@ pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
-        .manage(AppState::default())
         .setup(|app| {
             let dir = app.path().app_config_dir().ok();
-            *app.state::<AppState>().config_dir.lock() = dir;
+            app.manage(AppState::new(picker(app.handle()), dir));
             Ok(())
         })
         .on_page_load(move |webview, payload| {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests of the real JHE Desktop window: builds the UI, the app (serving ui/dist from the
-# binary: feature custom-protocol) and the sandbox, then drives the window through tauri-driver and
+# binary: feature custom-protocol; dialogs answered from JHE_TEST_EXPORT_DIR: feature test-hooks,
+# which release builds never have) and the sandbox, then drives the window through tauri-driver and
 # WebKitWebDriver under Xvfb, inside a private D-Bus session. Screenshots go to docs/screenshots/.
 #
 #   bash tests/e2e/run.sh            # needs: webkit2gtk-driver xvfb dbus, tauri-driver (cargo install)
@@ -15,7 +16,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/jhe-target}"
 if [[ "${E2E_SKIP_BUILD:-0}" != 1 ]]; then
   [[ -d ui/node_modules ]] || (cd ui && npm ci --no-audit --no-fund --loglevel=error)
   (cd ui && npm run --silent build)
-  cargo build --locked -p jhe-desktop --features custom-protocol
+  cargo build --locked -p jhe-desktop --features custom-protocol,test-hooks
   cargo build --locked -p jhe-sandbox --bins
   # A plain `cargo build/test` writes a dev binary (it loads devUrl) to the same path: keep a copy
   # of the one that serves ui/dist.

@@ -1,6 +1,6 @@
 import './styles.css';
 import { pickBackend } from './backend/select';
-import { App } from './ui/App';
+import { App } from './screens/App';
 
 const root = document.getElementById('app');
 if (root) {

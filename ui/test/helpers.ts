@@ -1,7 +1,7 @@
 // Mount the whole app on the fake backend (no latency, pinned clock) and drive it like a user.
 import { FakeBackend, type FakeOptions } from '../src/backend/fake';
 import type { Backend } from '../src/backend/types';
-import { App } from '../src/ui/App';
+import { App } from '../src/screens/App';
 
 export const NOW = new Date('2025-06-15T12:00:00Z');
 

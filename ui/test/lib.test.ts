@@ -44,11 +44,14 @@ describe('virtualWindow', () => {
 
 describe('errors', () => {
   it('has a title and a next step for every kind the UI or the engine can send', () => {
-    const kinds: ErrorKind[] = [
-      'invalid_url', 'insecure_url', 'not_jhe', 'network', 'unauthorized', 'forbidden', 'server', 'cancelled', 'incomplete', 'io',
-      'unreachable', 'sign_in_failed', 'sign_in_again', 'not_signed_in', 'patient_account', 'not_found', 'rate_limited',
-      'rejected', 'bad_response', 'keychain', 'invalid_input', 'export',
-    ];
+    // Every kind Rust can send (ErrorKind is generated from Rust: tsc fails when one is missing here).
+    const every: Record<ErrorKind, true> = {
+      invalid_url: true, insecure_url: true, not_jhe: true, network: true, forbidden: true, server: true, cancelled: true, io: true,
+      unreachable: true, sign_in_failed: true, sign_in_again: true, not_signed_in: true, patient_account: true, not_found: true,
+      rate_limited: true, rejected: true, bad_response: true, keychain: true, invalid_input: true, export: true, internal: true,
+    };
+    const kinds = Object.keys(every) as ErrorKind[];
+    expect(kinds).toHaveLength(21);
     for (const k of kinds) {
       expect(ERROR_HELP[k], k).toBeDefined();
       expect(ERROR_HELP[k]!.next.length).toBeGreaterThan(20);

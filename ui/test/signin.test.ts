@@ -66,8 +66,8 @@ describe('Sign in', () => {
   });
 
   const kinds: ErrorKind[] = [
-    'invalid_url', 'insecure_url', 'not_jhe', 'network', 'unauthorized', 'forbidden', 'server', 'cancelled', 'incomplete', 'io',
-    'unreachable', 'sign_in_failed', 'sign_in_again', 'patient_account', 'rate_limited', 'bad_response', 'keychain',
+    'invalid_url', 'insecure_url', 'not_jhe', 'network', 'forbidden', 'server', 'cancelled', 'io',
+    'unreachable', 'sign_in_failed', 'sign_in_again', 'patient_account', 'rate_limited', 'bad_response', 'keychain', 'internal',
   ];
   it.each(kinds)('shows the message and a next step for %s', async (kind) => {
     const backend = fake();
@@ -86,7 +86,7 @@ describe('Sign in', () => {
     expect(text(note)).toContain(`What to do: ${help.next}`);
     expect(note.getAttribute('role')).toBe('alert');
     // Errors about the key sit under the key field, errors about the address under the address.
-    if (['unauthorized', 'sign_in_failed', 'patient_account'].includes(kind)) expect(note.id).toBe('api-key-error');
+    if (['sign_in_failed', 'patient_account'].includes(kind)) expect(note.id).toBe('api-key-error');
     if (['invalid_url', 'insecure_url', 'not_jhe', 'network', 'unreachable'].includes(kind)) expect(note.id).toBe('server-url-error');
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ROW_HEIGHT } from '../src/ui/ParticipantsTable';
+import { ROW_HEIGHT } from '../src/screens/ParticipantsTable';
 import { $, $$, button, choose, fake, mount, openStudy, settle, text, type, waitFor } from './helpers';
 
 const bodyRows = (root: HTMLElement) => $$(root, '.tbody [role="row"]');

@@ -67,7 +67,7 @@ describe('Tauri backend', () => {
     const b1 = new TauriBackend(vi.fn(async () => Promise.reject(err)) as never);
     await expect(b1.listStudies()).rejects.toEqual(err);
     const b2 = new TauriBackend(vi.fn(async () => Promise.reject('command list_studies not found')) as never);
-    await expect(b2.listStudies()).rejects.toMatchObject({ kind: 'server', message: 'command list_studies not found' });
+    await expect(b2.listStudies()).rejects.toMatchObject({ kind: 'internal', message: 'command list_studies not found' });
   });
 });
 

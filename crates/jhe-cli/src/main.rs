@@ -278,7 +278,7 @@ fn main() {
                 if json {
                     println!("{}", json!({ "error": e }));
                 }
-                eprintln!("error: {e}");
+                eprintln!("{}", output::error_text(&e));
                 e.exit_code()
             }
         }

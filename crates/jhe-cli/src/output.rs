@@ -1,6 +1,7 @@
 //! Plain tables for people, JSON for scripts.
 
 use jhe_engine::api::types::{ConsentState, Organization, Patient, Study};
+use jhe_engine::error::Error;
 use jhe_engine::jobs::StudySummary;
 use serde::Serialize;
 
@@ -8,6 +9,27 @@ pub fn print_json<T: Serialize + ?Sized>(v: &T) {
     match serde_json::to_string_pretty(v) {
         Ok(s) => println!("{s}"),
         Err(e) => eprintln!("error: could not write JSON: {e}"),
+    }
+}
+
+/// What to do next in the CLI's own terms, after the engine's (front-end neutral) message.
+pub fn cli_hint(e: &Error) -> Option<&'static str> {
+    match e {
+        Error::NotSignedIn { .. } => {
+            Some("Sign in with `jhe login`, or set JHE_API_KEY to your practitioner API key.")
+        }
+        Error::Keychain { .. } => Some(
+            "Or pass the API key in JHE_API_KEY instead (nothing is read from the keychain then).",
+        ),
+        _ => None,
+    }
+}
+
+/// `error: <message>` plus the CLI's hint, as printed on stderr.
+pub fn error_text(e: &Error) -> String {
+    match cli_hint(e) {
+        Some(h) => format!("error: {e} {h}"),
+        None => format!("error: {e}"),
     }
 }
 
@@ -164,4 +186,32 @@ pub fn summary_table(sum: &StudySummary) {
         .collect();
     table(&header, rows);
     println!("Counts per type; consent shown when not given: (declined), (pending), (?) unknown.");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cli_adds_its_own_sign_in_hints_to_the_engines_messages() {
+        let e = Error::NotSignedIn {
+            server: "https://jhe.example.org".into(),
+        };
+        assert!(!e.to_string().contains("jhe login"), "{e}");
+        let text = error_text(&e);
+        assert!(text.starts_with("error: You are not signed in"), "{text}");
+        assert!(
+            text.contains("`jhe login`") && text.contains("JHE_API_KEY"),
+            "{text}"
+        );
+        let e = Error::Keychain {
+            detail: "locked".into(),
+        };
+        assert!(!e.to_string().contains("JHE_API_KEY"), "{e}");
+        assert!(error_text(&e).contains("JHE_API_KEY"));
+        assert_eq!(
+            error_text(&Error::Cancelled),
+            format!("error: {}", Error::Cancelled)
+        );
+    }
 }

@@ -1,10 +1,12 @@
 //! Errors of the network half of the engine: every message is plain and says what to do next.
 //!
-//! The UI receives an error as `{"kind": "...", "message": "..."}` (see [`Error::kind`]); the CLI
-//! maps kinds to exit codes (see [`Error::exit_code`]).
+//! The UI receives an error as `{"kind": "...", "message": "..."}` (see [`Error::kind`] and
+//! [`ErrorKind`], the one list of kinds, exported to the UI's TypeScript with the `ts` feature);
+//! the CLI maps errors to exit codes (see [`Error::exit_code`]). Messages name no front end: the
+//! CLI adds its own hints (`jhe login`, `JHE_API_KEY`) when it prints them.
 
 use serde::ser::SerializeStruct;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -36,7 +38,7 @@ pub enum Error {
     SignInAgain { reason: String },
 
     /// Nothing is saved for this server.
-    #[error("You are not signed in to {server}. Sign in first (with `jhe login`, or set JHE_API_KEY to your practitioner API key).")]
+    #[error("You are not signed in to {server}. Sign in first with your practitioner account.")]
     NotSignedIn { server: String },
 
     /// A patient (participant) account tried to use the research UI.
@@ -82,7 +84,7 @@ pub enum Error {
     Cancelled,
 
     /// The OS keychain failed.
-    #[error("The system keychain could not be used ({detail}). Unlock the keychain (or, on Linux, start a Secret Service such as GNOME Keyring), or pass the API key in JHE_API_KEY instead.")]
+    #[error("The system keychain could not be used ({detail}). Unlock the keychain (or, on Linux, start a Secret Service such as GNOME Keyring), then try again.")]
     Keychain { detail: String },
 
     /// Wrong input from the caller (ids, dates, options).
@@ -94,29 +96,103 @@ pub enum Error {
     Export { detail: String },
 }
 
+/// Every kind of failure a front end can be told about, as the stable names the UI and `--json`
+/// output use (`"invalid_url"`, …). The engine's errors use most of them; the app adds `io`
+/// (reading files back) and `internal` (a bug in the app).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    InvalidUrl,
+    InsecureUrl,
+    NotJhe,
+    Unreachable,
+    SignInFailed,
+    SignInAgain,
+    NotSignedIn,
+    PatientAccount,
+    Forbidden,
+    NotFound,
+    Server,
+    RateLimited,
+    Network,
+    Rejected,
+    BadResponse,
+    Cancelled,
+    Keychain,
+    InvalidInput,
+    Export,
+    /// Files on this computer could not be read or written (the app's offline review, pickers).
+    Io,
+    /// A bug or an unexpected state inside the app.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The stable name, e.g. `"invalid_url"` (what serde writes).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidUrl => "invalid_url",
+            ErrorKind::InsecureUrl => "insecure_url",
+            ErrorKind::NotJhe => "not_jhe",
+            ErrorKind::Unreachable => "unreachable",
+            ErrorKind::SignInFailed => "sign_in_failed",
+            ErrorKind::SignInAgain => "sign_in_again",
+            ErrorKind::NotSignedIn => "not_signed_in",
+            ErrorKind::PatientAccount => "patient_account",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Server => "server",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Network => "network",
+            ErrorKind::Rejected => "rejected",
+            ErrorKind::BadResponse => "bad_response",
+            ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Keychain => "keychain",
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::Export => "export",
+            ErrorKind::Io => "io",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+/// `kind == "not_found"`: the stable name compared as text (tests, logs).
+impl PartialEq<&str> for ErrorKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Error {
     /// A stable machine-readable name, used by the UI and by `--json` output.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::InvalidUrl { .. } => "invalid_url",
-            Error::InsecureUrl { .. } => "insecure_url",
-            Error::NotJhe { .. } => "not_jhe",
-            Error::Unreachable { .. } => "unreachable",
-            Error::SignInFailed { .. } => "sign_in_failed",
-            Error::SignInAgain { .. } => "sign_in_again",
-            Error::NotSignedIn { .. } => "not_signed_in",
-            Error::PatientAccount => "patient_account",
-            Error::Forbidden { .. } => "forbidden",
-            Error::NotFound { .. } => "not_found",
-            Error::Server { .. } => "server",
-            Error::RateLimited { .. } => "rate_limited",
-            Error::Network { .. } => "network",
-            Error::Rejected { .. } => "rejected",
-            Error::BadResponse { .. } => "bad_response",
-            Error::Cancelled => "cancelled",
-            Error::Keychain { .. } => "keychain",
-            Error::InvalidInput(_) => "invalid_input",
-            Error::Export { .. } => "export",
+            Error::InvalidUrl { .. } => ErrorKind::InvalidUrl,
+            Error::InsecureUrl { .. } => ErrorKind::InsecureUrl,
+            Error::NotJhe { .. } => ErrorKind::NotJhe,
+            Error::Unreachable { .. } => ErrorKind::Unreachable,
+            Error::SignInFailed { .. } => ErrorKind::SignInFailed,
+            Error::SignInAgain { .. } => ErrorKind::SignInAgain,
+            Error::NotSignedIn { .. } => ErrorKind::NotSignedIn,
+            Error::PatientAccount => ErrorKind::PatientAccount,
+            Error::Forbidden { .. } => ErrorKind::Forbidden,
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::Server { .. } => ErrorKind::Server,
+            Error::RateLimited { .. } => ErrorKind::RateLimited,
+            Error::Network { .. } => ErrorKind::Network,
+            Error::Rejected { .. } => ErrorKind::Rejected,
+            Error::BadResponse { .. } => ErrorKind::BadResponse,
+            Error::Cancelled => ErrorKind::Cancelled,
+            Error::Keychain { .. } => ErrorKind::Keychain,
+            Error::InvalidInput(_) => ErrorKind::InvalidInput,
+            Error::Export { .. } => ErrorKind::Export,
         }
     }
 
@@ -163,7 +239,7 @@ impl Error {
 impl Serialize for Error {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         let mut st = s.serialize_struct("Error", 2)?;
-        st.serialize_field("kind", self.kind())?;
+        st.serialize_field("kind", &self.kind())?;
         st.serialize_field("message", &self.to_string())?;
         st.end()
     }
@@ -184,6 +260,23 @@ mod tests {
             .as_str()
             .unwrap_or_default()
             .contains("ask its manager"));
+    }
+
+    #[test]
+    fn kind_names_are_what_serde_writes() {
+        for k in [
+            ErrorKind::InvalidUrl,
+            ErrorKind::NotSignedIn,
+            ErrorKind::BadResponse,
+            ErrorKind::Io,
+            ErrorKind::Internal,
+        ] {
+            assert_eq!(
+                serde_json::to_value(k).unwrap_or_default(),
+                serde_json::Value::from(k.as_str())
+            );
+        }
+        assert_eq!(ErrorKind::SignInAgain.to_string(), "sign_in_again");
     }
 
     #[test]

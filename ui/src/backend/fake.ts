@@ -18,6 +18,7 @@ import {
 import type {
   Backend,
   BackendError,
+  KnownError,
   DateRange,
   ExportProgress,
   ExportRequest,
@@ -51,7 +52,7 @@ type Method = Exclude<keyof Backend, 'label'>;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const MESSAGES = {
-  unauthorized:
+  signInFailed:
     'Sign-in failed: the server did not accept this API key. It may have been mistyped, or replaced by a newer key.',
   cancelled: 'Cancelled. What was already downloaded is kept; run the same export again to resume.',
 };
@@ -98,7 +99,7 @@ export class FakeBackend implements Backend {
     let ps = this.patients.get(studyId);
     if (!ps) {
       const model = STUDIES.find((s) => s.study.id === studyId);
-      if (!model) throw { kind: 'not_found', message: `Study ${studyId} was not found on the server.` } satisfies BackendError;
+      if (!model) throw { kind: 'not_found', message: `Study ${studyId} was not found on the server.` } satisfies KnownError;
       ps = buildPatients(model, this.now);
       this.patients.set(studyId, ps);
       for (const p of ps) this.byId.set(p.row.id, { model: p, studyId });
@@ -109,7 +110,7 @@ export class FakeBackend implements Backend {
   private patient(patientId: number): PatientModel {
     if (!this.byId.has(patientId)) for (const s of STUDIES) this.studyPatients(s.study.id);
     const hit = this.byId.get(patientId);
-    if (!hit) throw { kind: 'not_found', message: `Participant ${patientId} was not found on the server.` } satisfies BackendError;
+    if (!hit) throw { kind: 'not_found', message: `Participant ${patientId} was not found on the server.` } satisfies KnownError;
     return hit.model;
   }
 
@@ -134,24 +135,24 @@ export class FakeBackend implements Backend {
       throw {
         kind: 'invalid_url',
         message: `"${input}" is not a server address JHE Desktop can use.`,
-      } satisfies BackendError;
+      } satisfies KnownError;
     }
     const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
     if (u.protocol === 'http:' && !loopback) {
       throw {
         kind: 'insecure_url',
         message: `${u.origin} uses plain http://, which would send your sign-in and the study data unencrypted over the network.`,
-      } satisfies BackendError;
+      } satisfies KnownError;
     }
     // Demo conventions so the browser preview can show each failure.
     if (u.hostname.endsWith('.invalid') || u.hostname.startsWith('offline')) {
-      throw { kind: 'network', message: `Could not reach ${u.origin}: no server answered.` } satisfies BackendError;
+      throw { kind: 'network', message: `Could not reach ${u.origin}: no server answered.` } satisfies KnownError;
     }
     if (u.hostname.startsWith('not-jhe') || u.hostname.startsWith('www.')) {
       throw {
         kind: 'not_jhe',
         message: `${u.origin} answered, but it does not look like a JupyterHealth Exchange server.`,
-      } satisfies BackendError;
+      } satisfies KnownError;
     }
     return { url: u.origin, version: '0.0.13', loopback, https: u.protocol === 'https:' };
   }
@@ -163,7 +164,7 @@ export class FakeBackend implements Backend {
     try {
       await this.enter('signIn', [url, method]);
       if (method.kind === 'apiKey' && method.apiKey.trim().length < 8) {
-        throw { kind: 'unauthorized', message: MESSAGES.unauthorized } satisfies BackendError;
+        throw { kind: 'sign_in_failed', message: MESSAGES.signInFailed } satisfies KnownError;
       }
       if (method.kind === 'browser' && this.latencyMs > 0 && !cancelled) {
         // The user finishes in their browser.
@@ -291,7 +292,7 @@ export class FakeBackend implements Backend {
   async exportData(jobId: string, req: ExportRequest, onProgress: (p: ExportProgress) => void): Promise<ExportResult> {
     await this.enter('exportData', [jobId, req]);
     const check = () => {
-      if (this.cancelled.has(jobId)) throw { kind: 'cancelled', message: MESSAGES.cancelled } satisfies BackendError;
+      if (this.cancelled.has(jobId)) throw { kind: 'cancelled', message: MESSAGES.cancelled } satisfies KnownError;
     };
     const scopePatients =
       req.scope.kind === 'patient' ? [this.patient(req.scope.patientId)] : this.studyPatients(req.scope.studyId);

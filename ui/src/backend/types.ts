@@ -7,35 +7,22 @@
 
 // ----- errors -------------------------------------------------------------------------------------
 
-/** Stable error names. The first group is the brief's; the second is what jhe-engine emits today. */
-export type ErrorKind =
-  | 'invalid_url'
-  | 'insecure_url'
-  | 'not_jhe'
-  | 'network'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'server'
-  | 'cancelled'
-  | 'incomplete'
-  | 'io'
-  | 'unreachable'
-  | 'sign_in_failed'
-  | 'sign_in_again'
-  | 'not_signed_in'
-  | 'patient_account'
-  | 'not_found'
-  | 'rate_limited'
-  | 'rejected'
-  | 'bad_response'
-  | 'keychain'
-  | 'invalid_input'
-  | 'export';
+/** Stable error names: generated from Rust (`jhe_engine::error::ErrorKind`), the one list. */
+export type { ErrorKind } from './generated/ipc';
+import type { ErrorKind } from './generated/ipc';
 
-/** What every failed command rejects with. `message` is already plain language for the user. */
+/**
+ * What every failed command rejects with. `message` is already plain language for the user. The UI
+ * also copes with a kind it does not know yet (a newer backend): it shows the generic help.
+ */
 export interface BackendError {
   kind: ErrorKind | (string & {});
   message: string;
+}
+
+/** An error as this version of Rust sends it (the fake backend throws only these). */
+export interface KnownError extends BackendError {
+  kind: ErrorKind;
 }
 
 // ----- servers and signing in -------------------------------------------------------------------
@@ -316,9 +303,10 @@ export function toBackendError(e: unknown): BackendError {
     const { kind, message } = e as { kind: unknown; message: unknown };
     if (typeof kind === 'string' && typeof message === 'string') return { kind, message };
   }
-  if (typeof e === 'string') return { kind: 'server', message: e };
+  // Not a `{kind, message}` from Rust: a bug in the app (e.g. a command the Rust side lacks).
+  if (typeof e === 'string') return { kind: 'internal', message: e };
   const message = e instanceof Error ? e.message : String(e);
-  return { kind: 'server', message: `Something went wrong inside JHE Desktop: ${message}` };
+  return { kind: 'internal', message: `Something went wrong inside JHE Desktop: ${message}` };
 }
 
 // ----- the Rust contract ------------------------------------------------------------------------
@@ -328,9 +316,12 @@ export function toBackendError(e: unknown): BackendError {
 import type * as Rust from './generated/ipc';
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Extends<A, B> = [A] extends [B] ? true : false;
 type Assert<T extends true> = T;
 export type RustContract = [
-  Assert<Same<Rust.BackendError, BackendError>>,
+  // Every error Rust sends is a BackendError (the UI's also admits kinds a newer backend may add).
+  Assert<Extends<Rust.BackendError, BackendError>>,
+  Assert<Same<Rust.BackendError, KnownError>>,
   Assert<Same<Rust.ServerCheck, ServerCheck>>,
   Assert<Same<Rust.SignInMethod, SignInMethod>>,
   Assert<Same<Rust.User, User>>,

@@ -1,6 +1,6 @@
 // What the user can do about each kind of failure. The backend's `message` says what happened;
 // this adds a short title and the next step, so every error on screen ends with an action.
-import type { BackendError } from '../backend/types';
+import type { BackendError, ErrorKind } from '../backend/types';
 
 export interface ErrorHelp {
   title: string;
@@ -9,7 +9,8 @@ export interface ErrorHelp {
 
 const API_KEY_HINT = 'In JHE: Profile → API Key';
 
-export const ERROR_HELP: Record<string, ErrorHelp> = {
+/** One entry per kind Rust can send (the compiler checks that none is missing or extra). */
+export const ERROR_HELP: Record<ErrorKind, ErrorHelp> = {
   invalid_url: {
     title: 'That is not a server address',
     next: 'Type the full address of your JHE web portal, for example https://jhe.example.org.',
@@ -29,10 +30,6 @@ export const ERROR_HELP: Record<string, ErrorHelp> = {
   unreachable: {
     title: 'Could not reach the server',
     next: 'Check the address and your internet connection (and VPN, if your institution uses one), then try again.',
-  },
-  unauthorized: {
-    title: 'Sign-in was not accepted',
-    next: `Copy your API key again (${API_KEY_HINT}) and paste it here, or sign in with your browser instead.`,
   },
   sign_in_failed: {
     title: 'Sign-in was not accepted',
@@ -78,10 +75,6 @@ export const ERROR_HELP: Record<string, ErrorHelp> = {
     title: 'Cancelled',
     next: 'Nothing was lost. Start again whenever you are ready.',
   },
-  incomplete: {
-    title: 'Some data is missing',
-    next: 'Run the same export again into the same folder; it fetches only what is missing.',
-  },
   io: {
     title: 'The files could not be saved',
     next: 'Choose another folder, or free up disk space, then try again.',
@@ -98,6 +91,10 @@ export const ERROR_HELP: Record<string, ErrorHelp> = {
     title: 'Please check what you entered',
     next: 'Correct the highlighted value and try again.',
   },
+  internal: {
+    title: 'Something went wrong inside JHE Desktop',
+    next: 'Try again. If it keeps happening, report this message to the JHE Desktop team.',
+  },
 };
 
 const FALLBACK: ErrorHelp = {
@@ -106,10 +103,10 @@ const FALLBACK: ErrorHelp = {
 };
 
 export function helpFor(err: BackendError): ErrorHelp {
-  return ERROR_HELP[err.kind] ?? FALLBACK;
+  return (ERROR_HELP as Partial<Record<string, ErrorHelp>>)[err.kind] ?? FALLBACK;
 }
 
 /** Kinds that are about the server address (shown under the address field). */
-export const ADDRESS_KINDS = new Set(['invalid_url', 'insecure_url', 'not_jhe', 'network', 'unreachable']);
+export const ADDRESS_KINDS = new Set<string>(['invalid_url', 'insecure_url', 'not_jhe', 'network', 'unreachable'] satisfies ErrorKind[]);
 /** Kinds that are about the credentials (shown under the API key field). */
-export const KEY_KINDS = new Set(['unauthorized', 'sign_in_failed', 'patient_account']);
+export const KEY_KINDS = new Set<string>(['sign_in_failed', 'patient_account'] satisfies ErrorKind[]);

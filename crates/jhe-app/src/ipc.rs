@@ -1,10 +1,11 @@
-//! The IPC payloads: what the commands take and return, exactly as `ui/src/backend/types.ts`
+//! The IPC payloads: what the operations take and return, exactly as `ui/src/backend/types.ts`
 //! expects them (camelCase, ids as numbers, times as ISO 8601 strings, optional fields left
 //! out rather than `null`). `ts-rs` generates `ui/src/backend/generated/ipc.ts` from these types
-//! (see `bindings.rs`); the UI checks at compile time that its own types match.
+//! (see `src-tauri/src/bindings.rs`); the UI checks at compile time that its own types match.
 
 use std::collections::BTreeMap;
 
+pub use jhe_engine::error::ErrorKind;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -13,7 +14,7 @@ use ts_rs::TS;
 /// What every failed command rejects with. `message` is plain language for the user.
 #[derive(Clone, Debug, Serialize, Deserialize, TS)]
 pub struct BackendError {
-    pub kind: String,
+    pub kind: ErrorKind,
     pub message: String,
 }
 

@@ -1,9 +1,10 @@
 //! Offline review: an export folder (`manifest.json` + the per-type or long data files the
 //! engine wrote) or a single CSV / Parquet file, read back into the same shapes the live
-//! session serves, without any network.
+//! session serves, without any network ([`open_export`] makes it the state's source).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jhe_engine::chart::{self, Obs};
 use jhe_engine::export::Manifest;
@@ -11,7 +12,9 @@ use jhe_engine::omh::time::{iso_z, US_PER_DAY};
 use jhe_engine::omh::ViewKind;
 
 use crate::error::{Error, Result};
-use crate::models::{ConsentState, PatientRow, Study, StudyOverview};
+use crate::ipc::{ConsentState, OfflineReview, PatientRow, Study, StudyOverview};
+use crate::session::stop_demo;
+use crate::state::{AppState, Source};
 use crate::views;
 
 /// Everything read from the files.
@@ -257,4 +260,19 @@ impl OfflineData {
             .map(Vec::as_slice)
             .unwrap_or(&[])
     }
+}
+
+/// Opens an export folder or file for review: later overview, participant and rows calls read
+/// the files; the session (and the demo exchange) ends.
+pub async fn open_export(state: &AppState, path: &str) -> Result<OfflineReview> {
+    let p = PathBuf::from(path.trim());
+    let data = tokio::task::spawn_blocking(move || load(&p)).await??;
+    let review = OfflineReview {
+        path: data.path.clone(),
+        overview: data.overview.clone(),
+    };
+    state.clear();
+    stop_demo(state).await;
+    *state.source.lock() = Some(Source::Offline(Arc::new(data)));
+    Ok(review)
 }

@@ -1,9 +1,9 @@
-//! What the app remembers between commands: the signed-in session (or the files under offline
-//! review), the demo exchange while it runs, running jobs and small caches.
+//! What the app remembers between operations: the signed-in session (or the files under offline
+//! review), the demo exchange while it runs, running jobs, small caches, and the desktop's
+//! dialogs ([`Picker`]).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use jhe_engine::api::types::CodeableConcept;
@@ -13,8 +13,9 @@ use jhe_engine::chart::Obs;
 use parking_lot::Mutex;
 
 use crate::error::{Error, Result};
-use crate::models::{DateRange, PatientRow, RecentServer, SignInKind};
+use crate::ipc::{DateRange, PatientRow, RecentServer, SignInKind};
 use crate::offline::OfflineData;
+use crate::picker::{Headless, Picker};
 
 /// Where the data comes from.
 #[derive(Clone)]
@@ -31,7 +32,6 @@ pub struct PatientCache {
     pub obs: HashMap<String, Arc<Vec<Obs>>>,
 }
 
-#[derive(Default)]
 pub struct AppState {
     pub source: Mutex<Option<Source>>,
     /// The in-process demo exchange, while demo mode is on.
@@ -46,12 +46,32 @@ pub struct AppState {
     pub patient: Mutex<Option<PatientCache>>,
     /// Where recent servers are kept (no secrets: address, method, time).
     pub config_dir: Mutex<Option<PathBuf>>,
-    /// Test hook: folders handed out by `pick_folder` under `JHE_TEST_EXPORT_DIR`.
-    pub test_picks: AtomicU32,
-    pub last_test_pick: Mutex<Option<PathBuf>>,
+    /// Native dialogs and openers (or a test double), chosen at start-up.
+    pub picker: Arc<dyn Picker>,
+}
+
+impl Default for AppState {
+    /// No desktop around it ([`Headless`]), no recent servers kept.
+    fn default() -> Self {
+        AppState::new(Arc::new(Headless), None)
+    }
 }
 
 impl AppState {
+    pub fn new(picker: Arc<dyn Picker>, config_dir: Option<PathBuf>) -> AppState {
+        AppState {
+            source: Mutex::default(),
+            sandbox: tokio::sync::Mutex::default(),
+            sign_in: Mutex::default(),
+            jobs: Mutex::default(),
+            scopes: Mutex::default(),
+            rows: Mutex::default(),
+            patient: Mutex::default(),
+            config_dir: Mutex::new(config_dir),
+            picker,
+        }
+    }
+
     pub fn online(&self) -> Result<EngineSession> {
         match &*self.source.lock() {
             Some(Source::Online { session, .. }) => Ok(session.clone()),
@@ -72,10 +92,6 @@ impl AppState {
         for (_, c) in self.jobs.lock().drain() {
             c.cancel();
         }
-    }
-
-    pub fn next_test_pick(&self) -> u32 {
-        self.test_picks.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     fn recent_path(&self) -> Option<PathBuf> {

@@ -8,7 +8,7 @@ use jhe_engine::omh::time::{iso_z, US_PER_DAY};
 use jhe_engine::omh::ViewKind;
 
 use crate::error::{Error, Result};
-use crate::models::{
+use crate::ipc::{
     Cell, ChartXAxis, DateRange, RowColumn, RowsPage, ScopeType, SeriesPoint, Stats, TypeSeries,
 };
 

@@ -1,7 +1,7 @@
 //! Offline review reads back what the engine's export wrote (CSV and Parquet, per-type and long
 //! layout), and the participant view built from the files matches the export's counts.
 
-use jhe_desktop::{offline, views};
+use jhe_app::{offline, views};
 use jhe_engine::api::{Session, SessionOptions};
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::export::{Format, Layout};

@@ -1,9 +1,11 @@
-//! Every command fails with `{kind, message}`: the engine's errors keep their kind and plain
-//! message; the app adds a few of its own (no session, files that cannot be read, …).
+//! Every operation fails with `{kind, message}`: the engine's errors keep their kind and plain
+//! message; the app adds a few of its own (no session, files that cannot be read, bugs, …).
+//! The kinds are [`ErrorKind`], the one list shared with the UI (generated TypeScript).
 
+use jhe_engine::error::ErrorKind;
 use serde::{Serialize, Serializer};
 
-use crate::models::BackendError;
+use crate::ipc::BackendError;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -27,32 +29,26 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Engine(e) => e.kind(),
-            Error::NotSignedIn => "not_signed_in",
-            Error::Io(_) => "io",
-            Error::InvalidInput(_) => "invalid_input",
-            Error::NotFound(_) => "not_found",
-            Error::Internal(_) => "server",
+            Error::NotSignedIn => ErrorKind::NotSignedIn,
+            Error::Io(_) => ErrorKind::Io,
+            Error::InvalidInput(_) => ErrorKind::InvalidInput,
+            Error::NotFound(_) => ErrorKind::NotFound,
+            Error::Internal(_) => ErrorKind::Internal,
         }
     }
 
     pub fn to_backend(&self) -> BackendError {
         BackendError {
-            kind: self.kind().to_string(),
+            kind: self.kind(),
             message: self.to_string(),
         }
     }
 
     pub fn cancelled() -> Error {
         Error::Engine(jhe_engine::error::Error::Cancelled)
-    }
-}
-
-impl From<tauri::Error> for Error {
-    fn from(e: tauri::Error) -> Self {
-        Error::Internal(e.to_string())
     }
 }
 
@@ -85,5 +81,16 @@ mod tests {
             .starts_with("Sign-in failed"));
         let v = serde_json::to_value(Error::NotSignedIn).unwrap_or_default();
         assert_eq!(v["kind"], "not_signed_in");
+    }
+
+    #[test]
+    fn bugs_in_the_app_are_reported_as_internal_not_as_the_servers_fault() {
+        let v =
+            serde_json::to_value(Error::Internal("a lock was poisoned".into())).unwrap_or_default();
+        assert_eq!(v["kind"], "internal");
+        assert!(v["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Please report this"));
     }
 }

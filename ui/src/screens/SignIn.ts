@@ -56,7 +56,7 @@ export class SignInScreen {
     if (this.method !== 'apiKey') return this.chooseApiKey();
     if (!this.requireUrl()) return;
     if (!this.apiKey.trim()) {
-      this.set({ error: { kind: 'unauthorized', message: 'Paste your API key first.' } });
+      this.set({ error: { kind: 'sign_in_failed', message: 'Paste your API key first.' } });
       this.host.focusAfterRender('#api-key');
       return;
     }

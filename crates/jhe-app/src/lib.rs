@@ -1,0 +1,26 @@
+//! What JHE Desktop does, without a window: the app's operations as plain `async fn`s over an
+//! [`AppState`], so the Tauri shell (`src-tauri`) is one-line command wrappers and everything
+//! here is testable (and usable by the CLI) without Tauri.
+//!
+//! * [`session`] — recent servers, checking an address, sign-in (API key, browser, demo), sign-out;
+//! * [`studies`] — organizations, studies with participant counts, a study's overview;
+//! * [`participant`] — one participant's charts and statistics, pages of readings;
+//! * [`export`] — export jobs with progress and cancel, the folder dialogs around them;
+//! * [`offline`] — reading an export back for review;
+//! * [`views`] — observations → what the participant view shows (live and offline alike);
+//! * [`ipc`] — the payloads, exported to TypeScript; [`error`] — `{kind, message}`;
+//! * [`state`] — what is remembered between operations; [`picker`] — the desktop's dialogs.
+
+pub mod error;
+pub mod export;
+pub mod ipc;
+pub mod offline;
+pub mod participant;
+pub mod picker;
+pub mod session;
+pub mod state;
+pub mod studies;
+pub mod views;
+
+pub use error::{Error, Result};
+pub use state::AppState;

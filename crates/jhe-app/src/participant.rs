@@ -1,0 +1,179 @@
+//! One participant: every type's chart and statistics in a date range, and pages of readings,
+//! from the server or from the files under offline review. The last participant's
+//! observations stay cached so paging through readings does not download them again.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures_util::{stream, StreamExt, TryStreamExt};
+use jhe_engine::api::{ObservationQuery, Session as EngineSession};
+use jhe_engine::chart::Obs;
+use jhe_engine::fetch::{fetch_observations_map, CancelToken};
+use jhe_engine::api::types as em;
+use jhe_engine::omh;
+
+use crate::error::{Error, Result};
+use crate::ipc::*;
+use crate::state::{AppState, PatientCache, Source};
+use crate::studies::patient_row;
+use crate::views;
+
+async fn study_scopes(
+    state: &AppState,
+    s: &EngineSession,
+    study_id: u64,
+) -> Result<Vec<em::CodeableConcept>> {
+    if let Some(c) = state.scopes.lock().get(&study_id) {
+        return Ok(c.clone());
+    }
+    let c = s.study_scopes(study_id).await?;
+    state.scopes.lock().insert(study_id, c.clone());
+    Ok(c)
+}
+
+async fn patient_row_of(
+    state: &AppState,
+    s: &EngineSession,
+    study_id: u64,
+    patient_id: u64,
+) -> Result<PatientRow> {
+    if let Some(r) = state
+        .rows
+        .lock()
+        .get(&study_id)
+        .and_then(|rows| rows.iter().find(|r| r.id == patient_id).cloned())
+    {
+        return Ok(r);
+    }
+    s.study_patients(study_id)
+        .await?
+        .iter()
+        .find(|p| p.id == patient_id)
+        .map(patient_row)
+        .ok_or_else(|| {
+            Error::NotFound(format!(
+                "Participant {patient_id} is not in study {study_id} (or your account cannot see them)."
+            ))
+        })
+}
+
+/// Every observation of one participant and type in the range, decoded (malformed ones are
+/// skipped: they are reported by an export's problems.csv).
+async fn fetch_obs(s: &EngineSession, q: ObservationQuery) -> Result<Vec<Obs>> {
+    // Decoded page by page as they arrive (no base64 text kept until the last page).
+    let f = fetch_observations_map(s, &q, &CancelToken::new(), &|_| {}, &|raw| {
+        omh::decode_owned(raw).ok().map(|d| Obs::from_decoded(&d))
+    })
+    .await?;
+    Ok(f.observations.into_iter().flatten().collect())
+}
+
+pub async fn patient_data(
+    state: &AppState,
+    study_id: u64,
+    patient_id: u64,
+    range: DateRange,
+) -> Result<PatientData> {
+    let (from, to) = views::parse_range(&range)?;
+    let (patient, by_code): (PatientRow, Vec<(String, Vec<Obs>)>) = match state.source()? {
+        Source::Offline(data) => {
+            let row = data
+                .overview
+                .patients
+                .iter()
+                .find(|r| r.id == patient_id)
+                .cloned()
+                .ok_or_else(|| {
+                    Error::NotFound(format!("Participant {patient_id} is not in these files."))
+                })?;
+            let list = data
+                .overview
+                .types
+                .iter()
+                .map(|t| {
+                    (
+                        t.code.clone(),
+                        views::filter_range(data.of(patient_id, &t.code), from, to),
+                    )
+                })
+                .collect();
+            (row, list)
+        }
+        Source::Online { session, .. } => {
+            let scopes = study_scopes(state, &session, study_id).await?;
+            let row = patient_row_of(state, &session, study_id, patient_id).await?;
+            let s = &session;
+            let list: Vec<(String, Vec<Obs>)> =
+                stream::iter(scopes.into_iter().map(|sc| async move {
+                    let q = ObservationQuery {
+                        study_id: Some(study_id),
+                        patient_id: Some(patient_id),
+                        code: Some((sc.coding_system.clone(), sc.coding_code.clone())),
+                        date_from: from,
+                        date_to: to,
+                    };
+                    fetch_obs(s, q).await.map(|o| (sc.coding_code, o))
+                }))
+                .buffered(4)
+                .try_collect()
+                .await?;
+            (row, list)
+        }
+    };
+    let cache_obs: HashMap<String, Arc<Vec<Obs>>> = by_code
+        .iter()
+        .map(|(c, o)| (c.clone(), Arc::new(o.clone())))
+        .collect();
+    *state.patient.lock() = Some(PatientCache {
+        patient_id,
+        range: range.clone(),
+        obs: cache_obs,
+    });
+    let types = tokio::task::spawn_blocking(move || {
+        by_code
+            .iter()
+            .map(|(code, obs)| views::type_series(code, obs, from, to))
+            .collect::<Vec<_>>()
+    })
+    .await?;
+    Ok(PatientData {
+        patient,
+        range,
+        types,
+    })
+}
+
+pub async fn rows(
+    state: &AppState,
+    patient_id: u64,
+    code: &str,
+    offset: u64,
+    limit: u64,
+    range: DateRange,
+) -> Result<RowsPage> {
+    let (from, to) = views::parse_range(&range)?;
+    let cached = state.patient.lock().as_ref().and_then(|c| {
+        (c.patient_id == patient_id && c.range == range)
+            .then(|| c.obs.get(code).cloned())
+            .flatten()
+    });
+    let obs: Arc<Vec<Obs>> = match cached {
+        Some(o) => o,
+        None => match state.source()? {
+            Source::Offline(data) => {
+                Arc::new(views::filter_range(data.of(patient_id, code), from, to))
+            }
+            Source::Online { session, .. } => {
+                let q = ObservationQuery {
+                    study_id: None,
+                    patient_id: Some(patient_id),
+                    code: Some((omh::OMH_SYSTEM.to_string(), code.to_string())),
+                    date_from: from,
+                    date_to: to,
+                };
+                Arc::new(fetch_obs(&session, q).await?)
+            }
+        },
+    };
+    Ok(views::rows_page(code, &obs, offset, limit))
+}

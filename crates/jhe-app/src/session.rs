@@ -1,0 +1,152 @@
+//! Servers and signing in: recent servers, checking an address, sign-in with an API key or the
+//! browser (the page opens through the [`Picker`](crate::picker::Picker)), the built-in demo
+//! exchange, sign-out.
+
+use std::sync::Arc;
+
+use jhe_engine::api::{Session as EngineSession, SessionOptions};
+use jhe_engine::auth::{BrowserOptions, KeyringStore};
+use jhe_engine::cancel::CancelToken;
+use jhe_engine::server_check;
+
+use crate::error::{Error, Result};
+use crate::ipc::*;
+use crate::state::{AppState, Source};
+
+pub async fn recent_servers(state: &AppState) -> Result<Vec<RecentServer>> {
+    Ok(state.recent_servers())
+}
+
+pub async fn check_server(url: &str) -> Result<ServerCheck> {
+    let info = server_check::check_server(url).await?;
+    Ok(ServerCheck {
+        url: info.url.to_string(),
+        version: info.version.clone(),
+        loopback: info.url.is_loopback(),
+        https: info.url.url().scheme() == "https",
+    })
+}
+
+fn session_dto(s: &EngineSession, demo: bool) -> Session {
+    let p = s.profile();
+    Session {
+        server: s.server().url.to_string(),
+        user: User {
+            id: p.id,
+            email: p.email.clone().unwrap_or_default(),
+            first_name: p.first_name.clone().unwrap_or_default(),
+            last_name: p.last_name.clone().unwrap_or_default(),
+        },
+        demo,
+    }
+}
+
+fn start_online(state: &AppState, session: EngineSession, demo: bool) -> Session {
+    state.clear();
+    let dto = session_dto(&session, demo);
+    *state.source.lock() = Some(Source::Online { session, demo });
+    dto
+}
+
+pub async fn sign_in(state: &AppState, url: &str, method: SignInMethod) -> Result<Session> {
+    let cancel = CancelToken::new();
+    if let Some(old) = state.sign_in.lock().replace(cancel.clone()) {
+        old.cancel();
+    }
+    let result = async {
+        let info = cancel.run(server_check::check_server(url)).await?;
+        let opts = SessionOptions::default();
+        let (session, kind) = match method {
+            SignInMethod::ApiKey { api_key } => (
+                cancel
+                    .run(EngineSession::sign_in_with_api_key(&info, &api_key, opts))
+                    .await?,
+                SignInKind::ApiKey,
+            ),
+            SignInMethod::Browser { client_id } => {
+                let mut b = BrowserOptions::default();
+                if let Some(c) = client_id.filter(|c| !c.trim().is_empty()) {
+                    b.client_id = c.trim().to_string();
+                }
+                let opener = state.picker.clone();
+                let open = move |u: &str| {
+                    if let Err(e) = opener.open_url(u) {
+                        tracing::warn!("could not open the browser: {e}");
+                    }
+                };
+                (
+                    cancel
+                        .run(EngineSession::sign_in_with_browser(&info, &b, opts, open))
+                        .await?,
+                    SignInKind::Browser,
+                )
+            }
+        };
+        Ok::<_, jhe_engine::error::Error>((session, kind))
+    }
+    .await;
+    state.sign_in.lock().take();
+    let (session, kind) = result?;
+    // Keep the sign-in in the OS keychain; a missing keychain does not stop the sign-in.
+    if let Err(e) = session.remember(Arc::new(KeyringStore::default())).await {
+        tracing::warn!("the sign-in is not saved in the keychain: {e}");
+    }
+    state.remember_server(&session.server().url.to_string(), kind);
+    stop_demo(state).await;
+    Ok(start_online(state, session, false))
+}
+
+pub async fn cancel_sign_in(state: &AppState) -> Result<()> {
+    if let Some(c) = state.sign_in.lock().take() {
+        c.cancel();
+    }
+    Ok(())
+}
+
+pub(crate) async fn stop_demo(state: &AppState) {
+    if let Some(sb) = state.sandbox.lock().await.take() {
+        sb.stop().await;
+    }
+}
+
+/// Starts the demo exchange in-process (a free port on 127.0.0.1, generated demo data) and
+/// signs in as its main demo user with her API key.
+pub async fn start_demo(state: &AppState) -> Result<Session> {
+    start_demo_with(state, jhe_sandbox::Config::default()).await
+}
+
+/// [`start_demo`] with other demo data (tests: fewer participants or days).
+pub async fn start_demo_with(state: &AppState, config: jhe_sandbox::Config) -> Result<Session> {
+    stop_demo(state).await;
+    let sb = jhe_sandbox::Sandbox::start(config)
+        .await
+        .map_err(|e| Error::Internal(format!("the demo exchange did not start: {e}")))?;
+    let info = sb.info();
+    let key = info
+        .practitioners
+        .iter()
+        .find(|p| p.email == "manager_mary@example.com")
+        .or_else(|| info.practitioners.first())
+        .map(|p| p.api_key.clone())
+        .ok_or_else(|| Error::Internal("the demo exchange has no users".into()))?;
+    let server_info = server_check::check_server(sb.url()).await?;
+    let session =
+        EngineSession::sign_in_with_api_key(&server_info, &key, SessionOptions::default()).await?;
+    *state.sandbox.lock().await = Some(sb);
+    Ok(start_online(state, session, true))
+}
+
+pub async fn sign_out(state: &AppState) -> Result<()> {
+    let src = state.source.lock().take();
+    state.clear();
+    if let Some(Source::Online { session, demo }) = src {
+        let store = KeyringStore::default();
+        let store: Option<&dyn jhe_engine::auth::SecretStore> =
+            if demo { None } else { Some(&store) };
+        if let Err(e) = session.sign_out(store).await {
+            tracing::warn!("sign-out: {e}");
+        }
+    }
+    stop_demo(state).await;
+    Ok(())
+}

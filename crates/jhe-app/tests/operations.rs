@@ -1,0 +1,274 @@
+//! The app's operations without a window, against the in-process demo exchange: what the
+//! desktop app's commands do, from signing in to reviewing an export offline.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
+use jhe_app::ipc::*;
+use jhe_app::picker::Picker;
+use jhe_app::{export, offline, participant, session, studies, AppState};
+use parking_lot::Mutex;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+const STUDY: u64 = 30006;
+const PATIENTS: u32 = 3;
+
+/// A picker that hands out one folder and remembers it for "open an export".
+struct FolderPicker {
+    dir: PathBuf,
+    revealed: Mutex<Vec<PathBuf>>,
+}
+
+impl Picker for FolderPicker {
+    fn pick_folder(&self) -> BoxFuture<'_, jhe_app::Result<Option<PathBuf>>> {
+        Box::pin(async { Ok(Some(self.dir.clone())) })
+    }
+
+    fn pick_export_to_open(&self) -> BoxFuture<'_, jhe_app::Result<Option<PathBuf>>> {
+        Box::pin(async { Ok(Some(self.dir.join("manifest.json"))) })
+    }
+
+    fn reveal(&self, path: &Path) -> jhe_app::Result<()> {
+        self.revealed.lock().push(path.to_path_buf());
+        Ok(())
+    }
+
+    fn open_url(&self, _url: &str) -> jhe_app::Result<()> {
+        Ok(())
+    }
+}
+
+/// A signed-in app on a small demo exchange (3 participants, 3 days).
+async fn demo_app(picker: Arc<dyn Picker>) -> Result<AppState, Box<dyn std::error::Error>> {
+    let state = AppState::new(picker, None);
+    session::start_demo_with(
+        &state,
+        jhe_sandbox::Config {
+            patients: PATIENTS,
+            days: 3,
+            ..jhe_sandbox::Config::default()
+        },
+    )
+    .await?;
+    Ok(state)
+}
+
+fn request(out_dir: &str) -> ExportRequest {
+    ExportRequest {
+        scope: ExportScope::Study { study_id: STUDY },
+        types: Vec::new(),
+        from: None,
+        to: None,
+        format: ExportFormat::Csv,
+        layout: ExportLayout::PerType,
+        out_dir: out_dir.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn without_a_session_every_operation_says_you_are_not_signed_in() -> TestResult {
+    let state = AppState::default();
+    let e = studies::list_studies(&state)
+        .await
+        .err()
+        .ok_or("listed studies")?;
+    assert_eq!(e.kind(), ErrorKind::NotSignedIn);
+    let e = studies::study_overview(&state, STUDY, |_| {})
+        .await
+        .err()
+        .ok_or("overview")?;
+    assert_eq!(e.kind(), ErrorKind::NotSignedIn);
+    let e = export::export_data(&state, "j", request("/tmp/x"), |_| {})
+        .await
+        .err()
+        .ok_or("exported")?;
+    assert_eq!(serde_json::to_value(&e)?["kind"], "not_signed_in");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_demo_signs_in_as_mary_and_lists_studies_with_participant_counts() -> TestResult {
+    let state = AppState::default();
+    let s = session::start_demo_with(
+        &state,
+        jhe_sandbox::Config {
+            patients: PATIENTS,
+            days: 2,
+            ..jhe_sandbox::Config::default()
+        },
+    )
+    .await?;
+    assert!(s.demo);
+    assert_eq!(s.user.email, "manager_mary@example.com");
+    assert!(s.server.starts_with("http://127.0.0.1:"), "{}", s.server);
+
+    let orgs = studies::list_organizations(&state).await?;
+    assert!(!orgs.is_empty());
+    let list = studies::list_studies(&state).await?;
+    let demo = list
+        .iter()
+        .find(|st| st.id == STUDY)
+        .ok_or("no demo study")?;
+    assert_eq!(demo.patient_count, PATIENTS as u64);
+    assert_eq!(demo.name, "CGM & Wearables Demo");
+    assert!(!demo.organization_name.is_empty());
+
+    session::sign_out(&state).await?;
+    let e = studies::list_studies(&state)
+        .await
+        .err()
+        .ok_or("still signed in")?;
+    assert_eq!(e.kind(), ErrorKind::NotSignedIn);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_study_overview_shows_each_participant_with_counts_and_progress() -> TestResult {
+    let state = demo_app(Arc::new(jhe_app::picker::Headless)).await?;
+    let seen = Arc::new(Mutex::new(Vec::<OverviewProgress>::new()));
+    let sink = seen.clone();
+    let ov = studies::study_overview(&state, STUDY, move |p| sink.lock().push(p)).await?;
+    assert_eq!(ov.study.id, STUDY);
+    assert_eq!(ov.study.patient_count, PATIENTS as u64);
+    assert_eq!(ov.patients.len(), PATIENTS as usize);
+    assert!(ov.types.iter().any(|t| t.code == "omh:blood-glucose:4.0"));
+    assert!(ov.patients.iter().all(|p| p.mrn.is_some()), "an MRN each");
+    let total: u64 = ov.patients.iter().flat_map(|p| p.counts.values()).sum();
+    assert!(total > 0, "observations counted");
+    assert!(ov
+        .patients
+        .iter()
+        .any(|p| p.consent.values().any(|c| *c == ConsentState::Consented)));
+    let seen = seen.lock();
+    let last = seen.last().ok_or("no progress")?;
+    assert_eq!(last.done, last.total);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_participant_shows_a_chart_per_type_and_pages_of_readings() -> TestResult {
+    let state = demo_app(Arc::new(jhe_app::picker::Headless)).await?;
+    let ov = studies::study_overview(&state, STUDY, |_| {}).await?;
+    let p = ov
+        .patients
+        .iter()
+        .find(|p| p.counts.get("omh:blood-glucose:4.0").copied().unwrap_or(0) > 0)
+        .ok_or("nobody with glucose")?;
+    let data = participant::patient_data(&state, STUDY, p.id, DateRange::default()).await?;
+    assert_eq!(data.patient.id, p.id);
+    assert_eq!(
+        data.types.len(),
+        ov.types.len(),
+        "one series per requested type"
+    );
+    let glucose = data
+        .types
+        .iter()
+        .find(|t| t.code == "omh:blood-glucose:4.0")
+        .ok_or("no glucose series")?;
+    assert!(glucose.chart_svg.starts_with("<svg"));
+    assert!(glucose.rows > 0);
+    let page = participant::rows(
+        &state,
+        p.id,
+        "omh:blood-glucose:4.0",
+        0,
+        5,
+        DateRange::default(),
+    )
+    .await?;
+    assert_eq!(page.total, glucose.rows);
+    assert_eq!(page.rows.len(), 5.min(glucose.rows as usize));
+    assert_eq!(page.columns[0].name, "time_utc");
+
+    let bad = DateRange {
+        from: Some("2025-06-10".into()),
+        to: Some("2025-06-01".into()),
+    };
+    let e = participant::patient_data(&state, STUDY, p.id, bad)
+        .await
+        .err()
+        .ok_or("a backwards range was accepted")?;
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_export_job_writes_into_the_picked_folder_and_opens_offline_with_its_counts(
+) -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let picker = Arc::new(FolderPicker {
+        dir: tmp.path().join("export"),
+        revealed: Mutex::new(Vec::new()),
+    });
+    let state = demo_app(picker.clone()).await?;
+    let dir = export::pick_folder(&state).await?.ok_or("no folder")?;
+    let phases = Arc::new(Mutex::new(Vec::<ExportPhase>::new()));
+    let sink = phases.clone();
+    let result = export::export_data(&state, "job-1", request(&dir), move |p| {
+        sink.lock().push(p.phase)
+    })
+    .await?;
+    assert_eq!(result.out_dir, dir);
+    assert!(Path::new(&dir).join("manifest.json").is_file());
+    assert!(result.files.iter().any(|f| f.name.ends_with(".csv") && f.rows > 0));
+    let exported: u64 = result.files.iter().map(|f| f.rows).sum();
+    assert!(exported > 0);
+    assert!(phases.lock().contains(&ExportPhase::Fetching));
+    assert!(state.jobs.lock().is_empty(), "the job is forgotten");
+
+    export::show_in_folder(&state, &dir).await?;
+    assert_eq!(picker.revealed.lock().as_slice(), [PathBuf::from(&dir)]);
+    let e = export::show_in_folder(&state, &format!("{dir}/missing"))
+        .await
+        .err()
+        .ok_or("revealed a missing path")?;
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+
+    // Offline review of what was just written: the session ends, the files answer.
+    let path = export::pick_export_to_open(&state)
+        .await?
+        .ok_or("nothing to open")?;
+    let review = offline::open_export(&state, &path).await?;
+    assert_eq!(review.path, dir, "manifest.json stands for its folder");
+    assert_eq!(review.overview.study.id, STUDY);
+    assert_eq!(review.overview.patients.len(), PATIENTS as usize);
+    let counted: u64 = review
+        .overview
+        .patients
+        .iter()
+        .flat_map(|p| p.counts.values())
+        .sum();
+    assert_eq!(counted, exported, "every exported row read back");
+    assert!(state.online().is_err(), "no session during offline review");
+    let ov = studies::study_overview(&state, STUDY, |_| {}).await?;
+    assert_eq!(ov.patients.len(), PATIENTS as usize);
+    let p = &ov.patients[0];
+    let data = participant::patient_data(&state, STUDY, p.id, DateRange::default()).await?;
+    let rows: u64 = data.types.iter().map(|t| t.rows).sum();
+    assert_eq!(rows, p.counts.values().sum::<u64>());
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_export_cancelled_by_its_job_id_fails_as_cancelled() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let state = Arc::new(demo_app(Arc::new(jhe_app::picker::Headless)).await?);
+    let st = state.clone();
+    let dir = tmp.path().display().to_string();
+    let outcome = export::export_data(&state, "job-2", request(&dir), move |p| {
+        if p.phase == ExportPhase::Fetching {
+            // What the UI's Cancel button does (it completes without waiting).
+            let done = export::cancel_export(&st, "job-2").now_or_never();
+            assert!(matches!(done, Some(Ok(()))));
+        }
+    })
+    .await;
+    let e = outcome.err().ok_or("the export ran to its end")?;
+    assert_eq!(e.kind(), ErrorKind::Cancelled);
+    assert!(state.jobs.lock().is_empty());
+    Ok(())
+}

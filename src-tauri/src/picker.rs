@@ -1,0 +1,67 @@
+//! The native side of [`Picker`]: folder and file dialogs (tauri-plugin-dialog), the file
+//! manager and the browser (tauri-plugin-opener).
+
+use std::path::{Path, PathBuf};
+
+use futures_util::future::BoxFuture;
+use jhe_app::picker::Picker;
+use jhe_app::{Error, Result};
+use tauri::AppHandle;
+use tauri_plugin_dialog::{DialogExt, FileDialogBuilder, FilePath};
+use tauri_plugin_opener::OpenerExt;
+
+pub struct NativePicker(pub AppHandle);
+
+type Choice = tokio::sync::oneshot::Receiver<Option<FilePath>>;
+
+/// Shows the dialog now; the future resolves to the user's choice (`None` when closed).
+fn show(
+    dialog: FileDialogBuilder<tauri::Wry>,
+    folder: bool,
+) -> BoxFuture<'static, Result<Option<PathBuf>>> {
+    let (tx, rx): (_, Choice) = tokio::sync::oneshot::channel();
+    let send = move |p| {
+        let _ = tx.send(p);
+    };
+    if folder {
+        dialog.pick_folder(send);
+    } else {
+        dialog.pick_file(send);
+    }
+    Box::pin(async move { Ok(rx.await.ok().flatten().and_then(|p| p.into_path().ok())) })
+}
+
+impl Picker for NativePicker {
+    fn pick_folder(&self) -> BoxFuture<'_, Result<Option<PathBuf>>> {
+        let d = self.0.dialog().file();
+        show(d.set_title("Choose a folder for the export"), true)
+    }
+
+    fn pick_export_to_open(&self) -> BoxFuture<'_, Result<Option<PathBuf>>> {
+        // One dialog for both: manifest.json opens its whole export folder; a .csv / .parquet
+        // file opens just that file.
+        let d = self
+            .0
+            .dialog()
+            .file()
+            .set_title("Open an export: choose its manifest.json, or one .csv / .parquet file")
+            .add_filter("Exported data", &["json", "csv", "parquet"]);
+        show(d, false)
+    }
+
+    fn reveal(&self, path: &Path) -> Result<()> {
+        self.0.opener().reveal_item_in_dir(path).map_err(|e| {
+            Error::Io(format!(
+                "Could not open the file manager at {}: {e}.",
+                path.display()
+            ))
+        })
+    }
+
+    fn open_url(&self, url: &str) -> Result<()> {
+        self.0
+            .opener()
+            .open_url(url, None::<&str>)
+            .map_err(|e| Error::Io(format!("Could not open the browser at {url}: {e}.")))
+    }
+}
