@@ -23,6 +23,8 @@
 //! Memory: a unit is decoded and tidied one observation at a time into column builders (the
 //! decoded JSON is dropped at once); `finish` holds at most one part plus one row group.
 
+pub mod read;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
