@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use jhe_engine::chart::{self, Obs};
+use jhe_engine::chart::Obs;
+use jhe_engine::export::read::read_export_file;
 use jhe_engine::export::Manifest;
 use jhe_engine::omh::time::{iso_z, US_PER_DAY};
 use jhe_engine::omh::ViewKind;
@@ -134,7 +135,7 @@ pub fn load(path: &Path) -> Result<OfflineData> {
         ..OfflineData::default()
     };
     for f in &files {
-        let read = chart::read_export_file(f).map_err(Error::Io)?;
+        let read = read_export_file(f).map_err(|e| Error::Io(e.to_string()))?;
         data.skipped += read.skipped;
         for o in read.obs {
             data.obs

@@ -151,25 +151,13 @@ pub fn row_columns(view: &ViewKind) -> Vec<RowColumn> {
     } else {
         cols.push(column("time_utc", "Time (UTC)", ""));
     }
-    match view {
-        ViewKind::BloodGlucose => cols.push(column("glucose_mg_dl", "Glucose", "mg/dL")),
-        ViewKind::BloodPressure => {
-            cols.push(column("systolic_mmhg", "Systolic", "mmHg"));
-            cols.push(column("diastolic_mmhg", "Diastolic", "mmHg"));
+    // the charted values, as in the type's spec
+    if let Some(spec) = view.spec() {
+        for s in spec.chart.series {
+            if let Some(d) = spec.value_def(s.field) {
+                cols.push(column(&d.name, s.label, &d.unit));
+            }
         }
-        ViewKind::HeartRate => cols.push(column("heart_rate_bpm", "Heart rate", "beats/min")),
-        ViewKind::StepCount => cols.push(column("steps", "Steps", "steps")),
-        ViewKind::BodyWeight => cols.push(column("body_weight_kg", "Weight", "kg")),
-        ViewKind::OxygenSaturation => cols.push(column("spo2_pct", "SpO2", "%")),
-        ViewKind::RespiratoryRate => cols.push(column(
-            "respiratory_rate_bpm",
-            "Respiratory rate",
-            "breaths/min",
-        )),
-        ViewKind::BodyTemperature => cols.push(column("body_temperature_c", "Temperature", "°C")),
-        ViewKind::SleepDuration => cols.push(column("sleep_duration_min", "Asleep", "min")),
-        ViewKind::PhysicalActivity => cols.push(column("distance_m", "Distance", "m")),
-        ViewKind::Other(_) => {}
     }
     cols.push(column("device", "Device", ""));
     cols

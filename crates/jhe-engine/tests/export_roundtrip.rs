@@ -155,8 +155,10 @@ fn parquet_per_type_export_is_complete_and_consistent() {
         "body_temperature",
         "sleep_duration",
         "physical_activity",
-        "other_ieee_sleep_stage_summary_1_0",
-        "other_omh_sleep_episode_1_1",
+        // modelled since `omh::types` (were other_ieee_sleep_stage_summary_1_0 and
+        // other_omh_sleep_episode_1_1)
+        "sleep_stage_summary",
+        "sleep_episode",
         "other_omh_rr_interval_1_0",
     ] {
         assert!(

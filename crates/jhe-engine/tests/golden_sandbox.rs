@@ -127,6 +127,7 @@ fn sandbox_data_decodes_with_true_times_and_values() {
                 assert!(close(kcal_burned.value, v, 0.5));
                 assert!(d.time.duration_min().is_some());
             }
+            Values::Fields(f) => assert!(!f.is_empty(), "{code}: no fields"),
             Values::Other => panic!("{code} not modelled"),
         }
         decoded.push(d);

@@ -23,6 +23,7 @@
 //! Memory: a unit is decoded and tidied one observation at a time into column builders (the
 
 mod files;
+pub mod read;
 mod manifest;
 mod merge;
 mod state;

@@ -11,10 +11,8 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{
-    from_fhir_resource, patient_from_reference, Effective, Envelope, Identifier, OmhSource,
-    Problem, RawObservation,
-};
+use crate::omh::source::{from_fhir_resource, patient_from_reference};
+use crate::omh::{Effective, Envelope, Identifier, OmhSource, Problem, RawObservation};
 
 /// Reads one FHIR Observation resource (its JSON text). A resource that is not a readable
 /// observation becomes a [`Problem`] with whatever ids could be read.
@@ -269,12 +267,12 @@ impl AdminWire<'_> {
             last_updated: self.last_updated,
             omh: OmhSource::Json(Value::String(omh.to_string())),
             envelope: Envelope {
-                meta_source: Some(super::JHE_SOURCE.to_string()),
+                meta_source: Some(crate::omh::JHE_SOURCE.to_string()),
                 identifiers: Vec::new(),
                 status: Some("final".to_string()),
                 coding_display: self.coding_text,
                 subject_identifier: Some(Identifier {
-                    system: Some(super::JHE_USER_ID_SYSTEM.to_string()),
+                    system: Some(crate::omh::JHE_USER_ID_SYSTEM.to_string()),
                     value: self.jhe_user_id.map(|v| v.0),
                 }),
                 effective: None,
@@ -283,7 +281,7 @@ impl AdminWire<'_> {
     }
 }
 
-/// Reads one Admin API observation (its JSON text) like [`super::from_admin_result`] does from
+/// Reads one Admin API observation (its JSON text) like [`crate::omh::from_admin_result`] does from
 /// a parsed value, without building one; an unreadable item becomes a [`Problem`].
 pub fn from_admin_json(json: &str) -> Result<RawObservation, Problem> {
     if let Some(raw) = serde_json::from_str::<AdminWire>(json)
@@ -298,5 +296,5 @@ pub fn from_admin_json(json: &str) -> Result<RawObservation, Problem> {
         code: String::new(),
         message: format!("not JSON ({e})"),
     })?;
-    super::from_admin_result(&v).map_err(|e| e.to_problem(&v))
+    crate::omh::from_admin_result(&v).map_err(|e| e.to_problem(&v))
 }

@@ -1,0 +1,299 @@
+//! Reading an export back: the only code that reads an export's data files (a per-type table
+//! or the long table, CSV or Parquet) back into chart observations ([`Obs`]), for the offline
+//! review. Column names are the writer's ([`crate::frame::names`]); which columns hold a
+//! type's values comes from its spec ([`crate::omh::types`]).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::chart::Obs;
+use crate::frame::names::*;
+use crate::omh::time::parse_date_time;
+/// The data type of an observation (`DataType` alone is polars' dtype here).
+use crate::omh::DataType as Kind;
+
+/// Why a data file could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot open {path}: {source}")]
+    Open {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a readable {format} file: {source}")]
+    Format {
+        path: String,
+        format: &'static str,
+        source: PolarsError,
+    },
+    #[error("{0} is not a .csv or .parquet file exported by JHE Desktop")]
+    NotData(String),
+    #[error("{path} has no {column} column; is it a JHE Desktop export?")]
+    MissingColumn { path: String, column: &'static str },
+}
+
+/// What [`read_export_file`] found in one data file.
+#[derive(Clone, Debug, Default)]
+pub struct FileData {
+    pub obs: Vec<Obs>,
+    /// Rows that could not be read (no patient or time).
+    pub skipped: u64,
+}
+
+fn col_f64(df: &DataFrame, name: &str) -> Option<Vec<Option<f64>>> {
+    let c = df.column(name).ok()?;
+    let c = c.cast(&DataType::Float64).ok()?;
+    Some(c.f64().ok()?.iter().collect())
+}
+
+fn col_i64(df: &DataFrame, name: &str) -> Option<Vec<Option<i64>>> {
+    let c = df.column(name).ok()?;
+    let c = match c.dtype() {
+        DataType::Datetime(tu, _) => {
+            let scale = match tu {
+                TimeUnit::Nanoseconds => -1000,
+                TimeUnit::Microseconds => 1,
+                TimeUnit::Milliseconds => 1000,
+            };
+            let v = c.cast(&DataType::Int64).ok()?;
+            let v: Vec<Option<i64>> = v.i64().ok()?.iter().collect();
+            return Some(
+                v.into_iter()
+                    .map(|x| x.map(|x| if scale < 0 { x / 1000 } else { x * scale }))
+                    .collect(),
+            );
+        }
+        DataType::String => {
+            // CSV: ISO 8601 times.
+            let s: Vec<Option<i64>> = c
+                .str()
+                .ok()?
+                .iter()
+                .map(|s| s.and_then(parse_time_text))
+                .collect();
+            return Some(s);
+        }
+        _ => c.cast(&DataType::Int64).ok()?,
+    };
+    Some(c.i64().ok()?.iter().collect())
+}
+
+fn col_str(df: &DataFrame, name: &str) -> Option<Vec<Option<String>>> {
+    let c = df.column(name).ok()?;
+    let c = c.cast(&DataType::String).ok()?;
+    Some(
+        c.str()
+            .ok()?
+            .iter()
+            .map(|s| s.map(str::to_string))
+            .collect(),
+    )
+}
+
+fn parse_time_text(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Some(t) = parse_date_time(s) {
+        return Some(t.utc_us);
+    }
+    // "2025-06-01 08:00:00" (no offset, CSV of a naive datetime): read as UTC.
+    parse_date_time(&s.replacen(' ', "T", 1)).map(|t| t.utc_us)
+}
+
+fn read_frame(path: &Path) -> Result<DataFrame, ReadError> {
+    let shown = || path.display().to_string();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "parquet" => {
+            let f = std::fs::File::open(path).map_err(|source| ReadError::Open {
+                path: shown(),
+                source,
+            })?;
+            ParquetReader::new(f)
+                .finish()
+                .map_err(|source| ReadError::Format {
+                    path: shown(),
+                    format: "Parquet",
+                    source,
+                })
+        }
+        "csv" => CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(10_000))
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .and_then(|r| r.finish())
+            .map_err(|source| ReadError::Format {
+                path: shown(),
+                format: "CSV",
+                source,
+            }),
+        _ => Err(ReadError::NotData(shown())),
+    }
+}
+
+/// The type of a per-type file, from its name (`blood_glucose.csv`) or, for a renamed file,
+/// its value columns (the type all of whose value columns are there; the most of them wins).
+pub fn view_of_table(stem: &str, columns: &[String]) -> Option<Kind> {
+    let by_name = Kind::KNOWN
+        .iter()
+        .find(|v| v.spec().is_some_and(|s| s.name == stem))
+        .cloned();
+    if by_name.is_some() {
+        return by_name;
+    }
+    let has = |c: &str| columns.iter().any(|n| n == c);
+    let value_columns = |t: &Kind| -> Vec<&'static str> {
+        t.columns()
+            .iter()
+            .filter(|c| matches!(c.src, crate::omh::types::Src::Value(_)))
+            .map(|c| c.def.name.as_ref())
+            .collect()
+    };
+    Kind::KNOWN
+        .into_iter()
+        .map(|t| (value_columns(&t), t))
+        .filter(|(cols, _)| !cols.is_empty() && cols.iter().all(|c| has(c)))
+        .max_by_key(|(cols, _)| cols.len())
+        .map(|(_, t)| t)
+}
+
+/// The columns every row is read from (`None` where the file has no such column).
+struct Common {
+    ids: Vec<Option<i64>>,
+    patients: Vec<Option<i64>>,
+    times: Vec<Option<i64>>,
+    ends: Vec<Option<i64>>,
+    locals: Vec<Option<i64>>,
+    codes: Vec<Option<String>>,
+    devices: Vec<Option<String>>,
+    sources: Vec<Option<String>>,
+}
+
+impl Common {
+    fn read(df: &DataFrame, columns: &[String], path: &Path) -> Result<Common, ReadError> {
+        let n = df.height();
+        let need = |v: Option<Vec<Option<i64>>>, column: &'static str| {
+            v.ok_or_else(|| ReadError::MissingColumn {
+                path: path.display().to_string(),
+                column,
+            })
+        };
+        let or_empty_i = |v: Option<Vec<Option<i64>>>| v.unwrap_or_else(|| vec![None; n]);
+        let or_empty_s = |v: Option<Vec<Option<String>>>| v.unwrap_or_else(|| vec![None; n]);
+        let interval = columns.iter().any(|c| c == START_UTC);
+        let (time_col, local_col) = if interval {
+            (START_UTC, START_LOCAL)
+        } else {
+            (TIME_UTC, TIME_LOCAL)
+        };
+        Ok(Common {
+            ids: or_empty_i(col_i64(df, OBSERVATION_ID)),
+            patients: need(col_i64(df, PATIENT_ID), PATIENT_ID)?,
+            times: need(col_i64(df, time_col), time_col)?,
+            ends: or_empty_i(col_i64(df, END_UTC)),
+            locals: or_empty_i(col_i64(df, local_col)),
+            codes: or_empty_s(col_str(df, CODE)),
+            devices: or_empty_s(col_str(df, DEVICE)),
+            sources: or_empty_s(col_str(df, SOURCE_NAME)),
+        })
+    }
+
+    /// Row `i` as an observation of `view` without values; `None` without patient or time.
+    fn obs(&self, i: usize, view: &Kind) -> Option<Obs> {
+        let (Some(pid), Some(t)) = (self.patients[i], self.times[i]) else {
+            return None;
+        };
+        Some(Obs {
+            observation_id: self.ids[i].unwrap_or_default().max(0) as u64,
+            patient_id: pid.max(0) as u64,
+            code: self.codes[i].clone().unwrap_or_else(|| view.name()),
+            t_us: t,
+            end_us: self.ends[i],
+            local_us: self.locals[i],
+            v: None,
+            v2: None,
+            device: self.devices[i].clone().or_else(|| self.sources[i].clone()),
+        })
+    }
+}
+
+/// Reads one data file of an export (a per-type table, or the long table) back into
+/// observations. Works for the engine's CSV and Parquet files.
+pub fn read_export_file(path: &Path) -> Result<FileData, ReadError> {
+    let df = read_frame(path)?;
+    let columns: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let n = df.height();
+    let common = Common::read(&df, &columns, path)?;
+    let has = |c: &str| columns.iter().any(|n| n == c);
+    let mut out = FileData::default();
+
+    if has(MEASURE) && has(VALUE) {
+        let tables = col_str(&df, TABLE).unwrap_or_else(|| vec![None; n]);
+        let measures = col_str(&df, MEASURE).unwrap_or_else(|| vec![None; n]);
+        let values = col_f64(&df, VALUE).unwrap_or_else(|| vec![None; n]);
+        // One observation per observation id; its measures fill v / v2.
+        let mut by_id: BTreeMap<(u64, i64, i64), Obs> = BTreeMap::new();
+        for i in 0..n {
+            let view = tables[i]
+                .as_deref()
+                .and_then(|t| view_of_table(t, &[]))
+                .or_else(|| common.codes[i].as_deref().map(Kind::from_code));
+            let Some((view, obs)) = view.and_then(|v| common.obs(i, &v).map(|o| (v, o))) else {
+                out.skipped += 1;
+                continue;
+            };
+            let (m1, m2) = view.spec().map_or((None, None), |s| s.chart_measures());
+            let key = (
+                obs.patient_id,
+                common.ids[i].unwrap_or(-(i as i64)),
+                obs.t_us,
+            );
+            let entry = by_id.entry(key).or_insert(obs);
+            let m = measures[i].as_deref();
+            if m.is_some() && m == m1 {
+                entry.v = values[i];
+            } else if m.is_some() && m == m2 {
+                entry.v2 = values[i];
+            }
+        }
+        out.obs = by_id.into_values().collect();
+        return Ok(out);
+    }
+
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_string();
+    let view = view_of_table(&stem, &columns).unwrap_or_else(|| Kind::Other(stem.clone()));
+    let (c1, c2) = view.spec().map_or((None, None), |s| s.chart_columns());
+    let values = |c: Option<&str>| {
+        c.and_then(|c| col_f64(&df, c))
+            .unwrap_or_else(|| vec![None; n])
+    };
+    let (v1, v2) = (values(c1), values(c2));
+    out.obs.reserve(n);
+    for i in 0..n {
+        match common.obs(i, &view) {
+            Some(o) => out.obs.push(Obs {
+                v: v1[i],
+                v2: v2[i],
+                ..o
+            }),
+            None => out.skipped += 1,
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,953 @@
+//! The spec of each data type (see [`super::TypeSpec`]), with its value reader: columns in
+//! table order, long-table measures, chart, and how the values are read from the OMH body.
+
+use super::{
+    vcol, Band, ChartSpec, Dtype, FieldKind, FieldSpec, Measure, Reader, Series, Style, TypeSpec,
+    ValueColumn,
+};
+use super::{MeasureSrc as M, Src as S};
+use crate::omh::fast::{Body, Qty, J};
+use crate::omh::record::{Quantity, Values};
+use crate::omh::units::{self, *};
+
+const F64: Dtype = Dtype::Float64;
+const I64: Dtype = Dtype::Int64;
+const BOOL: Dtype = Dtype::Boolean;
+const CAT: Dtype = Dtype::Categorical;
+
+// ----- shared columns
+
+const ORIGINAL_VALUE: ValueColumn = vcol(
+    "original_value",
+    F64,
+    "(original_unit)",
+    "The value as sent, before unit normalisation.",
+    S::OriginalValue(0),
+);
+const ORIGINAL_UNIT: ValueColumn = vcol(
+    "original_unit",
+    CAT,
+    "",
+    "The unit as sent (e.g. mmol/L, MGDL, lb, F).",
+    S::OriginalUnit(0),
+);
+const DESCRIPTIVE_STATISTIC: ValueColumn = vcol(
+    "descriptive_statistic",
+    CAT,
+    "",
+    "OMH descriptive_statistic when the value summarises several measurements (e.g. average, \
+     maximum); empty for a single measurement.",
+    S::Context("descriptive_statistic"),
+);
+const REL_ACTIVITY: ValueColumn = vcol(
+    "temporal_relationship_to_physical_activity",
+    CAT,
+    "",
+    "OMH temporal_relationship_to_physical_activity (e.g. at rest, after exercise).",
+    S::Context("temporal_relationship_to_physical_activity"),
+);
+const REL_SLEEP: ValueColumn = vcol(
+    "temporal_relationship_to_sleep",
+    CAT,
+    "",
+    "OMH temporal_relationship_to_sleep (e.g. on waking, during sleep).",
+    S::Context("temporal_relationship_to_sleep"),
+);
+const MEASUREMENT_LOCATION: ValueColumn = vcol(
+    "measurement_location",
+    CAT,
+    "",
+    "OMH measurement_location (body site of the measurement).",
+    S::Context("measurement_location"),
+);
+
+/// A chart of one line through the readings.
+const fn line(unit: &'static str, y_desc: &'static str, series: &'static [Series]) -> ChartSpec {
+    ChartSpec {
+        style: Style::Line,
+        unit,
+        y_desc,
+        series,
+        band: None,
+        y_extent: None,
+    }
+}
+
+/// One quantity field, always a row in the long table.
+const fn single(name: &'static str, unit: &'static str) -> [Measure; 1] {
+    [Measure {
+        name,
+        unit,
+        src: M::Quantity(0),
+    }]
+}
+
+// ----- value readers (from the fast scan)
+
+/// `{value, unit}` (or a bare number) under `key`.
+fn raw_quantity(body: &Body, key: &str) -> (Option<f64>, Option<String>) {
+    body.qty(key).map(Qty::read).unwrap_or((None, None))
+}
+
+/// A quantity that must be there (a problem otherwise), normalised by `norm`.
+fn required(
+    body: &Body,
+    key: &str,
+    norm: impl Fn(f64, &str) -> Option<f64>,
+) -> Result<Quantity, String> {
+    let (v, unit) = raw_quantity(body, key);
+    let Some(v) = v else {
+        return Err(format!("{key}.value is missing or not a number"));
+    };
+    Ok(Quantity {
+        value: unit.as_deref().and_then(|u| norm(v, u)),
+        original_value: Some(v),
+        original_unit: unit,
+    })
+}
+
+fn optional(body: &Body, key: &str, norm: impl Fn(f64, &str) -> Option<f64>) -> Quantity {
+    let (v, unit) = raw_quantity(body, key);
+    Quantity {
+        value: match (v, unit.as_deref()) {
+            (Some(v), Some(u)) => norm(v, u),
+            _ => None,
+        },
+        original_value: v,
+        original_unit: unit,
+    }
+}
+
+// ----- the types
+
+pub const BLOOD_GLUCOSE: TypeSpec = TypeSpec {
+    namespace: "omh",
+    schema: "blood-glucose",
+    name: "blood_glucose",
+    title: "Blood glucose",
+    interval: false,
+    columns: &[
+        vcol(
+            "glucose_mg_dl",
+            F64,
+            "mg/dL",
+            "Blood glucose in mg/dL (mmol/L converted with x 18.016; MGDL and mg/dl read as mg/dL).",
+            S::Value(0),
+        ),
+        ORIGINAL_VALUE,
+        ORIGINAL_UNIT,
+        vcol(
+            "temporal_relationship_to_meal",
+            CAT,
+            "",
+            "OMH temporal_relationship_to_meal (e.g. fasting, before meal, after meal).",
+            S::Context("temporal_relationship_to_meal"),
+        ),
+        REL_SLEEP,
+        vcol(
+            "specimen_source",
+            CAT,
+            "",
+            "OMH specimen_source (e.g. capillary blood, interstitial fluid).",
+            S::Context("specimen_source"),
+        ),
+        DESCRIPTIVE_STATISTIC,
+    ],
+    measures: &single("glucose", "mg/dL"),
+    chart: ChartSpec {
+        style: Style::Glucose,
+        band: Some(Band {
+            lo: 70.0,
+            hi: 180.0,
+            label: "Target range 70–180 mg/dL",
+        }),
+        y_extent: Some((60.0, 200.0)),
+        ..line(
+            "mg/dL",
+            "Glucose (mg/dL)",
+            &[Series {
+                field: 0,
+                label: "Glucose",
+            }],
+        )
+    },
+    reader: Reader::Scan(|b| {
+        Ok(Values::BloodGlucose(required(
+            b,
+            "blood_glucose",
+            glucose_mg_dl,
+        )?))
+    }),
+};
+
+pub const BLOOD_PRESSURE: TypeSpec = TypeSpec {
+    namespace: "omh",
+    schema: "blood-pressure",
+    name: "blood_pressure",
+    title: "Blood pressure",
+    interval: false,
+    columns: &[
+        vcol(
+            "systolic_mmhg",
+            F64,
+            "mmHg",
+            "Systolic blood pressure in mmHg.",
+            S::Value(0),
+        ),
+        vcol(
+            "diastolic_mmhg",
+            F64,
+            "mmHg",
+            "Diastolic blood pressure in mmHg.",
+            S::Value(1),
+        ),
+        vcol(
+            "original_systolic_value",
+            F64,
+            "(original_systolic_unit)",
+            "Systolic value as sent.",
+            S::OriginalValue(0),
+        ),
+        vcol(
+            "original_systolic_unit",
+            CAT,
+            "",
+            "Systolic unit as sent.",
+            S::OriginalUnit(0),
+        ),
+        vcol(
+            "original_diastolic_value",
+            F64,
+            "(original_diastolic_unit)",
+            "Diastolic value as sent.",
+            S::OriginalValue(1),
+        ),
+        vcol(
+            "original_diastolic_unit",
+            CAT,
+            "",
+            "Diastolic unit as sent.",
+            S::OriginalUnit(1),
+        ),
+        vcol(
+            "body_posture",
+            CAT,
+            "",
+            "OMH body_posture during the measurement (e.g. sitting).",
+            S::Context("body_posture"),
+        ),
+        vcol(
+            "position_during_measurement",
+            CAT,
+            "",
+            "OMH position_during_measurement (older schema versions).",
+            S::Context("position_during_measurement"),
+        ),
+        MEASUREMENT_LOCATION,
+        REL_ACTIVITY,
+        DESCRIPTIVE_STATISTIC,
+    ],
+    measures: &[
+        Measure {
+            name: "systolic",
+            unit: "mmHg",
+            src: M::Quantity(0),
+        },
+        Measure {
+            name: "diastolic",
+            unit: "mmHg",
+            src: M::Quantity(1),
+        },
+    ],
+    chart: ChartSpec {
+        style: Style::BloodPressure,
+        y_extent: Some((60.0, 140.0)),
+        ..line(
+            "mmHg",
+            "Blood pressure (mmHg)",
+            &[
+                Series {
+                    field: 0,
+                    label: "Systolic",
+                },
+                Series {
+                    field: 1,
+                    label: "Diastolic",
+                },
+            ],
+        )
+    },
+    reader: Reader::Scan(|b| {
+        Ok(Values::BloodPressure {
+            systolic: required(b, "systolic_blood_pressure", pressure_mmhg)?,
+            diastolic: required(b, "diastolic_blood_pressure", pressure_mmhg)?,
+        })
+    }),
+};
+
+pub const HEART_RATE: TypeSpec = TypeSpec {
+    namespace: "omh",
+    schema: "heart-rate",
+    name: "heart_rate",
+    title: "Heart rate",
+    interval: false,
+    columns: &[
+        vcol(
+            "heart_rate_bpm",
+            F64,
+            "beats/min",
+            "Heart rate in beats per minute.",
+            S::Value(0),
+        ),
+        ORIGINAL_VALUE,
+        ORIGINAL_UNIT,
+        REL_ACTIVITY,
+        REL_SLEEP,
+        DESCRIPTIVE_STATISTIC,
+    ],
+    measures: &single("heart_rate", "beats/min"),
+    chart: line(
+        "beats/min",
+        "Heart rate (beats per minute)",
+        &[Series {
+            field: 0,
+            label: "Heart rate",
+        }],
+    ),
+    reader: Reader::Scan(|b| Ok(Values::HeartRate(required(b, "heart_rate", per_minute)?))),
+};
+
+pub const STEP_COUNT: TypeSpec = TypeSpec {
+    namespace: "omh",
+    schema: "step-count",
+    name: "step_count",
+    title: "Step count",
+    interval: true,
+    columns: &[
+        vcol(
+            "steps",
+            F64,
+            "steps",
+            "Number of steps in the interval.",
+            S::Value(0),
+        ),
+        ORIGINAL_VALUE,
+        ORIGINAL_UNIT,
+        DESCRIPTIVE_STATISTIC,
+    ],
+    measures: &single("steps", "steps"),
+    chart: ChartSpec {
+        style: Style::DailyTotal,
+        ..line(
+            "steps/day",
+            "Steps per day",
+            &[Series {
+                field: 0,
+                label: "Steps",
+            }],
+        )
+    },
+    reader: Reader::Scan(|b| {
+        let (v, unit) = raw_quantity(b, "step_count");
+        let Some(v) = v else {
+            return Err("step_count.value is missing or not a number".into());
+        };
+        Ok(Values::StepCount(Quantity {
+            value: units::steps(v, unit.as_deref()),
+            original_value: Some(v),
+            original_unit: unit,
+        }))
+    }),
+};
+
+pub const BODY_WEIGHT: TypeSpec = TypeSpec {
+    namespace: "omh",
+    schema: "body-weight",
+    name: "body_weight",
+    title: "Body weight",
+    interval: false,
+    columns: &[
+        vcol(
+            "body_weight_kg",
+            F64,
+            "kg",
+            "Body weight in kg (lb converted with x 0.45359237).",
+            S::Value(0),
+        ),
+        ORIGINAL_VALUE,
+        ORIGINAL_UNIT,
+        DESCRIPTIVE_STATISTIC,
+    ],
+    measures: &single("body_weight", "kg"),
+    chart: line(
+        "kg",
+        "Weight (kg)",
+        &[Series {
+            field: 0,
+            label: "Weight",
+        }],
+    ),
+    reader: Reader::Scan(|b| Ok(Values::BodyWeight(required(b, "body_weight", mass_kg)?))),
+};
+
+pub const OXYGEN_SATURATION: TypeSpec = TypeSpec {
+    namespace: "omh",
+    schema: "oxygen-saturation",
+    name: "oxygen_saturation",
+    title: "Oxygen saturation (SpO2)",
+    interval: false,
+    columns: &[
+        vcol(
+            "spo2_pct",
+            F64,
+            "%",
+            "Blood oxygen saturation (SpO2) in percent.",
+            S::Value(0),
+        ),
+        ORIGINAL_VALUE,
+        ORIGINAL_UNIT,
+        vcol(
+            "system",
+            CAT,
+            "",
+            "OMH system: where the saturation was measured (e.g. peripheral capillary).",
+            S::Context("system"),
+        ),
+        vcol(
+            "measurement_method",
+            CAT,
+            "",
+            "OMH measurement_method (e.g. pulse oximetry).",
+            S::Context("measurement_method"),
+        ),
+        DESCRIPTIVE_STATISTIC,
+    ],
+    measures: &single("spo2", "%"),
+    chart: line(
+        "%",
+        "Oxygen saturation (%)",
+        &[Series {
+            field: 0,
+            label: "SpO2",
+        }],
+    ),
+    reader: Reader::Scan(|b| {
+        Ok(Values::OxygenSaturation(required(
+            b,
+            "oxygen_saturation",
+            percent,
+        )?))
+    }),
+};
+
+pub const RESPIRATORY_RATE: TypeSpec = TypeSpec {
+    namespace: "omh",
+    schema: "respiratory-rate",
+    name: "respiratory_rate",
+    title: "Respiratory rate",
+    interval: false,
+    columns: &[
+        vcol(
+            "respiratory_rate_bpm",
+            F64,
+            "breaths/min",
+            "Respiratory rate in breaths per minute.",
+            S::Value(0),
+        ),
+        ORIGINAL_VALUE,
+        ORIGINAL_UNIT,
+        REL_ACTIVITY,
+        DESCRIPTIVE_STATISTIC,
+    ],
+    measures: &single("respiratory_rate", "breaths/min"),
+    chart: line(
+        "breaths/min",
+        "Breaths per minute",
+        &[Series {
+            field: 0,
+            label: "Respiratory rate",
+        }],
+    ),
+    reader: Reader::Scan(|b| {
+        Ok(Values::RespiratoryRate(required(
+            b,
+            "respiratory_rate",
+            per_minute,
+        )?))
+    }),
+};
+
+pub const BODY_TEMPERATURE: TypeSpec = TypeSpec {
+    namespace: "omh",
+    schema: "body-temperature",
+    name: "body_temperature",
+    title: "Body temperature",
+    interval: false,
+    columns: &[
+        vcol(
+            "body_temperature_c",
+            F64,
+            "°C",
+            "Body temperature in degrees Celsius (F converted with (F - 32) x 5/9, K with - 273.15).",
+            S::Value(0),
+        ),
+        ORIGINAL_VALUE,
+        ORIGINAL_UNIT,
+        MEASUREMENT_LOCATION,
+        REL_SLEEP,
+        DESCRIPTIVE_STATISTIC,
+    ],
+    measures: &single("body_temperature", "C"),
+    chart: line(
+        "°C",
+        "Temperature (°C)",
+        &[Series {
+            field: 0,
+            label: "Temperature",
+        }],
+    ),
+    reader: Reader::Scan(|b| {
+        Ok(Values::BodyTemperature(required(
+            b,
+            "body_temperature",
+            temperature_c,
+        )?))
+    }),
+};
+
+/// Hours asleep per night (the values are minutes of sleep, field 0).
+const NIGHTLY: ChartSpec = ChartSpec {
+    style: Style::Nightly,
+    ..line(
+        "h",
+        "Hours asleep",
+        &[Series {
+            field: 0,
+            label: "Asleep",
+        }],
+    )
+};
+
+pub const SLEEP_DURATION: TypeSpec = TypeSpec {
+    namespace: "omh",
+    schema: "sleep-duration",
+    name: "sleep_duration",
+    title: "Sleep duration",
+    interval: true,
+    columns: &[
+        vcol(
+            "sleep_duration_min",
+            F64,
+            "min",
+            "Time asleep in minutes (OMH sleep_duration; h and sec converted). Not the same as \
+             duration_min, the length of the interval it was measured in.",
+            S::Value(0),
+        ),
+        ORIGINAL_VALUE,
+        ORIGINAL_UNIT,
+        DESCRIPTIVE_STATISTIC,
+    ],
+    measures: &single("sleep_duration", "min"),
+    chart: NIGHTLY,
+    reader: Reader::Scan(|b| {
+        Ok(Values::SleepDuration(required(
+            b,
+            "sleep_duration",
+            units::duration_min,
+        )?))
+    }),
+};
+
+pub const PHYSICAL_ACTIVITY: TypeSpec = TypeSpec {
+    namespace: "omh",
+    schema: "physical-activity",
+    name: "physical_activity",
+    title: "Physical activity",
+    interval: true,
+    columns: &[
+        vcol(
+            "activity_name",
+            CAT,
+            "",
+            "OMH activity_name (e.g. walking, cycling).",
+            S::Text(0),
+        ),
+        vcol(
+            "distance_m",
+            F64,
+            "m",
+            "Distance covered in metres (mi, km, ft, yd converted).",
+            S::Value(1),
+        ),
+        vcol(
+            "original_distance_value",
+            F64,
+            "(original_distance_unit)",
+            "Distance as sent.",
+            S::OriginalValue(1),
+        ),
+        vcol(
+            "original_distance_unit",
+            CAT,
+            "",
+            "Distance unit as sent.",
+            S::OriginalUnit(1),
+        ),
+        vcol(
+            "kcal_burned",
+            F64,
+            "kcal",
+            "Energy burned in kcal.",
+            S::ValueOrOriginal(2),
+        ),
+        vcol(
+            "reported_activity_intensity",
+            CAT,
+            "",
+            "Self-reported intensity: light, moderate or vigorous.",
+            S::Text(3),
+        ),
+        vcol(
+            "met_value",
+            F64,
+            "MET",
+            "Metabolic equivalent of task, if given.",
+            S::Number(4),
+        ),
+    ],
+    measures: &[
+        Measure {
+            name: "activity_name",
+            unit: "",
+            src: M::Text(0),
+        },
+        Measure {
+            name: "activity_duration",
+            unit: "min",
+            src: M::IntervalMinutes,
+        },
+        Measure {
+            name: "distance",
+            unit: "m",
+            src: M::QuantityIfSent(1),
+        },
+        Measure {
+            name: "kcal_burned",
+            unit: "kcal",
+            src: M::QuantityIfSent(2),
+        },
+        Measure {
+            name: "met_value",
+            unit: "MET",
+            src: M::Number(4),
+        },
+    ],
+    chart: line(
+        "m",
+        "Distance (m)",
+        &[Series {
+            field: 1,
+            label: "Distance",
+        }],
+    ),
+    reader: Reader::Scan(|b| {
+        Ok(Values::PhysicalActivity {
+            activity_name: b.str("activity_name").map(str::to_string),
+            distance: optional(b, "distance", length_m),
+            kcal_burned: optional(b, "kcal_burned", energy_kcal),
+            reported_activity_intensity: b.str("reported_activity_intensity").map(str::to_string),
+            met_value: b.met_value.as_ref().and_then(J::as_f64),
+        })
+    }),
+};
+
+// ----- sleep: the types JHE's own demo seeds (read from the JSON tree: few readings a night)
+
+const fn qty(path: &'static [&'static str], norm: fn(f64, &str) -> Option<f64>) -> FieldSpec {
+    FieldSpec {
+        path,
+        kind: FieldKind::Quantity(norm),
+    }
+}
+const fn number(path: &'static [&'static str]) -> FieldSpec {
+    FieldSpec {
+        path,
+        kind: FieldKind::Number,
+    }
+}
+const fn if_sent(name: &'static str, unit: &'static str, field: u8) -> Measure {
+    Measure {
+        name,
+        unit,
+        src: M::QuantityIfSent(field),
+    }
+}
+const fn count(name: &'static str, field: u8) -> Measure {
+    Measure {
+        name,
+        unit: "",
+        src: M::Number(field),
+    }
+}
+
+const TOTAL_SLEEP_TIME: ValueColumn = vcol(
+    "total_sleep_time_min",
+    F64,
+    "min",
+    "Total time asleep in minutes (total_sleep_time; h and sec converted). Not the same as \
+     duration_min, the length of the sleep episode.",
+    S::Value(0),
+);
+const ORIGINAL_TOTAL_SLEEP_TIME_VALUE: ValueColumn = vcol(
+    "original_total_sleep_time_value",
+    F64,
+    "(original_total_sleep_time_unit)",
+    "Total sleep time as sent.",
+    S::OriginalValue(0),
+);
+const ORIGINAL_TOTAL_SLEEP_TIME_UNIT: ValueColumn = vcol(
+    "original_total_sleep_time_unit",
+    CAT,
+    "",
+    "Total sleep time unit as sent.",
+    S::OriginalUnit(0),
+);
+
+pub const SLEEP_EPISODE: TypeSpec = TypeSpec {
+    namespace: "omh",
+    schema: "sleep-episode",
+    name: "sleep_episode",
+    title: "Sleep episode",
+    interval: true,
+    columns: &[
+        TOTAL_SLEEP_TIME,
+        ORIGINAL_TOTAL_SLEEP_TIME_VALUE,
+        ORIGINAL_TOTAL_SLEEP_TIME_UNIT,
+        vcol(
+            "latency_to_sleep_onset_min",
+            F64,
+            "min",
+            "Minutes from wanting to sleep to falling asleep (latency_to_sleep_onset).",
+            S::Value(1),
+        ),
+        vcol(
+            "latency_to_arising_min",
+            F64,
+            "min",
+            "Minutes from the final awakening to getting up (latency_to_arising).",
+            S::Value(2),
+        ),
+        vcol(
+            "wake_after_sleep_onset_min",
+            F64,
+            "min",
+            "Minutes awake between falling asleep and the final awakening \
+             (wake_after_sleep_onset).",
+            S::Value(3),
+        ),
+        vcol(
+            "sleep_efficiency_pct",
+            F64,
+            "%",
+            "Time asleep as a percentage of the episode (sleep_maintenance_efficiency_percentage).",
+            S::Value(4),
+        ),
+        vcol(
+            "number_of_awakenings",
+            I64,
+            "",
+            "Number of awakenings during the episode.",
+            S::Count(5),
+        ),
+        vcol(
+            "is_main_sleep",
+            BOOL,
+            "",
+            "Whether this is the main sleep of the day (not a nap).",
+            S::Flag(6),
+        ),
+    ],
+    measures: &[
+        if_sent("total_sleep_time", "min", 0),
+        if_sent("latency_to_sleep_onset", "min", 1),
+        if_sent("latency_to_arising", "min", 2),
+        if_sent("wake_after_sleep_onset", "min", 3),
+        if_sent("sleep_efficiency", "%", 4),
+        count("number_of_awakenings", 5),
+        Measure {
+            name: "is_main_sleep",
+            unit: "",
+            src: M::Flag(6),
+        },
+    ],
+    chart: NIGHTLY,
+    reader: Reader::Fields(&[
+        qty(&["total_sleep_time"], duration_min),
+        qty(&["latency_to_sleep_onset"], duration_min),
+        qty(&["latency_to_arising"], duration_min),
+        qty(&["wake_after_sleep_onset"], duration_min),
+        qty(&["sleep_maintenance_efficiency_percentage"], percent),
+        number(&["number_of_awakenings"]),
+        FieldSpec {
+            path: &["is_main_sleep"],
+            kind: FieldKind::Flag,
+        },
+    ]),
+};
+
+const SSS: &str = "sleep_stage_summary";
+
+pub const SLEEP_STAGE_SUMMARY: TypeSpec = TypeSpec {
+    namespace: "ieee",
+    schema: "sleep-stage-summary",
+    name: "sleep_stage_summary",
+    title: "Sleep stage summary",
+    interval: true,
+    columns: &[
+        TOTAL_SLEEP_TIME,
+        ORIGINAL_TOTAL_SLEEP_TIME_VALUE,
+        ORIGINAL_TOTAL_SLEEP_TIME_UNIT,
+        vcol(
+            "sleep_efficiency_pct",
+            F64,
+            "%",
+            "Time asleep as a percentage of the episode (sleep_efficiency_percentage).",
+            S::Value(1),
+        ),
+        vcol(
+            "latency_to_sleep_onset_min",
+            F64,
+            "min",
+            "Minutes from wanting to sleep to falling asleep (latency_to_sleep_onset).",
+            S::Value(2),
+        ),
+        vcol(
+            "latency_to_arising_min",
+            F64,
+            "min",
+            "Minutes from the final awakening to getting up (latency_to_arising).",
+            S::Value(3),
+        ),
+        vcol(
+            "rem_sleep_min",
+            F64,
+            "min",
+            "Minutes in REM sleep.",
+            S::Value(4),
+        ),
+        vcol(
+            "rem_sleep_pct",
+            F64,
+            "%",
+            "REM sleep as a percentage of sleep.",
+            S::Value(5),
+        ),
+        vcol(
+            "rem_sleep_episodes",
+            I64,
+            "",
+            "Number of REM sleep episodes.",
+            S::Count(6),
+        ),
+        vcol(
+            "light_sleep_min",
+            F64,
+            "min",
+            "Minutes in light sleep.",
+            S::Value(7),
+        ),
+        vcol(
+            "light_sleep_pct",
+            F64,
+            "%",
+            "Light sleep as a percentage of sleep.",
+            S::Value(8),
+        ),
+        vcol(
+            "light_sleep_episodes",
+            I64,
+            "",
+            "Number of light sleep episodes.",
+            S::Count(9),
+        ),
+        vcol(
+            "deep_sleep_min",
+            F64,
+            "min",
+            "Minutes in deep sleep.",
+            S::Value(10),
+        ),
+        vcol(
+            "deep_sleep_pct",
+            F64,
+            "%",
+            "Deep sleep as a percentage of sleep.",
+            S::Value(11),
+        ),
+        vcol(
+            "deep_sleep_episodes",
+            I64,
+            "",
+            "Number of deep sleep episodes.",
+            S::Count(12),
+        ),
+        vcol(
+            "awake_min",
+            F64,
+            "min",
+            "Minutes awake after first falling asleep.",
+            S::Value(13),
+        ),
+        vcol(
+            "awake_pct",
+            F64,
+            "%",
+            "Time awake as a percentage of the episode.",
+            S::Value(14),
+        ),
+        vcol(
+            "number_of_awakenings",
+            I64,
+            "",
+            "Number of awakenings.",
+            S::Count(15),
+        ),
+    ],
+    measures: &[
+        if_sent("total_sleep_time", "min", 0),
+        if_sent("sleep_efficiency", "%", 1),
+        if_sent("latency_to_sleep_onset", "min", 2),
+        if_sent("latency_to_arising", "min", 3),
+        if_sent("rem_sleep", "min", 4),
+        if_sent("rem_sleep_percentage", "%", 5),
+        count("rem_sleep_episodes", 6),
+        if_sent("light_sleep", "min", 7),
+        if_sent("light_sleep_percentage", "%", 8),
+        count("light_sleep_episodes", 9),
+        if_sent("deep_sleep", "min", 10),
+        if_sent("deep_sleep_percentage", "%", 11),
+        count("deep_sleep_episodes", 12),
+        if_sent("awake", "min", 13),
+        if_sent("awake_percentage", "%", 14),
+        count("number_of_awakenings", 15),
+    ],
+    chart: NIGHTLY,
+    reader: Reader::Fields(&[
+        qty(&[SSS, "total_sleep_time"], duration_min),
+        qty(&[SSS, "sleep_efficiency_percentage"], percent),
+        qty(&[SSS, "latency_to_sleep_onset"], duration_min),
+        qty(&[SSS, "latency_to_arising"], duration_min),
+        qty(&[SSS, "rem_sleep_duration"], duration_min),
+        qty(&[SSS, "rem_sleep_percentage"], percent),
+        number(&[SSS, "rem_sleep_episode_count"]),
+        qty(&[SSS, "light_sleep_duration"], duration_min),
+        qty(&[SSS, "light_sleep_percentage"], percent),
+        number(&[SSS, "light_sleep_episode_count"]),
+        qty(&[SSS, "deep_sleep_duration"], duration_min),
+        qty(&[SSS, "deep_sleep_percentage"], percent),
+        number(&[SSS, "deep_sleep_episode_count"]),
+        qty(&[SSS, "awake_duration"], duration_min),
+        qty(&[SSS, "awake_percentage"], percent),
+        number(&[SSS, "number_of_awakenings"]),
+    ]),
+};
