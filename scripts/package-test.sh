@@ -167,7 +167,7 @@ check_packages() {
   local f
   say "deb: $DEB ($(du -h "$DEB" | cut -f1))"
   dpkg-deb -f "$DEB" Package Version Architecture Installed-Size Depends Recommends
-  dpkg-deb -c "$DEB" | awk '{$1 = $2 = $3 = $4 = $5 = ""; sub(/^ +/, ""); print}' >"$WORK/deb-files"
+  dpkg-deb -c "$DEB" | awk '{$1 = $2 = $3 = $4 = $5 = ""; sub(/^ +/, ""); sub(/^\.\//, ""); print "./" $0}' >"$WORK/deb-files"
   for f in ./usr/bin/jhe-desktop ./usr/bin/jhe "./usr/share/applications/JHE Desktop.desktop" \
     ./usr/share/icons/hicolor/32x32/apps/jhe-desktop.png ./usr/share/icons/hicolor/128x128/apps/jhe-desktop.png \
     ./usr/share/icons/hicolor/256x256/apps/jhe-desktop.png ./usr/share/icons/hicolor/512x512/apps/jhe-desktop.png; do
@@ -186,8 +186,13 @@ check_packages() {
 # ------------------------------------------------------------------------------------------------
 # the Debian root
 
-in_root() { chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-  DEBIAN_FRONTEND=noninteractive "$@"; }
+in_root_t() { # in_root_t SECONDS CMD...: run CMD as root in the Debian root, bounded
+  local t="$1"
+  shift
+  timeout "$t" chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+    DEBIAN_FRONTEND=noninteractive "$@"
+}
+in_root() { in_root_t 120 "$@"; }
 
 mount_root() { # /proc, /sys, /dev (+ a private /dev/shm), the apt download cache, the X socket dir
   mount -t proc proc "$R/proc" && MOUNTS+=("$R/proc")
@@ -231,13 +236,13 @@ make_base() { # debootstrap, apt sources like this machine's, a test user
 make_deps_layer() { # the base root plus the package's dependencies (install the .deb, purge it)
   new_root "$BASE_TAR"
   say "apt-get update in the root"
-  timeout 300 in_root apt-get update -qq
+  in_root_t 300 apt-get update -qq
   cp "$DEB" "$R/tmp/jhe-desktop.deb"
   say "apt-get install ./jhe-desktop.deb (with its dependencies)"
-  timeout 900 in_root apt-get install -y -qq --no-install-recommends /tmp/jhe-desktop.deb >"$WORK/deps.log" 2>&1 ||
+  in_root_t 900 apt-get install -y -qq --no-install-recommends /tmp/jhe-desktop.deb >"$WORK/deps.log" 2>&1 ||
     { tail -30 "$WORK/deps.log"; die "apt-get install of the .deb failed"; }
   grep -E '^(Need to get|After this operation)|newly installed' "$WORK/deps.log" || true
-  timeout 120 in_root dpkg --purge jhe-desktop >/dev/null
+  in_root_t 120 dpkg --purge jhe-desktop >/dev/null
   rm -f "$R/tmp/jhe-desktop.deb"
   close_root
   tar -C "$R" -cf "$DEPS_TAR.tmp" . && mv "$DEPS_TAR.tmp" "$DEPS_TAR"
@@ -255,7 +260,7 @@ snapshot() { # snapshot FILE: every path in the root, without mounts, temp and u
 
 install_deb() {
   cp "$DEB" "$R/tmp/jhe-desktop.deb"
-  timeout 600 in_root apt-get install -y -qq --no-install-recommends /tmp/jhe-desktop.deb >"$WORK/install.log" 2>&1 ||
+  in_root_t 600 apt-get install -y -qq --no-install-recommends /tmp/jhe-desktop.deb >"$WORK/install.log" 2>&1 ||
     { tail -30 "$WORK/install.log"; die "apt-get install ./jhe-desktop.deb failed"; }
   in_root dpkg-query -W -f='installed: ${Package} ${Version}, Installed-Size ${Installed-Size} KiB\n' jhe-desktop
   local b missing
@@ -361,7 +366,7 @@ check_sign_in_screen() { # the window's title, geometry and the sign-in screen's
 }
 
 purge_and_diff() {
-  timeout 300 in_root apt-get remove --purge -y -qq jhe-desktop >"$WORK/remove.log" 2>&1 ||
+  in_root_t 300 apt-get remove --purge -y -qq jhe-desktop >"$WORK/remove.log" 2>&1 ||
     { tail -20 "$WORK/remove.log"; die "apt-get remove --purge failed"; }
   snapshot "$WORK/after"
   if ! diff "$WORK/before" "$WORK/after" >"$WORK/diff"; then
