@@ -354,7 +354,7 @@ check_sign_in_screen() { # the window's title, geometry and the sign-in screen's
   x import -window root "$SCREENSHOT"
   x import -window "$WIN" "$shot"
   hist="$(convert "$shot" -format %c histogram:info:-)"
-  total="$(convert "$shot" -format '%[fx:w*h]' info:)"
+  total="$(identify -format '%w %h' "$shot" | awk '{print $1 * $2}')"
   # styles.css: --bg #f5f6f8 (page), --surface #ffffff (card), --accent #1f5fbf (Sign in button)
   bg="$(grep -i '#F5F6F8' <<<"$hist" | awk -F: '{s+=$1} END {print s+0}')"
   accent="$(grep -i '#1F5FBF' <<<"$hist" | awk -F: '{s+=$1} END {print s+0}')"
