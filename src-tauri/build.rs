@@ -1,5 +1,5 @@
-//! tauri-build reads the app's configuration from the repository's top level
-//! (`../tauri.conf.json`, next to `icons/`), and only the commands listed here get permissions,
+//! tauri-build reads the app's configuration (`tauri.conf.json` beside this file, icons in the
+//! top-level `icons/`), and only the commands listed here get permissions,
 //! which `capabilities/default.json` grants to the main window.
 
 const COMMANDS: &[&str] = &[
@@ -24,7 +24,7 @@ const COMMANDS: &[&str] = &[
 
 fn main() {
     let attrs = tauri_build::Attributes::new()
-        .config_path("../tauri.conf.json")
+        .config_path("tauri.conf.json")
         .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
     if let Err(e) = tauri_build::try_build(attrs) {
         panic!("tauri-build failed: {e:#}");

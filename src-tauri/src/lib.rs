@@ -103,7 +103,7 @@ pub fn run() {
             commands::show_in_folder,
             commands::open_export,
         ])
-        .run(tauri::generate_context!("../tauri.conf.json"));
+        .run(tauri::generate_context!("tauri.conf.json"));
     if let Err(e) = result {
         eprintln!("JHE Desktop could not start: {e}");
         std::process::exit(1);
