@@ -56,7 +56,7 @@ describe('Sign in', () => {
     ['not a server', 'invalid_url'],
     ['https://offline.example.org', 'network'],
     ['https://www.example.org', 'not_jhe'],
-  ])('explains what is wrong with %s (%s)', async (url, kind) => {
+  ] as [string, ErrorKind][])('explains what is wrong with %s (%s)', async (url, kind) => {
     const m = mount(fake());
     type($(m.root, '#server-url'), url);
     button(m.root, 'Sign in with your browser').click();
