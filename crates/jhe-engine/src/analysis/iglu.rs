@@ -262,6 +262,8 @@ fn mage_atomic(gl: &[f64]) -> Option<(Option<f64>, Option<f64>)> {
 
 /// iglu's MAGE+ (`rising`) or MAGE− excursion search over the turning points; the heights.
 /// `d(i, j)` is iglu's `differences[i, j] = minmax[j] − minmax[i]`.
+// iglu's `for (k in j:N)` fixes the range once while the body moves `j`: same here.
+#[allow(clippy::mut_range_bound)]
 fn excursions(m: &[f64], sd: f64, rising: bool) -> Vec<f64> {
     let n = m.len();
     let d = |i: usize, j: usize| m[j] - m[i];
