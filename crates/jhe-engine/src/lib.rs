@@ -3,6 +3,7 @@
 //! DataFrames → [`export`] files and [`chart`]s; [`jobs`] ties them into exports and overviews.
 
 // Data half: OMH decoding, tidy rows and DataFrames, export.
+pub mod analysis;
 pub mod chart;
 pub mod export;
 pub mod frame;

@@ -1,0 +1,178 @@
+//! CGM metrics against reference values computed independently with the R package iglu
+//! (tests/fixtures/analysis/expected_cgm.csv, made by reference_iglu.R; see the README there):
+//! iglu's example data and edge cases (gaps, a single reading, all in range, mixed units,
+//! a DST change, changing UTC offsets).
+
+use chrono::DateTime;
+use jhe_engine::analysis::{cgm_metrics, CgmMetrics, GlucoseReading, GlucoseUnit, GriZone, Period};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Relative tolerance for every value (iglu prints 15 significant digits).
+const REL_TOL: f64 = 1e-9;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/analysis")
+        .join(name)
+}
+
+fn read_csv(name: &str) -> Vec<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(fixture(name)).expect("fixture file");
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .expect("header")
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .collect();
+    lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split(',').map(|s| s.trim().to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// Readings per participant, in file order.
+fn readings(name: &str) -> BTreeMap<String, Vec<GlucoseReading>> {
+    let mut out: BTreeMap<String, Vec<GlucoseReading>> = BTreeMap::new();
+    for row in read_csv(name) {
+        let utc = DateTime::parse_from_rfc3339(&row["utc"])
+            .expect("utc")
+            .timestamp_micros();
+        let unit = match row["unit"].as_str() {
+            "mg/dL" => GlucoseUnit::MgDl,
+            "mmol/L" => GlucoseUnit::MmolL,
+            other => panic!("unit {other}"),
+        };
+        out.entry(row["participant_id"].clone())
+            .or_default()
+            .push(GlucoseReading {
+                utc_us: utc,
+                offset_s: row["offset_s"].parse().expect("offset"),
+                value: row["value"].parse().expect("value"),
+                unit,
+            });
+    }
+    out
+}
+
+fn expected_value(row: &BTreeMap<String, String>, col: &str) -> Option<f64> {
+    match row[col].as_str() {
+        "" | "NA" | "NaN" => None,
+        s => Some(s.parse().expect("number")),
+    }
+}
+
+fn check(pid: &str, col: &str, got: Option<f64>, want: Option<f64>) {
+    match (got, want) {
+        (None, None) => {}
+        (Some(g), Some(w)) => {
+            let tol = REL_TOL * w.abs().max(1.0);
+            assert!((g - w).abs() <= tol, "{pid} {col}: got {g}, iglu {w}");
+        }
+        _ => panic!("{pid} {col}: got {got:?}, iglu {want:?}"),
+    }
+}
+
+fn metric(m: &CgmMetrics, col: &str) -> Option<f64> {
+    match col {
+        "mean_mg_dl" => m.mean_mg_dl,
+        "sd_mg_dl" => m.sd_mg_dl,
+        "cv_percent" => m.cv_percent,
+        "gmi_percent" => m.gmi_percent,
+        "very_low_percent" => m.very_low_percent,
+        "low_percent" => m.low_percent,
+        "in_range_percent" => m.in_range_percent,
+        "high_percent" => m.high_percent,
+        "very_high_percent" => m.very_high_percent,
+        "tight_range_percent" => m.tight_range_percent,
+        "gri" => m.gri,
+        "active_percent" => m.active_percent,
+        "mage_mg_dl" => m.mage_mg_dl,
+        "modd_mg_dl" => m.modd_mg_dl,
+        "j_index" => m.j_index,
+        "lbgi" => m.lbgi,
+        "hbgi" => m.hbgi,
+        other => panic!("column {other}"),
+    }
+}
+
+const COMPARED: [&str; 17] = [
+    "mean_mg_dl",
+    "sd_mg_dl",
+    "cv_percent",
+    "gmi_percent",
+    "very_low_percent",
+    "low_percent",
+    "in_range_percent",
+    "high_percent",
+    "very_high_percent",
+    "tight_range_percent",
+    "gri",
+    "active_percent",
+    "mage_mg_dl",
+    "modd_mg_dl",
+    "j_index",
+    "lbgi",
+    "hbgi",
+];
+
+#[test]
+fn cgm_metrics_match_iglu_on_every_fixture() {
+    let mut data = readings("iglu_example_data_5_subject.csv");
+    data.extend(readings("cgm_edge_cases.csv"));
+    let expected = read_csv("expected_cgm.csv");
+    assert_eq!(expected.len(), 11, "5 iglu subjects + 6 edge cases");
+    for row in &expected {
+        let pid = row["participant_id"].as_str();
+        let m = cgm_metrics(pid, &data[pid], Period::ALL);
+        assert_eq!(
+            m.n_readings.to_string(),
+            row["n_readings"],
+            "{pid} n_readings"
+        );
+        for col in COMPARED {
+            check(pid, col, metric(&m, col), expected_value(row, col));
+        }
+        assert_eq!(m.gri_zone, m.gri.map(GriZone::of));
+    }
+}
+
+#[test]
+fn the_period_selects_readings_by_utc_instant() {
+    let data = readings("iglu_example_data_5_subject.csv");
+    let all = &data["Subject 1"];
+    let start = all[100].utc_us;
+    let end = all[1100].utc_us;
+    let p = Period {
+        start_us: Some(start),
+        end_us: Some(end),
+    };
+    let inside: Vec<GlucoseReading> = all
+        .iter()
+        .filter(|r| r.utc_us >= start && r.utc_us < end)
+        .copied()
+        .collect();
+    assert_eq!(inside.len(), 1000);
+    let mut a = cgm_metrics("s", all, p);
+    let b = cgm_metrics("s", &inside, Period::ALL);
+    a.participant_id = b.participant_id.clone();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn reading_order_does_not_matter() {
+    let data = readings("cgm_edge_cases.csv");
+    let mut rev = data["dst"].clone();
+    rev.reverse();
+    assert_eq!(
+        cgm_metrics("dst", &rev, Period::ALL),
+        cgm_metrics("dst", &data["dst"], Period::ALL)
+    );
+}
