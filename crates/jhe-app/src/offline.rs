@@ -10,7 +10,7 @@ use jhe_engine::chart::Obs;
 use jhe_engine::export::read::read_export_file;
 use jhe_engine::export::Manifest;
 use jhe_engine::omh::time::{iso_z, US_PER_DAY};
-use jhe_engine::omh::ViewKind;
+use jhe_engine::omh::DataType;
 
 use crate::error::{Error, Result};
 use crate::ipc::{ConsentState, OfflineReview, PatientRow, Study, StudyOverview};
@@ -153,11 +153,11 @@ pub fn load(path: &Path) -> Result<OfflineData> {
     }
 
     // The types present, in the engine's order of views.
-    let codes: BTreeSet<(ViewKind, String)> = data
+    let codes: BTreeSet<(DataType, String)> = data
         .obs
         .values()
         .flat_map(|m| m.keys())
-        .map(|c| (ViewKind::from_code(c), c.clone()))
+        .map(|c| (DataType::from_code(c), c.clone()))
         .collect();
     let types = codes.iter().map(|(_, c)| views::scope_type(c)).collect();
 

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures_util::{stream, StreamExt, TryStreamExt};
-use jhe_engine::api::{ObservationQuery, Session as EngineSession};
-use jhe_engine::chart::Obs;
-use jhe_engine::cancel::CancelToken;
-use jhe_engine::fetch::fetch_observations_map;
 use jhe_engine::api::types as em;
+use jhe_engine::api::{ObservationQuery, Session as EngineSession};
+use jhe_engine::cancel::CancelToken;
+use jhe_engine::chart::Obs;
+use jhe_engine::fetch::fetch_observations_map;
 use jhe_engine::omh;
 
 use crate::error::{Error, Result};

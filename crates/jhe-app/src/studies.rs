@@ -5,9 +5,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use futures_util::{stream, StreamExt, TryStreamExt};
+use jhe_engine::api::types as em;
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::jobs::{self, Progress};
-use jhe_engine::api::types as em;
 
 use crate::error::Result;
 use crate::ipc::*;

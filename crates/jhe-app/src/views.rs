@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use jhe_engine::chart::{self, Obs, Options};
 use jhe_engine::omh::time::{iso_z, US_PER_DAY};
-use jhe_engine::omh::ViewKind;
+use jhe_engine::omh::DataType;
 
 use crate::error::{Error, Result};
 use crate::ipc::{
@@ -18,7 +18,7 @@ pub fn local_offset_s() -> i32 {
 }
 
 pub fn scope_type(code: &str) -> ScopeType {
-    let p = chart::presentation(&ViewKind::from_code(code));
+    let p = chart::presentation(&DataType::from_code(code));
     ScopeType {
         code: code.to_string(),
         label: p.label,
@@ -90,7 +90,7 @@ pub fn type_series(
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
 ) -> TypeSeries {
-    let view = ViewKind::from_code(code);
+    let view = DataType::from_code(code);
     let pres = chart::presentation(&view);
     let span = match span_us(from, to) {
         (Some(a), Some(b)) => Some((a, b)),
@@ -143,7 +143,7 @@ fn column(name: &str, label: &str, unit: &str) -> RowColumn {
 }
 
 /// The readings table's columns for a type (names as in the exported files).
-pub fn row_columns(view: &ViewKind) -> Vec<RowColumn> {
+pub fn row_columns(view: &DataType) -> Vec<RowColumn> {
     let mut cols = Vec::new();
     if view.is_interval_view() {
         cols.push(column("start_utc", "Start (UTC)", ""));
@@ -172,7 +172,7 @@ fn num(v: Option<f64>) -> Cell {
 
 /// One page of readings, in time order.
 pub fn rows_page(code: &str, obs: &[Obs], offset: u64, limit: u64) -> RowsPage {
-    let view = ViewKind::from_code(code);
+    let view = DataType::from_code(code);
     let mut sorted: Vec<&Obs> = obs.iter().collect();
     sorted.sort_by_key(|o| (o.t_us, o.observation_id));
     let start = (offset as usize).min(sorted.len());
@@ -187,11 +187,11 @@ pub fn rows_page(code: &str, obs: &[Obs], offset: u64, limit: u64) -> RowsPage {
                 r.push(o.end_us.map_or(Cell::Null, |e| Cell::Text(iso_z(e))));
             }
             match view {
-                ViewKind::BloodPressure => {
+                DataType::BloodPressure => {
                     r.push(num(o.v));
                     r.push(num(o.v2));
                 }
-                ViewKind::Other(_) => {}
+                DataType::Other(_) => {}
                 _ => r.push(num(o.v)),
             }
             r.push(o.device.clone().map_or(Cell::Null, Cell::Text));

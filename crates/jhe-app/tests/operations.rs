@@ -214,7 +214,10 @@ async fn an_export_job_writes_into_the_picked_folder_and_opens_offline_with_its_
     .await?;
     assert_eq!(result.out_dir, dir);
     assert!(Path::new(&dir).join("manifest.json").is_file());
-    assert!(result.files.iter().any(|f| f.name.ends_with(".csv") && f.rows > 0));
+    assert!(result
+        .files
+        .iter()
+        .any(|f| f.name.ends_with(".csv") && f.rows > 0));
     let exported: u64 = result.files.iter().map(|f| f.rows).sum();
     assert!(exported > 0);
     assert!(phases.lock().contains(&ExportPhase::Fetching));

@@ -15,7 +15,7 @@ use jhe_engine::omh::compat::compat_row;
 use jhe_engine::omh::time::{iso_naive_us, iso_z};
 use jhe_engine::omh::{
     decode, decode_owned, from_admin_json, from_admin_result_owned, from_fhir_json,
-    from_fhir_resource, RawObservation, ViewKind,
+    from_fhir_resource, DataType, RawObservation,
 };
 use serde_json::{json, Value};
 
@@ -127,7 +127,7 @@ fn main() {
     let decoded: Vec<_> = raws.iter().map(|r| decode(r).expect("valid OMH")).collect();
     let t_push = best_of(runs, || {
         let t = Instant::now();
-        let mut vb = ViewBuilder::with_capacity(ViewKind::BloodGlucose, n);
+        let mut vb = ViewBuilder::with_capacity(DataType::BloodGlucose, n);
         for o in &decoded {
             vb.push(o);
         }
@@ -138,7 +138,7 @@ fn main() {
     line("tidy: clear-view rows (ViewBuilder::push)", n, t_push);
 
     let t_fin = best_of(runs, || {
-        let mut vb = ViewBuilder::with_capacity(ViewKind::BloodGlucose, n);
+        let mut vb = ViewBuilder::with_capacity(DataType::BloodGlucose, n);
         for o in &decoded {
             vb.push(o);
         }
@@ -174,7 +174,7 @@ fn main() {
     let to_frame = |read: &dyn Fn(usize) -> RawObservation| {
         best_of(runs, || {
             let t = Instant::now();
-            let mut vb = ViewBuilder::with_capacity(ViewKind::BloodGlucose, n);
+            let mut vb = ViewBuilder::with_capacity(DataType::BloodGlucose, n);
             for i in 0..n {
                 vb.push(&decode_owned(read(i)).expect("valid OMH"));
             }
@@ -197,7 +197,7 @@ fn main() {
     let t_admin = best_of(runs, || {
         let input = admins.clone();
         let t = Instant::now();
-        let mut vb = ViewBuilder::with_capacity(ViewKind::BloodGlucose, n);
+        let mut vb = ViewBuilder::with_capacity(DataType::BloodGlucose, n);
         for a in input {
             let raw = from_admin_result_owned(a).expect("valid result");
             vb.push(&decode_owned(raw).expect("valid OMH"));

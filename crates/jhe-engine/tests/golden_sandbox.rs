@@ -4,7 +4,7 @@
 
 use base64::Engine as _;
 use jhe_engine::frame::{long_frame, view_frames};
-use jhe_engine::omh::{decode, Envelope, OmhSource, RawObservation, Values, ViewKind};
+use jhe_engine::omh::{decode, DataType, Envelope, OmhSource, RawObservation, Values};
 use jhe_sandbox::generate::{
     generate_all, render, DirtyKind, DirtyReport, GenConfig, Kind, PatientPlan,
 };
@@ -49,7 +49,7 @@ fn sandbox_data_decodes_with_true_times_and_values() {
         raw.omh =
             OmhSource::Base64(base64::engine::general_purpose::STANDARD.encode(omh.to_string()));
         assert_eq!(decode(&raw).unwrap(), d, "text and JSON agree");
-        assert_ne!(d.view, ViewKind::Other(code.into()), "{code} is modelled");
+        assert_ne!(d.view, DataType::Other(code.into()), "{code} is modelled");
         kinds.insert(d.view.name());
 
         let p = &g.point;

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use jhe_engine::frame::{compat_frame, long_frame, view_frames};
 use jhe_engine::omh::compat::compat_row;
 use jhe_engine::omh::{
-    decode, from_admin_result, from_fhir_resource, DecodedObservation, Values, ViewKind,
+    decode, from_admin_result, from_fhir_resource, DataType, DecodedObservation, Values,
 };
 use serde_json::Value;
 use support::*;
@@ -60,7 +60,7 @@ fn observation_105337_in_detail() {
         .unwrap();
     assert_eq!(f.patient_id, 40001);
     assert_eq!(f.code, "omh:heart-rate:2.0");
-    assert_eq!(f.view, ViewKind::HeartRate);
+    assert_eq!(f.view, DataType::HeartRate);
     let Values::HeartRate(q) = &f.values else {
         panic!("{:?}", f.values)
     };
@@ -164,7 +164,7 @@ fn large_captures_decode_when_available() {
         .map(|r| decode(&from_admin_result(r).unwrap()).unwrap())
         .collect();
     let views = view_frames(&obs).unwrap();
-    let bg = &views[&ViewKind::BloodGlucose];
+    let bg = &views[&DataType::BloodGlucose];
     assert_eq!(bg.height(), 1000);
     let g = bg.column("glucose_mg_dl").unwrap().f64().unwrap();
     assert_eq!(g.null_count(), 0);

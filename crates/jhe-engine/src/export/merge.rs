@@ -11,13 +11,13 @@ use super::files::{read_parquet, read_parquet_schema, write_atomic, Written};
 use super::state::PartRecord;
 use super::{Export, ExportError, Format, ManifestFile};
 use crate::frame::{LongBuilder, ViewBuilder};
-use crate::omh::ViewKind;
+use crate::omh;
 
 /// Rows per row group (and per CSV batch) in the final files.
 const ROW_GROUP_ROWS: usize = 65_536;
 
 /// A table's view and its parts in unit order.
-pub(super) type TableParts = (Option<ViewKind>, Vec<PartRecord>);
+pub(super) type TableParts = (Option<omh::DataType>, Vec<PartRecord>);
 
 /// A table's final file, merged from its parts.
 pub(super) struct Merged {
@@ -68,7 +68,7 @@ fn align(df: &DataFrame, schema: &Schema) -> PolarsResult<DataFrame> {
     DataFrame::new(height, cols)
 }
 
-pub(super) fn sort_df(df: DataFrame, view: Option<&ViewKind>) -> PolarsResult<DataFrame> {
+pub(super) fn sort_df(df: DataFrame, view: Option<&omh::DataType>) -> PolarsResult<DataFrame> {
     let time = match view {
         Some(v) if v.is_interval_view() => "start_utc",
         _ => "time_utc",
@@ -126,7 +126,7 @@ impl Export {
         &mut self,
         final_tmp: &Path,
         table: &str,
-        view: Option<&ViewKind>,
+        view: Option<&omh::DataType>,
         parts: &[PartRecord],
     ) -> Result<(PathBuf, ManifestFile, Schema), ExportError> {
         let path = self.final_path(final_tmp, table);
@@ -151,7 +151,7 @@ impl Export {
     /// Streams the parts of one table into `dest` (atomically).
     fn merge_table(
         &mut self,
-        view: Option<&ViewKind>,
+        view: Option<&omh::DataType>,
         parts: &[PartRecord],
         dest: &Path,
     ) -> Result<Merged, ExportError> {

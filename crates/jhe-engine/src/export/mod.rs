@@ -23,9 +23,9 @@
 //! Memory: a unit is decoded and tidied one observation at a time into column builders (the
 
 mod files;
-pub mod read;
 mod manifest;
 mod merge;
+pub mod read;
 mod state;
 mod unit;
 

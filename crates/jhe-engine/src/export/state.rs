@@ -9,7 +9,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{io_err, Export, ExportError, ExportSpec, Format, Layout, UnitReport};
-use crate::omh::ViewKind;
+use crate::omh;
 
 /// Version of the part files and unit records; a change discards unfinished exports.
 const PART_FORMAT: u32 = 2;
@@ -63,8 +63,8 @@ pub(super) struct StateFile {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(super) struct PartRecord {
     pub(super) table: String,
-    /// `ViewKind` of the table (`None` for the long table).
-    pub(super) view: Option<ViewKind>,
+    /// `DataType` of the table (`None` for the long table).
+    pub(super) view: Option<omh::DataType>,
     pub(super) file: String,
     pub(super) rows: u64,
     pub(super) observations: u64,

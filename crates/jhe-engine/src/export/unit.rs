@@ -9,7 +9,7 @@ use polars::prelude::*;
 use super::merge::sort_df;
 use super::{ExportError, Layout, LONG_TABLE};
 use crate::frame::{LongBuilder, ViewBuilder};
-use crate::omh::{decode_owned, DecodedObservation, Problem, RawObservation, ViewKind};
+use crate::omh::{self, decode_owned, DecodedObservation, Problem, RawObservation};
 
 /// Builds one unit's tables while its pages arrive: each decoded observation goes straight into
 /// column builders and is dropped, so a unit waiting for the writer holds columns, not records
@@ -20,7 +20,7 @@ pub struct UnitBuilder {
     fetch_problems: Vec<Problem>,
     decode_problems: Vec<Problem>,
     duplicates: u64,
-    per_view: BTreeMap<ViewKind, (ViewBuilder, u64)>,
+    per_view: BTreeMap<omh::DataType, (ViewBuilder, u64)>,
     long: Option<LongBuilder>,
     capacity: usize,
 }
@@ -107,7 +107,7 @@ pub struct PreparedUnit {
     /// What the fetcher got: the records plus the resources it could not even read.
     pub(super) fetched: u64,
     /// (table, view, sorted rows, observations in it)
-    pub(super) tables: Vec<(String, Option<ViewKind>, DataFrame, u64)>,
+    pub(super) tables: Vec<(String, Option<omh::DataType>, DataFrame, u64)>,
     pub(super) written_ids: Vec<u64>,
     pub(super) fetch_problems: Vec<Problem>,
     pub(super) decode_problems: Vec<Problem>,

@@ -25,7 +25,7 @@ use crate::export::{
 };
 use crate::fetch::fetch_observations_each;
 use crate::http::HttpStatsSnapshot;
-use crate::omh::{self, RawObservation, ViewKind};
+use crate::omh::{self, DataType, RawObservation};
 
 /// What to export.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -468,7 +468,7 @@ struct Fetch {
 
 impl Fetch {
     fn new(req: &ExportRequest, todo: &[Unit]) -> Fetch {
-        let table_of = |u: &Unit| ViewKind::from_code(&u.code.coding_code).name();
+        let table_of = |u: &Unit| DataType::from_code(&u.code.coding_code).name();
         let mut left_per_table: HashMap<String, usize> = HashMap::new();
         if req.layout == Layout::PerType {
             for u in todo {

@@ -23,7 +23,7 @@ pub(crate) use self::fast::read_page_fast;
 pub use self::fast::{from_admin_json, from_fhir_json};
 pub use self::record::*;
 pub use self::source::{from_admin_result, from_admin_result_owned, from_fhir_resource};
-pub use self::types::{DataType, Field, FieldRef, TypeSpec, ViewKind};
+pub use self::types::{DataType, Field, FieldRef, TypeSpec};
 
 /// `code.coding[].system` of OMH codes.
 pub const OMH_SYSTEM: &str = "https://w3id.org/openmhealth";

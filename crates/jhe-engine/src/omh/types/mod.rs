@@ -464,9 +464,6 @@ impl DataType {
     }
 }
 
-/// The old name of [`DataType`], while callers move over.
-pub use DataType as ViewKind;
-
 /// A field of an observation's [`Values`], by index (see [`Src`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum FieldRef<'a> {
