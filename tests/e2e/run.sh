@@ -40,4 +40,4 @@ command -v WebKitWebDriver >/dev/null || { echo "WebKitWebDriver not found: apt-
 
 cd tests/e2e
 exec dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
-  node --test --test-concurrency=1 --test-reporter=spec app.test.mjs
+  timeout --kill-after=30 1500 node --test --test-concurrency=1 --test-reporter=spec app.test.mjs
