@@ -514,11 +514,12 @@ const OMH_TEXT_KEYS: [&str; 3] = ["source_name", "activity_name", "datasheet_ref
 /// Formula payloads in names, identifier values and OMH text, also inside base64 attachments.
 fn formulas(v: &mut Value, key: &str) {
     match v {
-        Value::String(s) => {
-            if NAME_KEYS.contains(&key) || OMH_TEXT_KEYS.contains(&key) || key == "identifier.value"
-            {
-                *s = payload(s);
-            }
+        Value::String(s)
+            if NAME_KEYS.contains(&key)
+                || OMH_TEXT_KEYS.contains(&key)
+                || key == "identifier.value" =>
+        {
+            *s = payload(s);
         }
         Value::Array(a) => a.iter_mut().for_each(|x| formulas(x, key)),
         Value::Object(m) => {
