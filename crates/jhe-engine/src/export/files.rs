@@ -11,6 +11,56 @@ use sha2::{Digest, Sha256};
 
 use super::{io_err, ExportError};
 
+/// Creates a file of the export for writing (truncating it): on Unix readable and writable by
+/// its owner only (0600), so another account on a shared computer cannot read the PHI in it.
+pub(super) fn create_private(path: &Path) -> io::Result<File> {
+    let mut o = fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)
+}
+
+/// Opens a file of the export for appending (the journal), created 0600 on Unix.
+pub(super) fn append_private(path: &Path) -> io::Result<File> {
+    let mut o = fs::OpenOptions::new();
+    o.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)
+}
+
+/// Creates a folder and its missing parents; the folders it creates are 0700 on Unix (a folder
+/// that already exists, such as the one the user picked, keeps its permissions).
+pub(super) fn create_private_dir_all(path: &Path) -> io::Result<()> {
+    let mut b = fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(path)
+}
+
+/// Spreadsheet formula injection (OWASP "CSV Injection"): a text cell that begins with `=`, `+`,
+/// `-`, `@`, TAB or CR is run as a formula by Excel, LibreOffice and Google Sheets. Such a cell
+/// gets a leading `'`, which spreadsheets show as text and hide. Numbers we write are never text
+/// cells, so a negative number stays a number.
+pub fn needs_formula_guard(cell: &str) -> bool {
+    matches!(
+        cell.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    )
+}
+
+/// `cell`, neutralised for spreadsheets when it would start a formula (see
+/// [`needs_formula_guard`]).
+pub fn formula_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    if needs_formula_guard(cell) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 pub(super) fn sync_dir(dir: &Path) {
     // Directory fsync makes renames durable on Unix; not possible (nor needed) on Windows.
     #[cfg(unix)]
@@ -55,7 +105,7 @@ pub(super) fn write_atomic(
 ) -> Result<Written, ExportError> {
     let tmp = tmp_dir.join(tmp_name);
     let res = (|| {
-        let f = File::create(&tmp).map_err(io_err("create", &tmp))?;
+        let f = create_private(&tmp).map_err(io_err("create", &tmp))?;
         let mut w = HashingWriter {
             inner: BufWriter::with_capacity(1 << 20, f),
             sha: Sha256::new(),
@@ -112,7 +162,7 @@ pub(super) fn json_bytes<T: Serialize>(v: &T, path: &Path) -> Result<Vec<u8>, Ex
 /// cost more CPU than the whole decode of its rows.
 pub(super) fn write_part(path: &Path, df: &mut DataFrame) -> Result<(), ExportError> {
     let res = (|| {
-        let f = File::create(path).map_err(io_err("create", path))?;
+        let f = create_private(path).map_err(io_err("create", path))?;
         let mut w = BufWriter::with_capacity(1 << 20, f);
         ParquetWriter::new(&mut w)
             .with_compression(ParquetCompression::Uncompressed)
@@ -139,4 +189,28 @@ pub(super) fn read_parquet_schema(path: &Path) -> Result<Schema, ExportError> {
     let f = File::open(path).map_err(io_err("open", path))?;
     let arrow = ParquetReader::new(f).schema()?;
     Ok(Schema::from_arrow_schema(&arrow))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_that_would_start_a_formula_gets_a_leading_quote() {
+        for cell in ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=x", "\r=x"] {
+            assert!(needs_formula_guard(cell), "{cell:?}");
+            assert_eq!(formula_safe(cell), format!("'{cell}"));
+        }
+        for cell in [
+            "",
+            "Dexcom G7",
+            "146",
+            "2026-11-17T18:51:02Z",
+            "a=b",
+            "'=already",
+        ] {
+            assert!(!needs_formula_guard(cell), "{cell:?}");
+            assert_eq!(formula_safe(cell), cell);
+        }
+    }
 }

@@ -283,6 +283,7 @@ fn csv_row(out: &mut String, fields: &[&str]) {
         if i > 0 {
             out.push(',');
         }
+        let f = &*super::files::formula_safe(f);
         if f.contains([',', '"', '\n', '\r']) {
             out.push('"');
             out.push_str(&f.replace('"', "\"\""));
@@ -301,7 +302,9 @@ fn dictionary_markdown(
     let mut md = String::from(
         "# Data dictionary\n\nTimes ending in `_utc` are UTC instants; times ending in `_local` are the \
          participant's local wall-clock time (from the UTC offset written in the data), without a \
-         time zone. In CSV files times are ISO 8601. A unit in parentheses, e.g. `(original_unit)`, \
+         time zone. In CSV files times are ISO 8601. In every CSV file a text cell (or column name) \
+         that would start a spreadsheet formula (`=`, `+`, `-`, `@`, TAB or CR) is written with a \
+         leading `'` (OWASP's advice against formula injection); numbers are never changed. A unit in parentheses, e.g. `(original_unit)`, \
          means the unit is given per row in that column.\n",
     );
     let mut current = "";

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use super::files::{formula_safe, needs_formula_guard};
 use super::files::{read_parquet, read_parquet_schema, write_atomic, Written};
 use super::state::PartRecord;
 use super::{Export, ExportError, Format, ManifestFile};
@@ -244,35 +245,62 @@ fn is_utc_datetime(dt: &DataType) -> bool {
     matches!(dt, DataType::Datetime(_, Some(_)))
 }
 
+fn is_text(dt: &DataType) -> bool {
+    matches!(
+        dt,
+        DataType::String | DataType::Categorical(..) | DataType::Enum(..)
+    )
+}
+
+/// A column name as written in a CSV header: neutralised like a text cell (names of "other"
+/// types come from the server's OMH keys).
+fn csv_name(name: &PlSmallStr) -> PlSmallStr {
+    PlSmallStr::from(formula_safe(name.as_str()).as_ref())
+}
+
 fn csv_schema(schema: &Schema) -> Schema {
     schema
         .iter()
         .map(|(n, dt)| {
-            let dt = if is_utc_datetime(dt) {
+            let dt = if is_utc_datetime(dt) || is_text(dt) {
                 DataType::String
             } else {
                 dt.clone()
             };
-            (n.clone(), dt)
+            (csv_name(n), dt)
         })
         .collect()
 }
 
-/// UTC datetime columns formatted as `…Z` strings.
+/// Text with formula-starting cells neutralised (see [`formula_safe`]); untouched when none is.
+fn guard_text(s: &Series) -> PolarsResult<Series> {
+    let s = s.cast(&DataType::String)?;
+    let ca = s.str()?;
+    if !ca.iter().flatten().any(needs_formula_guard) {
+        return Ok(s);
+    }
+    let out = StringChunked::from_iter_options(
+        s.name().clone(),
+        ca.iter().map(|v| v.map(|v| formula_safe(v).into_owned())),
+    );
+    Ok(out.into_series())
+}
+
+/// UTC datetime columns formatted as `…Z` strings; text cells and names safe for spreadsheets.
 fn csv_ready(df: &DataFrame) -> PolarsResult<DataFrame> {
     let cols = df
         .columns()
         .iter()
         .map(|c| {
-            if is_utc_datetime(c.dtype()) {
-                let s = c.as_materialized_series();
-                Ok(s.datetime()?
-                    .to_string(CSV_UTC_FORMAT)?
-                    .into_series()
-                    .into_column())
+            let s = c.as_materialized_series();
+            let s = if is_utc_datetime(c.dtype()) {
+                s.datetime()?.to_string(CSV_UTC_FORMAT)?.into_series()
+            } else if is_text(c.dtype()) {
+                guard_text(s)?
             } else {
-                Ok(c.clone())
-            }
+                s.clone()
+            };
+            Ok(s.with_name(csv_name(c.name())).into_column())
         })
         .collect::<PolarsResult<Vec<_>>>()?;
     DataFrame::new(df.height(), cols)

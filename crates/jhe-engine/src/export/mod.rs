@@ -23,6 +23,7 @@
 //! Memory: a unit is decoded and tidied one observation at a time into column builders (the
 
 mod files;
+pub use files::{formula_safe, needs_formula_guard};
 mod manifest;
 mod merge;
 pub mod read;
@@ -185,7 +186,7 @@ impl Export {
     /// there is discarded.
     pub fn open(spec: ExportSpec) -> Result<Export, ExportError> {
         let out = spec.out_dir.clone();
-        fs::create_dir_all(&out).map_err(io_err("create folder", &out))?;
+        files::create_private_dir_all(&out).map_err(io_err("create folder", &out))?;
         let dir = out.join(PARTIAL_DIR);
         let state_path = dir.join("state.json");
         let fingerprint = Fingerprint::of(&spec);
@@ -199,14 +200,11 @@ impl Export {
         let parts_dir = dir.join("parts");
         let tmp_dir = dir.join("tmp");
         for d in [&dir, &parts_dir, &tmp_dir] {
-            fs::create_dir_all(d).map_err(io_err("create folder", d))?;
+            files::create_private_dir_all(d).map_err(io_err("create folder", d))?;
         }
         let journal_path = dir.join(JOURNAL);
-        let journal = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&journal_path)
-            .map_err(io_err("create", &journal_path))?;
+        let journal =
+            files::append_private(&journal_path).map_err(io_err("create", &journal_path))?;
         sync_dir(&dir);
         let mut ex = Export {
             spec,
@@ -481,7 +479,7 @@ impl Export {
     /// `.jhe-partial/final`, where final files wait for `finish` to move them into place.
     fn final_tmp_dir(&self) -> Result<PathBuf, ExportError> {
         let dir = self.dir.join("final");
-        fs::create_dir_all(&dir).map_err(io_err("create folder", &dir))?;
+        files::create_private_dir_all(&dir).map_err(io_err("create folder", &dir))?;
         Ok(dir)
     }
 }
