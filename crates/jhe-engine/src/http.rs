@@ -93,18 +93,102 @@ impl HttpStats {
     }
 }
 
-/// A client without retries, for discovery and sign-in.
-pub(crate) fn plain_client(timeout: Duration) -> Result<reqwest::Client> {
+/// The most a page of the data APIs may be, after decompression (a JHE page of 1,000
+/// observations is ~1–3 MiB): a larger or endless body, or a gzip bomb, is an error.
+pub const MAX_PAGE_BYTES: usize = 64 << 20;
+/// The most a discovery, token or profile document may be, after decompression.
+pub const MAX_DOCUMENT_BYTES: usize = 1 << 20;
+/// Redirects followed at most in a row (same origin only, see [`same_origin_redirects`]).
+const MAX_REDIRECTS: usize = 5;
+
+/// GET redirects: followed only within the origin the request went to (scheme, host, port: an
+/// `http://` address may move to `https://` on the same host), never from https to http, at
+/// most [`MAX_REDIRECTS`]; anything else is not followed and the 3xx answer is what the caller
+/// sees. A server cannot send the client, with its bearer token, somewhere else.
+pub(crate) fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let first = attempt.previous().first().cloned();
+        let next = attempt.url();
+        let Some(first) = first else {
+            return attempt.stop();
+        };
+        let upgrade = first.scheme() == "http" && next.scheme() == "https";
+        let same = first.host_str() == next.host_str()
+            && (upgrade
+                || (first.scheme() == next.scheme()
+                    && first.port_or_known_default() == next.port_or_known_default()));
+        let downgrade = attempt.previous().iter().any(|u| u.scheme() == "https") && next.scheme() == "http";
+        if !same || downgrade || attempt.previous().len() > MAX_REDIRECTS {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+fn build_client(timeout: Duration, redirect: reqwest::redirect::Policy) -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(15)))
-        .redirect(reqwest::redirect::Policy::limited(5))
+        .redirect(redirect)
         .build()
         .map_err(|e| Error::Network {
             detail: format!("the HTTP client could not start: {e}"),
             attempts: 0,
         })
+}
+
+/// A client without retries, for discovery (GETs, same-origin redirects only).
+pub(crate) fn plain_client(timeout: Duration) -> Result<reqwest::Client> {
+    build_client(timeout, same_origin_redirects())
+}
+
+/// A client for the POSTs that carry secrets (token, revoke): it follows no redirect at all, so
+/// an API key, a refresh token or a PKCE verifier is only ever sent to the endpoint announced.
+pub(crate) fn post_client(timeout: Duration) -> Result<reqwest::Client> {
+    build_client(timeout, reqwest::redirect::Policy::none())
+}
+
+/// Why a body was not read to the end.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    /// The connection broke off.
+    Transport(reqwest::Error),
+    /// Larger than the cap (after decompression).
+    TooLarge { cap: usize },
+}
+
+impl BodyError {
+    /// Plain words for messages.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            BodyError::Transport(e) => describe_transport_error(e),
+            BodyError::TooLarge { cap } => format!(
+                "the server's answer was larger than {} MiB, which no JupyterHealth Exchange answer is; reading stopped there",
+                cap >> 20
+            ),
+        }
+    }
+}
+
+/// Reads a response body, at most `cap` bytes after decompression (a gzip bomb or an endless
+/// body stops at the cap instead of filling the memory).
+pub(crate) async fn read_capped(
+    mut resp: reqwest::Response,
+    cap: usize,
+) -> std::result::Result<bytes::Bytes, BodyError> {
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(BodyError::TooLarge { cap });
+    }
+    let mut buf = bytes::BytesMut::new();
+    while let Some(chunk) = resp.chunk().await.map_err(BodyError::Transport)? {
+        if buf.len() + chunk.len() > cap {
+            return Err(BodyError::TooLarge { cap });
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
 }
 
 /// One failed attempt.
@@ -148,7 +232,7 @@ impl Http {
             .timeout(policy.request_timeout)
             .connect_timeout(policy.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .redirect(same_origin_redirects())
             .build()
             .map_err(|e| Error::Network {
                 detail: format!("the HTTP client could not start: {e}"),
@@ -254,13 +338,22 @@ impl Http {
             })?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(|e| {
-            self.stats.transport_errors.fetch_add(1, Ordering::Relaxed);
-            Fail::Transport(format!(
-                "the answer broke off halfway ({})",
-                describe_transport_error(&e)
-            ))
-        })?;
+        let body = match read_capped(resp, MAX_PAGE_BYTES).await {
+            Ok(b) => b,
+            Err(BodyError::Transport(e)) => {
+                self.stats.transport_errors.fetch_add(1, Ordering::Relaxed);
+                return Err(Fail::Transport(format!(
+                    "the answer broke off halfway ({})",
+                    describe_transport_error(&e)
+                )));
+            }
+            Err(e @ BodyError::TooLarge { .. }) => {
+                return Err(Fail::Final(Error::bad_response(&format!(
+                    "{what}: {}",
+                    e.describe()
+                ))))
+            }
+        };
         classify(status, &headers, &body, what, &self.stats, parse)
     }
 }

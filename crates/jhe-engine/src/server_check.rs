@@ -288,10 +288,12 @@ async fn probe(client: &reqwest::Client, url: &ServerUrl, path: &str) -> Result<
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let body = resp.bytes().await.map_err(|e| Error::Unreachable {
-        url: url.to_string(),
-        detail: http::describe_transport_error(&e),
-    })?;
+    let body = http::read_capped(resp, http::MAX_DOCUMENT_BYTES)
+        .await
+        .map_err(|e| Error::Unreachable {
+            url: url.to_string(),
+            detail: e.describe(),
+        })?;
     if ctype.contains("html") || http::looks_like_html(&body) {
         return Ok(Probe::Html(http::html_title(&body)));
     }

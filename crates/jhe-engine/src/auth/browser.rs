@@ -106,7 +106,7 @@ pub(crate) async fn sign_in(
             })
         }
     };
-    let client = crate::http::plain_client(policy.request_timeout)?;
+    let client = crate::http::post_client(policy.request_timeout)?;
     let (status, body) = super::post_form(
         &client,
         policy,

@@ -27,7 +27,7 @@ use crate::server_check::ServerInfo;
 #[derive(Clone, Deserialize)]
 pub(crate) struct TokenResponse {
     pub access_token: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_expires_in")]
     pub expires_in: Option<i64>,
     #[serde(default)]
     pub refresh_token: Option<String>,
@@ -104,7 +104,7 @@ impl Auth {
         initial: Option<TokenResponse>,
         persist: Option<Persist>,
     ) -> Result<Auth> {
-        let client = http::plain_client(policy.request_timeout)?;
+        let client = http::post_client(policy.request_timeout)?;
         let mut st = State {
             saved,
             access: None,
@@ -285,13 +285,33 @@ impl Auth {
     }
 }
 
+/// The longest token lifetime believed: a server announcing more (or garbage) gets this, so a
+/// huge `expires_in` can neither overflow the clock arithmetic nor keep a token "valid" forever.
+const MAX_TOKEN_LIFETIME_S: u64 = 30 * 24 * 3600;
+
+/// `expires_in` as sent: any JSON number (or numeric string), negative counts as expired;
+/// anything else as absent.
+fn lenient_expires_in<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<i64>, D::Error> {
+    let v = Option::<Value>::deserialize(d)?;
+    let secs = match v {
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    Ok(secs
+        .filter(|s| s.is_finite())
+        .map(|s| s.clamp(0.0, MAX_TOKEN_LIFETIME_S as f64) as i64))
+}
+
 fn apply(st: &mut State, t: TokenResponse) {
     st.access = Some(t.access_token);
     st.expires_at = t.expires_in.map(|secs| {
-        let secs = secs.max(0) as u64;
+        let secs = (secs.max(0) as u64).min(MAX_TOKEN_LIFETIME_S);
         // Renew a little early: a tenth of the lifetime, at most a minute.
         let margin = (secs / 10).min(60);
-        Instant::now() + Duration::from_secs(secs - margin)
+        let now = Instant::now();
+        now.checked_add(Duration::from_secs(secs - margin))
+            .unwrap_or(now)
     });
     st.generation += 1;
 }
@@ -345,10 +365,22 @@ pub(crate) async fn post_form(
             .map_err(|e| F::Retry(http::describe_transport_error(&e)))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| F::Retry(http::describe_transport_error(&e)))?;
+        let body = match http::read_capped(resp, http::MAX_DOCUMENT_BYTES).await {
+            Ok(b) => b,
+            Err(http::BodyError::Transport(e)) => {
+                return Err(F::Retry(http::describe_transport_error(&e)))
+            }
+            Err(e) => return Err(F::Done(Error::bad_response(&e.describe()))),
+        };
+        if (300..400).contains(&status) {
+            let to = headers
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("another address");
+            return Err(F::Done(Error::bad_response(&format!(
+                "the server answered a sign-in request with a redirect (HTTP {status}) to {to}; JHE Desktop sends keys and tokens only to the address the server announced, so it did not follow. Ask the server's administrator to check the token address"
+            ))));
+        }
         if status >= 500 || status == 429 {
             return Err(F::Server(status, http::summarize_body(&headers, &body)));
         }

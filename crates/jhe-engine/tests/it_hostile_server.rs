@@ -1,0 +1,173 @@
+//! A lying or broken server cannot take the client's secrets elsewhere, exhaust its memory or
+//! crash it: scenarios over real HTTP against the sandbox's hostile modes (`jhe_sandbox::Hostile`).
+
+mod it_common;
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use it_common::*;
+use jhe_engine::api::Session;
+use jhe_engine::cancel::CancelToken;
+use jhe_engine::jobs::{export_study, ExportRequest};
+use jhe_sandbox::{Hostile, HostileBody, Redirect, RedirectTo, Sandbox};
+
+fn trapped(sb: &Sandbox) -> u64 {
+    sb.hostile_stats().trapped.load(Ordering::Relaxed)
+}
+
+async fn sign_in(sb: &Sandbox) -> jhe_engine::error::Result<Session> {
+    let info = server(sb).await;
+    Session::sign_in_with_api_key(&info, &api_key(sb, MARY), fast()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_on_the_token_endpoint_is_not_followed_and_the_key_goes_nowhere_else() {
+    for status in [302, 307] {
+        for to in [RedirectTo::OtherOrigin, RedirectTo::Http] {
+            let sb = sandbox().await;
+            sb.set_hostile(Hostile {
+                token_redirect: Some(Redirect {
+                    status,
+                    to: to.clone(),
+                }),
+                ..Hostile::default()
+            });
+            let err = match sign_in(&sb).await {
+                Ok(_) => panic!("{status} {to:?}: a redirected sign-in must not succeed"),
+                Err(e) => e,
+            };
+            assert!(
+                err.to_string().contains("redirect"),
+                "{status} {to:?}: the message says why: {err}"
+            );
+            assert_eq!(trapped(&sb), 0, "{status} {to:?}: nothing reached the other origin");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_redirect_to_another_origin_is_not_followed_with_the_token() {
+    let sb = sandbox().await;
+    let s = sign_in(&sb).await.expect("honest sign-in");
+    sb.set_hostile(Hostile {
+        api_redirect: Some(Redirect {
+            status: 302,
+            to: RedirectTo::OtherOrigin,
+        }),
+        ..Hostile::default()
+    });
+    assert!(s.studies(None).await.is_err(), "a redirected answer is no answer");
+    assert_eq!(trapped(&sb), 0, "the bearer token never went to the other origin");
+}
+
+async fn export_with_body(body: HostileBody) -> (String, Duration) {
+    let sb = sandbox().await;
+    let s = sign_in(&sb).await.expect("honest sign-in");
+    sb.set_hostile(Hostile {
+        body: Some(body),
+        body_paths: vec!["/FHIR/R5/Observation".into()],
+        bomb_mib: 256,
+        ..Hostile::default()
+    });
+    let dir = tempfile::tempdir().expect("tmp");
+    let started = Instant::now();
+    let req = ExportRequest::new(DEMO_STUDY, dir.path());
+    let err = export_study(&s, req, |_| {}, CancelToken::new())
+        .await
+        .map(|_| ())
+        .expect_err("an export from a server that sends a bomb cannot succeed");
+    (err.to_string(), started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gzip_bomb_page_is_an_error_not_an_out_of_memory() {
+    let (msg, took) = export_with_body(HostileBody::GzipBomb).await;
+    assert!(msg.contains("larger than 64 MiB"), "plain message: {msg}");
+    assert!(took < Duration::from_secs(60), "stopped at the cap ({took:?})");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_body_is_an_error_not_a_hang() {
+    let (msg, took) = export_with_body(HostileBody::Endless).await;
+    assert!(msg.contains("larger than 64 MiB"), "plain message: {msg}");
+    assert!(took < Duration::from_secs(60), "stopped at the cap ({took:?})");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_absurd_expires_in_neither_panics_nor_fails_the_sign_in() {
+    for v in [
+        serde_json::json!(i64::MAX),
+        serde_json::json!(1e300),
+        serde_json::json!(u64::MAX),
+        serde_json::json!(-1),
+        serde_json::json!("soon"),
+    ] {
+        let sb = sandbox().await;
+        sb.set_hostile(Hostile {
+            expires_in: Some(v.clone()),
+            ..Hostile::default()
+        });
+        let s = sign_in(&sb).await.unwrap_or_else(|e| panic!("expires_in {v}: {e}"));
+        let studies = s.studies(None).await.unwrap_or_else(|e| panic!("expires_in {v}: {e}"));
+        assert!(!studies.is_empty(), "expires_in {v}: the session works");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn next_links_that_drop_or_change_the_filters_cannot_widen_the_export() {
+    let sb = sandbox().await;
+    let s = sign_in(&sb).await.expect("honest sign-in");
+    let total = study_total(&sb, DEMO_STUDY);
+    sb.set_hostile(Hostile {
+        next_drop: vec!["patient".into(), "code".into(), "date".into()],
+        next_set: [("_sort".to_string(), "-_lastUpdated".to_string())]
+            .into_iter()
+            .collect(),
+        ..Hostile::default()
+    });
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = export_study(
+        &s,
+        ExportRequest::new(DEMO_STUDY, dir.path()),
+        |_| {},
+        CancelToken::new(),
+    )
+    .await
+    .expect("the export follows the pages with its own filters");
+    assert!(out.complete, "complete: {:?}", out.warnings);
+    assert_eq!(out.manifest.duplicates_dropped, 0, "no row of another search came in");
+    assert_eq!(
+        out.manifest.total_observations + out.manifest.problems_count,
+        total,
+        "exactly the study's observations"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_pages_end_the_walk_with_a_plain_error_not_a_hang() {
+    for endless in [jhe_sandbox::EndlessPages::Repeat, jhe_sandbox::EndlessPages::Empty] {
+        let sb = sandbox().await;
+        let s = sign_in(&sb).await.expect("honest sign-in");
+        sb.set_hostile(Hostile {
+            endless_pages: Some(endless),
+            ..Hostile::default()
+        });
+        let dir = tempfile::tempdir().expect("tmp");
+        let started = Instant::now();
+        let err = export_study(
+            &s,
+            ExportRequest::new(DEMO_STUDY, dir.path()),
+            |_| {},
+            CancelToken::new(),
+        )
+        .await
+        .map(|_| ())
+        .expect_err("a walk that never ends cannot succeed");
+        assert!(
+            err.to_string().contains("kept sending pages"),
+            "{endless:?}: plain message: {err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(60), "{endless:?}: no hang");
+    }
+}
