@@ -117,7 +117,8 @@ pub(crate) fn same_origin_redirects() -> reqwest::redirect::Policy {
             && (upgrade
                 || (first.scheme() == next.scheme()
                     && first.port_or_known_default() == next.port_or_known_default()));
-        let downgrade = attempt.previous().iter().any(|u| u.scheme() == "https") && next.scheme() == "http";
+        let downgrade =
+            attempt.previous().iter().any(|u| u.scheme() == "https") && next.scheme() == "http";
         if !same || downgrade || attempt.previous().len() > MAX_REDIRECTS {
             attempt.stop()
         } else {
@@ -348,7 +349,7 @@ impl Http {
                 )));
             }
             Err(e @ BodyError::TooLarge { .. }) => {
-                return Err(Fail::Final(Error::bad_response(&format!(
+                return Err(Fail::Final(Error::bad_response(format!(
                     "{what}: {}",
                     e.describe()
                 ))))

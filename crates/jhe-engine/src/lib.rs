@@ -18,6 +18,7 @@ pub mod error;
 pub mod fetch;
 pub mod http;
 pub mod jobs;
+mod paging;
 pub mod server_check;
 
 /// Process-wide defaults for programs built on the engine; call first thing in `main`, while

@@ -19,7 +19,7 @@ use self::types::{
 };
 use crate::auth::{self, browser, Auth, BrowserOptions, Persist, SavedSignIn, SecretStore};
 use crate::error::{Error, Result};
-use crate::http::{self, Fail, Http, HttpStatsSnapshot, RetryPolicy};
+use crate::http::{Fail, Http, HttpStatsSnapshot, RetryPolicy};
 use crate::omh;
 use crate::server_check::ServerInfo;
 
@@ -276,6 +276,8 @@ impl Session {
         let mut out = Vec::new();
         let mut seen_urls = HashSet::new();
         let mut count;
+        let mut bound = crate::paging::PageBound::default();
+        bound.new_walk();
         loop {
             if !seen_urls.insert(url.clone()) {
                 return Err(Error::bad_response(format!(
@@ -284,9 +286,13 @@ impl Session {
             }
             let page = self.get_url_parsed(&url, what, parse).await?;
             count = page.count;
+            let page_len = page.results.len() as u64;
             out.extend(page.results);
             match page.next {
-                Some(n) if !n.is_empty() => url = http::rebase_next(&endpoint, &n)?,
+                Some(n) if !n.is_empty() => {
+                    bound.check(what, page_len, None, count.max(out.len() as u64))?;
+                    url = crate::paging::next_url(&endpoint, &query, &n)?;
+                }
                 _ => break,
             }
         }

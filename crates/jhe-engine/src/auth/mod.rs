@@ -291,7 +291,9 @@ const MAX_TOKEN_LIFETIME_S: u64 = 30 * 24 * 3600;
 
 /// `expires_in` as sent: any JSON number (or numeric string), negative counts as expired;
 /// anything else as absent.
-fn lenient_expires_in<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<i64>, D::Error> {
+fn lenient_expires_in<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<i64>, D::Error> {
     let v = Option::<Value>::deserialize(d)?;
     let secs = match v {
         Some(Value::Number(n)) => n.as_f64(),
@@ -370,14 +372,14 @@ pub(crate) async fn post_form(
             Err(http::BodyError::Transport(e)) => {
                 return Err(F::Retry(http::describe_transport_error(&e)))
             }
-            Err(e) => return Err(F::Done(Error::bad_response(&e.describe()))),
+            Err(e) => return Err(F::Done(Error::bad_response(e.describe()))),
         };
         if (300..400).contains(&status) {
             let to = headers
                 .get(reqwest::header::LOCATION)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("another address");
-            return Err(F::Done(Error::bad_response(&format!(
+            return Err(F::Done(Error::bad_response(format!(
                 "the server answered a sign-in request with a redirect (HTTP {status}) to {to}; JHE Desktop sends keys and tokens only to the address the server announced, so it did not follow. Ask the server's administrator to check the token address"
             ))));
         }
