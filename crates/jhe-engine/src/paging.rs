@@ -14,18 +14,22 @@ const PAGE_MARGIN: u64 = 3;
 const IDLE_PAGES_MAX: u32 = 3;
 
 /// Keeps a walk finite: at most ceil(total ÷ page size) + a margin pages, and never a run of
-/// pages that bring nothing new, whatever `next` links the server sends.
+/// pages that bring nothing new, whatever `next` links the server sends. The total is the one
+/// the walk's first page states: a server that raises it page by page (or a caller counting
+/// repeated rows) cannot move the bound.
 #[derive(Default)]
 pub(crate) struct PageBound {
     pages: u64,
     idle: u32,
     page_size: u64,
+    total: Option<u64>,
 }
 
 impl PageBound {
     pub(crate) fn new_walk(&mut self) {
         self.pages = 0;
         self.idle = 0;
+        self.total = None;
     }
 
     /// Called for each page that has a `next` link, after its rows were counted.
@@ -42,6 +46,7 @@ impl PageBound {
         if self.pages == 1 || self.page_size == 0 {
             self.page_size = self.page_size.max(page_len);
         }
+        let total = *self.total.get_or_insert(total);
         let size = self.page_size.max(1);
         let needed = total.div_ceil(size);
         let max = needed + PAGE_MARGIN + needed / 10;
@@ -138,5 +143,18 @@ mod tests {
             .map(|_| ())
             .expect_err("idle pages");
         assert!(e.to_string().contains("nothing new"), "{e}");
+    }
+
+    #[test]
+    fn a_total_that_grows_page_by_page_does_not_move_the_bound() {
+        let mut b = PageBound::default();
+        b.new_walk();
+        // 3 rows a page, a total that claims 3 more each page: stopped at page 1 + margin.
+        let stopped = (1..=100u64).find(|p| b.check("q", 3, None, 3 * p).is_err());
+        assert_eq!(
+            stopped,
+            Some(1 + PAGE_MARGIN),
+            "bounded by the first page's total"
+        );
     }
 }

@@ -10,7 +10,7 @@ use it_common::*;
 use jhe_engine::api::Session;
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::jobs::{export_study, ExportRequest};
-use jhe_sandbox::{Hostile, HostileBody, Redirect, RedirectTo, Sandbox};
+use jhe_sandbox::{EndlessPages, Hostile, HostileBody, Redirect, RedirectTo, Sandbox};
 
 fn trapped(sb: &Sandbox) -> u64 {
     sb.hostile_stats().trapped.load(Ordering::Relaxed)
@@ -167,4 +167,67 @@ async fn next_links_that_drop_or_change_the_filters_cannot_widen_the_export() {
         total,
         "exactly the study's observations"
     );
+}
+
+async fn export_with_endless_pages(
+    mode: EndlessPages,
+) -> (jhe_engine::error::Result<()>, Duration) {
+    let sb = sandbox().await;
+    let s = sign_in(&sb).await.expect("honest sign-in");
+    sb.set_hostile(Hostile {
+        endless_pages: Some(mode),
+        ..Hostile::default()
+    });
+    let dir = tempfile::tempdir().expect("tmp");
+    let started = Instant::now();
+    let run = export_study(
+        &s,
+        ExportRequest::new(DEMO_STUDY, dir.path()),
+        |_| {},
+        CancelToken::new(),
+    );
+    let res = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .unwrap_or_else(|_| panic!("{mode:?}: the export kept paging for two minutes"));
+    (res.map(|_| ()), started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_that_never_end_stop_the_export_with_a_plain_message() {
+    for mode in [EndlessPages::Repeat, EndlessPages::Empty] {
+        let (res, took) = export_with_endless_pages(mode).await;
+        let err = res.expect_err("a server that never stops paging cannot give a complete export");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("kept sending pages"),
+            "{mode:?}: plain message: {msg}"
+        );
+        eprintln!("{mode:?}: the export stopped after {took:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fhir_search_whose_pages_never_end_stops_with_a_plain_message() {
+    for mode in [EndlessPages::Repeat, EndlessPages::Empty] {
+        let sb = sandbox().await;
+        let s = sign_in(&sb).await.expect("honest sign-in");
+        sb.set_hostile(Hostile {
+            endless_pages: Some(mode),
+            ..Hostile::default()
+        });
+        let q = jhe_engine::api::ObservationQuery {
+            study_id: Some(DEMO_STUDY),
+            ..Default::default()
+        };
+        let cancel = CancelToken::new();
+        let walk = jhe_engine::fetch::fetch_observations(&s, &q, &cancel, &|_| {});
+        let res = tokio::time::timeout(Duration::from_secs(120), walk)
+            .await
+            .unwrap_or_else(|_| panic!("{mode:?}: the search kept paging for two minutes"));
+        let msg = res
+            .map(|_| ())
+            .expect_err("a search that never ends is not a result")
+            .to_string();
+        assert!(msg.contains("kept sending pages"), "{mode:?}: {msg}");
+    }
 }
