@@ -123,11 +123,9 @@ pub async fn start_demo_with(state: &AppState, config: jhe_sandbox::Config) -> R
         .map_err(|e| Error::Internal(format!("the demo exchange did not start: {e}")))?;
     let info = sb.info();
     let key = info
-        .practitioners
-        .iter()
-        .find(|p| p.email == "manager_mary@example.com")
-        .or_else(|| info.practitioners.first())
-        .map(|p| p.api_key.clone())
+        .api_key(jhe_sandbox::demo::MARY)
+        .or_else(|| info.practitioners.first().map(|p| p.api_key.as_str()))
+        .map(str::to_string)
         .ok_or_else(|| Error::Internal("the demo exchange has no users".into()))?;
     let server_info = server_check::check_server(sb.url()).await?;
     let session =

@@ -19,11 +19,9 @@ async fn demo_session() -> Result<(jhe_sandbox::Sandbox, Session), Box<dyn std::
     .await?;
     let key = sb
         .info()
-        .practitioners
-        .iter()
-        .find(|p| p.email == "manager_mary@example.com")
-        .map(|p| p.api_key.clone())
-        .ok_or("no demo user")?;
+        .api_key(jhe_sandbox::demo::MARY)
+        .ok_or("no demo user")?
+        .to_string();
     let info = server_check::check_server(sb.url()).await?;
     let s = Session::sign_in_with_api_key(&info, &key, SessionOptions::default()).await?;
     Ok((sb, s))

@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-const STUDY: u64 = 30006;
+const STUDY: u64 = jhe_sandbox::demo::DEMO_STUDY;
 const PATIENTS: u32 = 3;
 
 /// A picker that hands out one folder and remembers it for "open an export".

@@ -12,28 +12,15 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use jhe_sandbox::demo::{MARY, TOM};
 use jhe_sandbox::{Config, Faults, Sandbox};
 
-const MARY: &str = "manager_mary@example.com";
-const TOM: &str = "three_org_tom@example.com";
-
 async fn sandbox() -> Sandbox {
-    Sandbox::start(Config {
-        patients: 3,
-        days: 2,
-        ..Default::default()
-    })
-    .await
-    .expect("sandbox")
+    Sandbox::start(Config::small()).await.expect("sandbox")
 }
 
 fn key(sb: &Sandbox, email: &str) -> String {
-    sb.info()
-        .practitioners
-        .iter()
-        .find(|p| p.email == email)
-        .map(|p| p.api_key.clone())
-        .expect("key")
+    sb.info().api_key(email).expect("key").to_string()
 }
 
 fn jhe(url: Option<&str>, api_key: Option<&str>, config: &Path) -> Command {

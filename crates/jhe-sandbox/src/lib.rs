@@ -21,6 +21,7 @@ pub mod admin;
 pub mod auth;
 pub mod caller;
 pub mod data;
+pub mod demo;
 pub mod faults;
 pub mod fhir;
 pub mod generate;

@@ -2,14 +2,11 @@
 //! or `python3`), run the real `tidy_observation` on the committed inputs now and compare with
 //! our compat rows. Without it the committed goldens (`golden_compat`) are the reference.
 
-#[path = "golden/support.rs"]
-mod support;
-
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::golden_support::*;
 use jhe_engine::omh::compat::compat_row;
-use support::*;
 
 fn python() -> Option<PathBuf> {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");

@@ -3,15 +3,12 @@
 //! `tests/golden/make_golden.py` with the real package, on the captured JHE responses plus
 //! synthetic edge cases).
 
-#[path = "golden/support.rs"]
-mod support;
-
 use std::collections::HashMap;
 
+use crate::golden_support::*;
 use jhe_engine::frame::compat_frame;
 use jhe_engine::omh::compat::compat_row;
 use polars::prelude::{DataType, TimeUnit};
-use support::*;
 
 #[test]
 fn compat_rows_match_python_tidy_observation() {

@@ -1,13 +1,10 @@
 //! The clear views and the long table have exactly the documented columns and dtypes, and the
 //! values the golden inputs call for (times in UTC and local, units normalised).
 
-#[path = "golden/support.rs"]
-mod support;
-
+use crate::golden_support::*;
 use jhe_engine::frame::{long_columns, long_frame, view_columns, view_frames, Dtype};
 use jhe_engine::omh;
 use polars::prelude::*;
-use support::*;
 
 fn all() -> Vec<jhe_engine::omh::DecodedObservation> {
     fhir_inputs().iter().map(|(_, r)| decode_fhir(r)).collect()

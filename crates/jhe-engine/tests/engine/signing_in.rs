@@ -1,12 +1,10 @@
 //! Signing in over real HTTP: API keys, the browser flow through the sandbox's login form,
 //! token expiry, revocation, sign-out, and the keychain stand-in.
 
-mod it_common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use it_common::*;
+use crate::common::*;
 use jhe_engine::api::Session;
 use jhe_engine::auth::{BrowserOptions, MemoryStore, SavedSignIn, SecretStore};
 use jhe_engine::error::Error;

@@ -1,4 +1,5 @@
-//! Helpers of the integration tests: a small sandbox, sessions, a browser that fills in the
+//! Helpers of the engine's integration tests (the demo accounts and look-ups shared with the CLI
+//! and app tests are in `jhe_sandbox::demo`): a small sandbox, sessions, a browser that fills in the
 //! sandbox's login form, and small stand-in servers (an HTML login page, a reverse proxy).
 #![allow(dead_code)]
 
@@ -20,17 +21,10 @@ use jhe_sandbox::{Config, Sandbox};
 use polars::prelude::*;
 use reqwest::redirect::Policy;
 
-pub const MARY: &str = "manager_mary@example.com";
-pub const TOM: &str = "three_org_tom@example.com";
-pub const PETER: &str = "ll_patient_peter@example.com";
-pub const DEMO_STUDY: u64 = 30006;
+pub use jhe_sandbox::demo::{DEMO_STUDY, MARY, PETER, TOM};
 
 pub fn small() -> Config {
-    Config {
-        patients: 3,
-        days: 2,
-        ..Default::default()
-    }
+    Config::small()
 }
 
 pub async fn sandbox() -> Sandbox {
@@ -49,10 +43,8 @@ pub fn fast() -> SessionOptions {
 
 pub fn api_key(sb: &Sandbox, email: &str) -> String {
     sb.info()
-        .practitioners
-        .iter()
-        .find(|p| p.email == email)
-        .map(|p| p.api_key.clone())
+        .api_key(email)
+        .map(str::to_string)
         .expect("practitioner has a key")
 }
 
@@ -71,12 +63,7 @@ pub async fn session(sb: &Sandbox, email: &str) -> Session {
 
 /// The observations the study filter returns for the whole study.
 pub fn study_total(sb: &Sandbox, study: u64) -> u64 {
-    sb.info()
-        .studies
-        .iter()
-        .find(|s| u64::from(s.id) == study)
-        .map(|s| s.observations as u64)
-        .expect("study exists")
+    sb.info().study_observations(study).expect("study exists")
 }
 
 fn client() -> reqwest::Client {

@@ -4,11 +4,7 @@
 //! sandbox study with a large dirty share, and hundreds of malformed variants (missing, null and
 //! wrongly typed fields, duplicate keys).
 
-mod it_common;
-#[path = "golden/support.rs"]
-mod support;
-
-use it_common::*;
+use crate::common::*;
 use jhe_engine::omh::{
     decode, from_admin_json, from_admin_result, from_fhir_json, from_fhir_resource,
     DecodedObservation, OmhPayload, Problem, RawObservation,
@@ -28,7 +24,7 @@ fn assert_agree(text: &str) -> bool {
 
 #[test]
 fn contract_samples_read_the_same() {
-    let inputs = support::fhir_inputs();
+    let inputs = crate::golden_support::fhir_inputs();
     assert!(!inputs.is_empty());
     for (origin, r) in inputs {
         let text = r.to_string();
@@ -253,7 +249,7 @@ fn assert_admin_agree(text: &str) -> bool {
 
 #[test]
 fn admin_samples_and_variants_read_the_same() {
-    let inputs = support::admin_inputs();
+    let inputs = crate::golden_support::admin_inputs();
     assert!(!inputs.is_empty());
     for (origin, r) in &inputs {
         assert!(assert_admin_agree(&r.to_string()), "{origin} reads");

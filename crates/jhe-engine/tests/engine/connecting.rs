@@ -1,9 +1,7 @@
 //! Connecting: the HTTPS rule, discovery, and plain messages for addresses that are not JHE.
 
-mod it_common;
-
+use crate::common::*;
 use axum::http::StatusCode;
-use it_common::*;
 use jhe_engine::error::Error;
 use jhe_engine::server_check::check_server;
 

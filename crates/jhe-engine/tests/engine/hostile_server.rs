@@ -1,12 +1,10 @@
 //! A lying or broken server cannot take the client's secrets elsewhere, exhaust its memory or
 //! crash it: scenarios over real HTTP against the sandbox's hostile modes (`jhe_sandbox::Hostile`).
 
-mod it_common;
-
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use it_common::*;
+use crate::common::*;
 use jhe_engine::api::Session;
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::jobs::{export_study, ExportRequest};

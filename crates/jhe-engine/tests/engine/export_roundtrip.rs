@@ -2,18 +2,15 @@
 //! data dictionary covers every column, malformed rows are reported, and a crash in the middle
 //! followed by a resume gives the same files as an uninterrupted run.
 
-#[path = "golden/support.rs"]
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::golden_support::*;
 use jhe_engine::export::{Export, ExportSpec, Format, Layout, Manifest};
 use jhe_engine::omh::{from_admin_result, from_fhir_resource, RawObservation};
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
-use support::*;
 
 /// Units (patient/code) of every golden input: FHIR captures + synthetic, the malformed cases
 /// (3 of them in the heart-rate unit of patient 49001), the Admin-only captures, and CGM rows.

@@ -3,19 +3,16 @@
 //! observations rendered both ways). The only difference allowed is `Observation.identifier`,
 //! which the Admin API does not return.
 
-#[path = "golden/support.rs"]
-mod support;
-
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use crate::golden_support::*;
 use jhe_engine::frame::{compat_frame, long_frame, view_frames};
 use jhe_engine::omh::compat::compat_row;
 use jhe_engine::omh::{
     decode, from_admin_result, from_fhir_resource, DataType, DecodedObservation, Values,
 };
 use serde_json::Value;
-use support::*;
 
 fn without_identifiers(mut o: DecodedObservation) -> DecodedObservation {
     o.envelope.identifiers.clear();

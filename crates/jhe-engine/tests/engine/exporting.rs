@@ -1,12 +1,10 @@
 //! Exports over real HTTP against the sandbox, with every fault injected: the result must be
 //! complete and exact (rows = the server's total, no duplicates), resumable and explained.
 
-mod it_common;
-
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use it_common::*;
+use crate::common::*;
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::error::Error;
 use jhe_engine::export::{Format, Layout};

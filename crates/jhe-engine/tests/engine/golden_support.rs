@@ -1,4 +1,4 @@
-//! Shared helpers of the golden tests (included with `#[path]`).
+//! Shared helpers of the golden tests: the committed inputs and goldens under `tests/golden/`.
 #![allow(dead_code)]
 
 use std::path::PathBuf;

@@ -1,9 +1,7 @@
 //! Reading the Admin and FHIR APIs over real HTTP: organizations with roles, studies,
 //! participants, scopes, consents, data sources, counts, and JHE's authorization quirks.
 
-mod it_common;
-
-use it_common::*;
+use crate::common::*;
 use jhe_engine::api::types::ConsentState;
 use jhe_engine::api::ObservationQuery;
 use jhe_engine::error::Error;

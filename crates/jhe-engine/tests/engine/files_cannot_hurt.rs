@@ -2,12 +2,10 @@
 //! payloads in OMH text fields, names and identifiers) open in a spreadsheet with no live formula,
 //! and on Unix every exported file and folder is readable by its owner only.
 
-mod it_common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use it_common::*;
+use crate::common::*;
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::export::{Format, Layout};
 use jhe_engine::jobs::{export_study, ExportOutcome, ExportRequest};
