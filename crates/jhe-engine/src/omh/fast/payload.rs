@@ -50,8 +50,8 @@ impl fmt::Display for J<'_> {
     }
 }
 
-/// Visitor methods for everything but maps: the value is skipped and `Default` returned.
-macro_rules! skip_non_maps {
+/// Visitor methods for JSON scalars: the value is skipped and `Default` returned.
+macro_rules! skip_scalars {
     () => {
         fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
             Ok(Default::default())
@@ -74,10 +74,65 @@ macro_rules! skip_non_maps {
         fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
             Ok(Default::default())
         }
+    };
+}
+
+/// Visitor methods for everything but maps: the value is skipped and `Default` returned.
+macro_rules! skip_non_maps {
+    () => {
+        skip_scalars!();
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
             while seq.next_element::<IgnoredAny>()?.is_some() {}
             Ok(Default::default())
         }
+    };
+}
+
+/// A lenient reader of a JSON object into `$ty<'de>`: anything but an object reads as
+/// `Default`, the value starts as `$init`, and each key either names the field its value goes
+/// to (`{ Key => field, … }`), or `$read` (with the value being built as `$v`, the key as `$k`
+/// and the map as `$map`) reads it and is `true`, or is `false` and the value is skipped.
+macro_rules! lenient_object {
+    ($ty:ident, $what:literal, $init:expr, { $($key:ident => $field:ident),+ $(,)? }) => {
+        lenient_object!($ty, $what, $init, |v, k, map| match k {
+            $(K::$key => {
+                v.$field = Some(map.next_value()?);
+                true
+            })+
+            _ => false,
+        });
+    };
+    ($ty:ident, $what:literal, $init:expr, |$v:ident, $k:ident, $map:ident| $read:expr) => {
+        const _: () = {
+            struct ObjectVisitor;
+
+            impl<'de> Visitor<'de> for ObjectVisitor {
+                type Value = $ty<'de>;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str($what)
+                }
+                skip_non_maps!();
+                fn visit_map<A: MapAccess<'de>>(
+                    self,
+                    mut $map: A,
+                ) -> Result<Self::Value, A::Error> {
+                    let mut $v: $ty<'de> = $init;
+                    while let Some($k) = $map.next_key::<K>()? {
+                        let read: bool = $read;
+                        if !read {
+                            $map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                    Ok($v)
+                }
+            }
+
+            impl<'de> Deserialize<'de> for $ty<'de> {
+                fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    d.deserialize_any(ObjectVisitor)
+                }
+            }
+        };
     };
 }
 
@@ -354,39 +409,20 @@ pub(crate) struct Interval<'a> {
     pub date: Option<J<'a>>,
 }
 
-struct IntervalVisitor;
-
-impl<'de> Visitor<'de> for IntervalVisitor {
-    type Value = Interval<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a time interval")
+lenient_object!(
+    Interval,
+    "a time interval",
+    Interval {
+        is_object: true,
+        ..Interval::default()
+    },
+    {
+        StartDateTime => start,
+        EndDateTime => end,
+        Duration => duration,
+        Date => date,
     }
-    skip_non_maps!();
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut t = Interval {
-            is_object: true,
-            ..Interval::default()
-        };
-        while let Some(k) = map.next_key::<K>()? {
-            match k {
-                K::StartDateTime => t.start = Some(map.next_value()?),
-                K::EndDateTime => t.end = Some(map.next_value()?),
-                K::Duration => t.duration = Some(map.next_value()?),
-                K::Date => t.date = Some(map.next_value()?),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(t)
-    }
-}
-
-impl<'de> Deserialize<'de> for Interval<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(IntervalVisitor)
-    }
-}
+);
 
 /// `effective_time_frame`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -396,37 +432,15 @@ pub(crate) struct TimeFrame<'a> {
     pub interval: Option<Interval<'a>>,
 }
 
-struct TimeFrameVisitor;
-
-impl<'de> Visitor<'de> for TimeFrameVisitor {
-    type Value = TimeFrame<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a time frame")
-    }
-    skip_non_maps!();
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut t = TimeFrame {
-            is_object: true,
-            ..TimeFrame::default()
-        };
-        while let Some(k) = map.next_key::<K>()? {
-            match k {
-                K::DateTime => t.date_time = Some(map.next_value()?),
-                K::TimeInterval => t.interval = Some(map.next_value()?),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(t)
-    }
-}
-
-impl<'de> Deserialize<'de> for TimeFrame<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(TimeFrameVisitor)
-    }
-}
+lenient_object!(
+    TimeFrame,
+    "a time frame",
+    TimeFrame {
+        is_object: true,
+        ..TimeFrame::default()
+    },
+    { DateTime => date_time, TimeInterval => interval }
+);
 
 /// The OMH body (or a bare-body payload's root).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -462,33 +476,15 @@ impl<'a> Body<'a> {
     }
 }
 
-struct BodyVisitor;
-
-impl<'de> Visitor<'de> for BodyVisitor {
-    type Value = Body<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an OMH body")
-    }
-    skip_non_maps!();
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut b = Body {
-            is_object: true,
-            ..Body::default()
-        };
-        while let Some(k) = map.next_key::<K>()? {
-            if !b.take(k, &mut map)? {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(b)
-    }
-}
-
-impl<'de> Deserialize<'de> for Body<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(BodyVisitor)
-    }
-}
+lenient_object!(
+    Body,
+    "an OMH body",
+    Body {
+        is_object: true,
+        ..Body::default()
+    },
+    |b, k, map| b.take(k, &mut map)?
+);
 
 /// `header.acquisition_provenance`.
 #[derive(Default)]
@@ -496,33 +492,12 @@ struct Provenance<'a> {
     source_name: Option<J<'a>>,
 }
 
-struct ProvenanceVisitor;
-
-impl<'de> Visitor<'de> for ProvenanceVisitor {
-    type Value = Provenance<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("acquisition provenance")
-    }
-    skip_non_maps!();
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut p = Provenance::default();
-        while let Some(k) = map.next_key::<K>()? {
-            match k {
-                K::SourceName => p.source_name = Some(map.next_value()?),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(p)
-    }
-}
-
-impl<'de> Deserialize<'de> for Provenance<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ProvenanceVisitor)
-    }
-}
+lenient_object!(
+    Provenance,
+    "acquisition provenance",
+    Provenance::default(),
+    { SourceName => source_name }
+);
 
 /// One `external_datasheets` entry: (`datasheet_type`, `datasheet_reference`).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -531,34 +506,12 @@ pub(crate) struct Sheet<'a> {
     pub reference: Option<J<'a>>,
 }
 
-struct SheetVisitor;
-
-impl<'de> Visitor<'de> for SheetVisitor {
-    type Value = Sheet<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a datasheet")
-    }
-    skip_non_maps!();
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut s = Sheet::default();
-        while let Some(k) = map.next_key::<K>()? {
-            match k {
-                K::DatasheetType => s.kind = Some(map.next_value()?),
-                K::DatasheetReference => s.reference = Some(map.next_value()?),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for Sheet<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(SheetVisitor)
-    }
-}
+lenient_object!(
+    Sheet,
+    "a datasheet",
+    Sheet::default(),
+    { DatasheetType => kind, DatasheetReference => reference }
+);
 
 #[derive(Default)]
 struct Sheets<'a>(Vec<Sheet<'a>>);
@@ -570,27 +523,7 @@ impl<'de> Visitor<'de> for SheetsVisitor {
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a list of datasheets")
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Sheets::default())
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Sheets::default())
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Sheets::default())
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Sheets::default())
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Sheets::default())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Sheets::default())
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Sheets::default())
-    }
+    skip_scalars!();
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(Sheets::default())
@@ -620,39 +553,34 @@ pub(crate) struct Header<'a> {
     pub source_creation: Option<J<'a>>,
 }
 
-struct HeaderVisitor;
-
-impl<'de> Visitor<'de> for HeaderVisitor {
-    type Value = Header<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an OMH header")
-    }
-    skip_non_maps!();
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut h = Header::default();
-        while let Some(k) = map.next_key::<K>()? {
-            match k {
-                K::Uuid => h.uuid = Some(map.next_value()?),
-                K::Modality => h.modality = Some(map.next_value()?),
-                K::SourceCreation => h.source_creation = Some(map.next_value()?),
-                K::AcquisitionProvenance => {
-                    h.source_name = map.next_value::<Provenance<'de>>()?.source_name;
-                }
-                K::ExternalDatasheets => h.sheets = map.next_value::<Sheets<'de>>()?.0,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
+lenient_object!(
+    Header,
+    "an OMH header",
+    Header::default(),
+    |h, k, map| match k {
+        K::Uuid => {
+            h.uuid = Some(map.next_value()?);
+            true
         }
-        Ok(h)
+        K::Modality => {
+            h.modality = Some(map.next_value()?);
+            true
+        }
+        K::SourceCreation => {
+            h.source_creation = Some(map.next_value()?);
+            true
+        }
+        K::AcquisitionProvenance => {
+            h.source_name = map.next_value::<Provenance<'_>>()?.source_name;
+            true
+        }
+        K::ExternalDatasheets => {
+            h.sheets = map.next_value::<Sheets<'_>>()?.0;
+            true
+        }
+        _ => false,
     }
-}
-
-impl<'de> Deserialize<'de> for Header<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(HeaderVisitor)
-    }
-}
+);
 
 /// What the engine reads from an OMH data point.
 #[derive(Clone, Debug, Default, PartialEq)]
