@@ -3,15 +3,9 @@
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Router;
 use jhe_sandbox::demo::{MARY, TOM};
 use jhe_sandbox::{Config, Faults, Sandbox};
 
@@ -271,68 +265,26 @@ async fn exit_codes_mean_something() {
 
 /// A proxy that drops the last entry of every heart-rate page: the rows no longer add up to
 /// the server's `total`.
-async fn short_proxy(upstream: String) -> String {
-    let http = reqwest::Client::new();
-    let active = Arc::new(AtomicBool::new(true));
-    let app = Router::new().fallback(move |req: Request| {
-        let http = http.clone();
-        let upstream = upstream.clone();
-        let active = active.clone();
-        async move {
-            let path = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.to_string())
-                .unwrap_or_default();
-            let mut rb = http.request(req.method().clone(), format!("{upstream}{path}"));
-            for (k, v) in req.headers() {
-                if k != "host" && k != "content-length" {
-                    rb = rb.header(k, v);
-                }
-            }
-            let body = axum::body::to_bytes(req.into_body(), usize::MAX)
-                .await
-                .unwrap_or_default();
-            let Ok(resp) = rb.body(body).send().await else {
-                return StatusCode::BAD_GATEWAY.into_response();
-            };
-            let status =
-                StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-            let ctype = resp.headers().get("content-type").cloned();
-            let mut bytes = resp.bytes().await.unwrap_or_default().to_vec();
-            if active.load(Ordering::Relaxed)
-                && path.contains("heart-rate")
-                && !path.contains("_summary")
-            {
-                if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-                    if let Some(e) = v.get_mut("entry").and_then(|e| e.as_array_mut()) {
-                        e.pop();
-                    }
-                    bytes = serde_json::to_vec(&v).unwrap_or_default();
-                }
-            }
-            let mut out = Response::new(Body::from(bytes));
-            *out.status_mut() = status;
-            if let Some(c) = ctype.and_then(|c| HeaderValue::from_bytes(c.as_bytes()).ok()) {
-                out.headers_mut().insert("content-type", c);
-            }
-            out
+async fn short_proxy(upstream: &str) -> jhe_sandbox::proxy::Proxy {
+    let rewrite: jhe_sandbox::proxy::Rewrite = Arc::new(|path, v| {
+        if !path.contains("heart-rate") || path.contains("_summary") {
+            return false;
         }
+        if let Some(e) = v.get_mut("entry").and_then(|e| e.as_array_mut()) {
+            e.pop();
+        }
+        true
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    jhe_sandbox::proxy::start(upstream, None, Some(rewrite))
         .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{addr}")
+        .expect("proxy")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incomplete_export_exits_6_unless_allowed() {
     let sb = sandbox().await;
-    let url = short_proxy(sb.url().to_string()).await;
+    let proxy = short_proxy(sb.url()).await;
+    let url = proxy.url.clone();
     let cfg = tempfile::tempdir().expect("tmp");
     let out_dir = tempfile::tempdir().expect("tmp");
     let dir = out_dir.path().to_string_lossy().to_string();

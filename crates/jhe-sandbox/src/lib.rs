@@ -27,6 +27,7 @@ pub mod fhir;
 pub mod generate;
 pub mod hostile;
 pub mod http;
+pub mod proxy;
 pub mod pyjson;
 pub mod render;
 pub mod schema;

@@ -8,10 +8,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::Router;
 use jhe_engine::api::{Session, SessionOptions};
 use jhe_engine::auth::BrowserOptions;
@@ -214,115 +212,62 @@ async fn serve(app: Router) -> String {
     format!("http://{addr}")
 }
 
-/// A reverse proxy in front of a sandbox that (a) tells the server it is reached as
-/// `forwarded_host` (so its links point there) and (b) when `corrupt` is on, breaks the OMH
-/// payload of the first observation of up to three FHIR pages (always the same observations),
-/// and (c) when `drop_heart_rate` is on, drops the last entry of every heart-rate page.
+/// A reverse proxy ([`jhe_sandbox::proxy`]) in front of a sandbox that (a) tells the server it
+/// is reached as `forwarded_host` (so its links point there) and (b) when `corrupt` is on,
+/// breaks the OMH payload of the first observation of up to three FHIR pages (always the same
+/// observations), and (c) when `drop_heart_rate` is on, drops the last entry of every
+/// heart-rate page.
 pub struct Proxy {
     pub url: String,
     pub corrupted: Arc<std::sync::Mutex<HashSet<String>>>,
     pub drop_heart_rate: Arc<AtomicBool>,
+    _running: jhe_sandbox::proxy::Proxy,
+}
+
+/// A FHIR Observation search page (not a count).
+fn is_search_page(path: &str) -> bool {
+    path.starts_with("/FHIR/R5/Observation") && !path.contains("_summary")
 }
 
 pub async fn proxy(upstream: &str, forwarded_host: Option<&str>, corrupt: bool) -> Proxy {
-    let upstream = upstream.to_string();
-    let fwd = forwarded_host.map(str::to_string);
     let corrupted: Arc<std::sync::Mutex<HashSet<String>>> = Arc::default();
-    let corrupted2 = corrupted.clone();
-    let enabled = Arc::new(AtomicBool::new(corrupt));
-    let drop_hr = Arc::new(AtomicBool::new(false));
-    let drop_hr2 = drop_hr.clone();
-    let http = client();
-    let app = Router::new().fallback(move |req: Request| {
-        let upstream = upstream.clone();
-        let fwd = fwd.clone();
-        let http = http.clone();
-        let corrupted = corrupted2.clone();
-        let enabled = enabled.clone();
-        let drop_hr = drop_hr2.clone();
-        async move {
-            let path = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str().to_string())
-                .unwrap_or_default();
-            let method = req.method().clone();
-            let mut rb = http.request(method, format!("{upstream}{path}"));
-            for (k, v) in req.headers() {
-                if k != "host" && k != "content-length" {
-                    rb = rb.header(k, v);
-                }
-            }
-            if let Some(h) = &fwd {
-                rb = rb.header("x-forwarded-host", h);
-            }
-            let body = axum::body::to_bytes(req.into_body(), usize::MAX)
-                .await
-                .unwrap_or_default();
-            let resp = match rb.body(body).send().await {
-                Ok(r) => r,
-                Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
-            };
-            let status =
-                StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-            let headers = resp.headers().clone();
-            let mut bytes = resp.bytes().await.unwrap_or_default().to_vec();
-            if enabled.load(Ordering::Relaxed)
-                && path.starts_with("/FHIR/R5/Observation")
-                && !path.contains("_summary")
-            {
-                if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-                    if let Some(first) = v.pointer_mut("/entry/0/resource") {
-                        let id = first
-                            .get("id")
-                            .and_then(|i| i.as_str())
-                            .unwrap_or("")
-                            .to_string();
-                        let mut set = corrupted.lock().expect("lock");
-                        if set.len() < 3 || set.contains(&id) {
-                            set.insert(id);
-                            if let Some(d) = first.pointer_mut("/valueAttachment/data") {
-                                *d = serde_json::Value::String("%%% not base64 %%%".into());
-                            }
-                        }
-                    }
-                    bytes = serde_json::to_vec(&v).unwrap_or_default();
-                }
-            }
-            if drop_hr.load(Ordering::Relaxed)
-                && path.starts_with("/FHIR/R5/Observation")
-                && path.contains("heart-rate")
-                && !path.contains("_summary")
-            {
-                if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-                    if let Some(entries) = v.get_mut("entry").and_then(|e| e.as_array_mut()) {
-                        entries.pop();
-                    }
-                    bytes = serde_json::to_vec(&v).unwrap_or_default();
-                }
-            }
-            let mut out = Response::new(Body::from(bytes));
-            *out.status_mut() = status;
-            for name in [
-                "content-type",
-                "location",
-                "www-authenticate",
-                "retry-after",
-                "set-cookie",
-            ] {
-                for v in headers.get_all(name) {
-                    if let Ok(v) = HeaderValue::from_bytes(v.as_bytes()) {
-                        out.headers_mut().append(name, v);
-                    }
-                }
-            }
-            out
+    let drop_heart_rate = Arc::new(AtomicBool::new(false));
+    let (set, drop_hr) = (corrupted.clone(), drop_heart_rate.clone());
+    let rewrite: jhe_sandbox::proxy::Rewrite = Arc::new(move |path, v| {
+        if !is_search_page(path) {
+            return false;
         }
+        if corrupt {
+            if let Some(first) = v.pointer_mut("/entry/0/resource") {
+                let id = first
+                    .get("id")
+                    .and_then(|i| i.as_str())
+                    .unwrap_or("")
+                    .to_string();
+                let mut set = set.lock().expect("lock");
+                if set.len() < 3 || set.contains(&id) {
+                    set.insert(id);
+                    if let Some(d) = first.pointer_mut("/valueAttachment/data") {
+                        *d = serde_json::Value::String("%%% not base64 %%%".into());
+                    }
+                }
+            }
+        }
+        if drop_hr.load(Ordering::Relaxed) && path.contains("heart-rate") {
+            if let Some(entries) = v.get_mut("entry").and_then(|e| e.as_array_mut()) {
+                entries.pop();
+            }
+        }
+        true
     });
+    let running = jhe_sandbox::proxy::start(upstream, forwarded_host, Some(rewrite))
+        .await
+        .expect("proxy starts");
     Proxy {
-        url: serve(app).await,
+        url: running.url.clone(),
         corrupted,
-        drop_heart_rate: drop_hr,
+        drop_heart_rate,
+        _running: running,
     }
 }
 
