@@ -12,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+use crate::http::{typed, with_header};
 use crate::AppState;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -73,19 +74,15 @@ pub async fn inject(State(st): State<Arc<AppState>>, req: Request, next: Next) -
     }
     if uniform(f.seed, n, 1) < f.rate_limit_rate {
         st.fault_stats.rate_limited.fetch_add(1, Ordering::Relaxed);
-        let mut r = (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            "{\"detail\":\"Request was throttled.\"}",
-        )
-            .into_response();
-        if let Ok(v) = HeaderValue::from_str(&f.retry_after_s.to_string()) {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return r;
+        return with_header(
+            typed(
+                StatusCode::TOO_MANY_REQUESTS,
+                "application/json",
+                "{\"detail\":\"Request was throttled.\"}",
+            ),
+            header::RETRY_AFTER,
+            &f.retry_after_s.to_string(),
+        );
     }
     let e = uniform(f.seed, n, 2);
     if e < f.error_rate {
@@ -102,12 +99,7 @@ pub async fn inject(State(st): State<Arc<AppState>>, req: Request, next: Next) -
             status.as_u16(),
             status.as_u16()
         );
-        return (
-            status,
-            [(header::CONTENT_TYPE, HeaderValue::from_static("text/html"))],
-            body,
-        )
-            .into_response();
+        return typed(status, "text/html", body);
     }
     let drop = uniform(f.seed, n, 3) < f.drop_rate;
     let resp = next.run(req).await;

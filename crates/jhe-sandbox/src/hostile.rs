@@ -31,7 +31,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::http::{base_url, json_response, py_urlencode, query_pairs};
+use crate::http::{base_url, json_response, py_urlencode, query_pairs, typed, with_header};
 use crate::store::Query;
 use crate::AppState;
 
@@ -276,11 +276,7 @@ fn redirect(r: &Redirect, headers: &HeaderMap, uri: &Uri) -> Response {
         RedirectTo::Url(u) => u.clone(),
     };
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::FOUND);
-    let mut resp = (status, "").into_response();
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    resp
+    with_header((status, "").into_response(), header::LOCATION, &location)
 }
 
 /// A gzip member whose deflate stream repeats one sync-flushed block of 1 MiB of zeros.
@@ -336,15 +332,11 @@ fn endless_body() -> Response {
         Ok::<bytes::Bytes, std::io::Error>(chunk.clone())
     });
     use futures_util::StreamExt;
-    (
+    typed(
         StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
+        "application/json",
         Body::from_stream(head.chain(rows)),
     )
-        .into_response()
 }
 
 fn page_link(

@@ -1,22 +1,33 @@
 //! Shared HTTP plumbing: JHE's error bodies, query strings, absolute links and page-number
 //! pagination. A leaf module: it knows no handler, token or caller.
 
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::body::Body;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
+
+/// A response with this status, `Content-Type` and body.
+pub fn typed(status: StatusCode, content_type: &'static str, body: impl Into<Body>) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        body.into(),
+    )
+        .into_response()
+}
+
+/// `r` with the header `name: value`; left out when `value` is not a valid header value.
+pub fn with_header(mut r: Response, name: HeaderName, value: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        r.headers_mut().insert(name, v);
+    }
+    r
+}
 
 /// JSON response with JHE's content type.
 pub fn json_response(status: StatusCode, body: &Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        bytes,
-    )
-        .into_response()
+    typed(status, "application/json", bytes)
 }
 
 pub fn detail(status: StatusCode, msg: &str) -> Response {
@@ -49,15 +60,7 @@ pub fn django_html(status: StatusCode, title: &str, exception: Option<&str>) -> 
         esc(title),
         esc(exception.unwrap_or(""))
     );
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        )],
-        body,
-    )
-        .into_response()
+    typed(status, "text/html; charset=utf-8", body)
 }
 
 pub fn not_found_page(path: &str) -> Response {

@@ -30,49 +30,77 @@ pub fn jsonb_order(v: Value) -> Value {
 /// written in `jsonb` order.
 pub fn py_dumps(v: &Value) -> String {
     let mut out = String::with_capacity(256);
-    write_py(v, &mut out);
+    write_python(v, &DUMPS, &mut out);
     out
 }
 
-fn write_py(v: &Value, out: &mut String) {
+/// How a Python printer spells a JSON value's leaves and orders its keys; the nesting, the
+/// `", "` and `": "` separators are the same for all.
+pub(crate) struct PyStyle {
+    pub null: &'static str,
+    pub true_: &'static str,
+    pub false_: &'static str,
+    pub float: fn(f64, &mut String),
+    pub string: fn(&str, &mut String),
+    /// Objects' keys in `jsonb` order (else in the order the map holds them).
+    pub jsonb_keys: bool,
+}
+
+/// `json.dumps`.
+const DUMPS: PyStyle = PyStyle {
+    null: "null",
+    true_: "true",
+    false_: "false",
+    float: write_py_float,
+    string: write_py_str,
+    jsonb_keys: true,
+};
+
+/// Writes `v` as Python prints it in `style`.
+pub(crate) fn write_python(v: &Value, style: &PyStyle, out: &mut String) {
     match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Null => out.push_str(style.null),
+        Value::Bool(b) => out.push_str(if *b { style.true_ } else { style.false_ }),
         Value::Number(n) => {
-            if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
-                out.push_str(&py_float(f));
+            if n.is_f64() {
+                (style.float)(n.as_f64().unwrap_or(f64::NAN), out);
             } else {
                 out.push_str(&n.to_string());
             }
         }
-        Value::String(s) => write_py_str(s, out),
+        Value::String(s) => (style.string)(s, out),
         Value::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_py(item, out);
+                write_python(item, style, out);
             }
             out.push(']');
         }
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_by(|a, b| jsonb_key_order(a, b));
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            if style.jsonb_keys {
+                entries.sort_by(|a, b| jsonb_key_order(a.0, b.0));
+            }
             out.push('{');
-            for (i, k) in keys.iter().enumerate() {
+            for (i, (k, val)) in entries.into_iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_py_str(k, out);
+                (style.string)(k, out);
                 out.push_str(": ");
-                if let Some(val) = map.get(*k) {
-                    write_py(val, out);
-                }
+                write_python(val, style, out);
             }
             out.push('}');
         }
     }
+}
+
+/// [`py_float`], written to `out`.
+fn write_py_float(f: f64, out: &mut String) {
+    out.push_str(&py_float(f));
 }
 
 /// Python's `repr(float)`: shortest round-trip digits, `.0` on whole numbers, exponent as `e+XX`.

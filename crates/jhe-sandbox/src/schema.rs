@@ -19,6 +19,8 @@ use parking_lot::RwLock;
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
+use crate::pyjson::{write_python, PyStyle};
+
 mod files {
     include!(concat!(env!("OUT_DIR"), "/schema_files.rs"));
 }
@@ -343,7 +345,7 @@ impl SchemaSet {
 /// Python `repr()` of a JSON value as `json.loads` would produce it.
 pub fn py_repr(value: &Value) -> String {
     let mut out = String::new();
-    write_py_repr(value, &mut out);
+    write_python(value, &REPR, &mut out);
     out
 }
 
@@ -400,43 +402,15 @@ fn write_py_float(f: f64, out: &mut String) {
     }
 }
 
-fn write_py_repr(value: &Value, out: &mut String) {
-    match value {
-        Value::Null => out.push_str("None"),
-        Value::Bool(true) => out.push_str("True"),
-        Value::Bool(false) => out.push_str("False"),
-        Value::Number(n) => {
-            if n.is_f64() {
-                write_py_float(n.as_f64().unwrap_or(f64::NAN), out);
-            } else {
-                out.push_str(&n.to_string());
-            }
-        }
-        Value::String(s) => write_py_str(s, out),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_py_repr(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_py_str(k, out);
-                out.push_str(": ");
-                write_py_repr(v, out);
-            }
-            out.push('}');
-        }
-    }
-}
+/// `repr()` of what `json.loads` gives: `None`, `True`, `False`, quotes as Python picks them.
+const REPR: PyStyle = PyStyle {
+    null: "None",
+    true_: "True",
+    false_: "False",
+    float: write_py_float,
+    string: write_py_str,
+    jsonb_keys: false,
+};
 
 fn py_type_list(kind: &TypeKind) -> String {
     let names: Vec<String> = match kind {

@@ -1,7 +1,7 @@
 //! The Admin REST API (`/api/v1/…`), with JHE's authorization rules, pagination and quirks.
 //!
-//! This module holds what every Admin handler shares (the request's query, JHE's paginated
-//! envelope, the practitioner check, id parsing, "remember the current study"); the handlers are
+//! This module holds what every Admin handler shares (the request as handlers read it: caller,
+//! `{id}`, filters and JHE's paginated envelope; "remember the current study"); the handlers are
 //! grouped by resource: `orgs` (profile, organizations), `studies`, `patients` (incl. consents),
 //! `sources` (data sources, clients, API keys) and `observations`.
 
@@ -14,9 +14,10 @@ mod studies;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::Response;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 pub use observations::{admin_observation_query, observation_detail, observations};
@@ -38,29 +39,50 @@ use crate::AppState;
 
 pub(super) type S = State<Arc<AppState>>;
 
-struct Req {
+/// What an Admin handler reads of its request: the headers (for the caller and the links), the
+/// path with its `{id}` and `{sub}`, and the query (filters, and page links that keep them).
+pub struct Req {
+    headers: HeaderMap,
     base: String,
     path: String,
+    /// The route's parameters (none on a list route).
+    params: HashMap<String, String>,
     /// Pairs as sent (for links).
     raw_pairs: Vec<(String, String)>,
     /// Pairs with snake_case names (for reading).
     pairs: Vec<(String, String)>,
 }
 
-impl Req {
-    fn new(headers: &HeaderMap, uri: &Uri, raw: Option<String>) -> Req {
-        let raw_pairs = query_pairs(raw.as_deref());
+impl<St: Send + Sync> FromRequestParts<St> for Req {
+    /// axum's own answer to a path parameter that is not UTF-8.
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Req, Response> {
+        let params =
+            <Path<HashMap<String, String>> as OptionalFromRequestParts<St>>::from_request_parts(
+                parts, state,
+            )
+            .await
+            .map_err(IntoResponse::into_response)?
+            .map(|Path(p)| p)
+            .unwrap_or_default();
+        let raw_pairs = query_pairs(parts.uri.query());
         let pairs = raw_pairs
             .iter()
             .map(|(k, v)| (snake(k), v.clone()))
             .collect();
-        Req {
-            base: base_url(headers),
-            path: uri.path().to_string(),
+        Ok(Req {
+            base: base_url(&parts.headers),
+            headers: parts.headers.clone(),
+            path: parts.uri.path().to_string(),
+            params,
             raw_pairs,
             pairs,
-        }
+        })
     }
+}
+
+impl Req {
     fn get(&self, name: &str) -> Option<&str> {
         first(&self.pairs, name)
     }
@@ -73,6 +95,42 @@ impl Req {
                 .map(Some)
                 .map_err(|_| value_error_500(&self.path, v)),
         }
+    }
+    /// Integer filters, read in order: the first bad one answers.
+    fn ints<const N: usize>(&self, names: [&str; N]) -> Result<[Option<u32>; N], Response> {
+        let mut out = [None; N];
+        for (slot, name) in out.iter_mut().zip(names) {
+            *slot = self.int(name)?;
+        }
+        Ok(out)
+    }
+    /// The signed-in caller.
+    fn caller(&self, st: &AppState) -> Result<Caller, Response> {
+        caller(st, &self.headers, Api::Admin)
+    }
+    /// The caller, who must be a practitioner.
+    fn practitioner(&self, st: &AppState) -> Result<Caller, Response> {
+        let c = self.caller(st)?;
+        if !c.is_practitioner() {
+            return Err(no_match("Practitioner"));
+        }
+        Ok(c)
+    }
+    /// The `{id}` of a detail route; a non-number makes Django raise ValueError (HTTP 500).
+    fn id(&self) -> Result<u32, Response> {
+        let raw = self.params.get("id").map_or("", String::as_str);
+        raw.parse::<u32>()
+            .map_err(|_| value_error_500(&self.path, raw))
+    }
+    /// Who asks a detail route, and for which `{id}`: the caller is checked first, as JHE
+    /// answers 401 before a bad id's 500.
+    fn caller_and_id(&self, st: &AppState) -> Result<(Caller, u32), Response> {
+        let c = self.caller(st)?;
+        Ok((c, self.id()?))
+    }
+    /// The `{sub}` of a detail route, "" on the route without one (one handler serves both).
+    fn sub(&self) -> &str {
+        self.params.get("sub").map_or("", String::as_str)
     }
     /// JHE's paginated envelope over `total` items; `items` renders the slice.
     fn paginate(
@@ -105,27 +163,10 @@ impl Req {
             &json!({"count": total, "next": next, "previous": previous, "results": results}),
         )
     }
-}
-
-fn practitioner(state: &AppState, headers: &HeaderMap) -> Result<Caller, Response> {
-    let c = caller(state, headers, Api::Admin)?;
-    if !c.is_practitioner() {
-        return Err(detail(
-            StatusCode::NOT_FOUND,
-            "No Practitioner matches the given query.",
-        ));
+    /// One page of an Admin list (at most 1,000 a page, as JHE), each item rendered by `render`.
+    fn list<T>(&self, items: &[T], render: impl FnMut(&T) -> Value) -> Response {
+        self.paginate(items.len(), 1000, |r| items[r].iter().map(render).collect())
     }
-    Ok(c)
-}
-
-/// `{id}` and the optional `{sub}` of a detail route (one handler serves both routes).
-fn id_and_sub(p: &HashMap<String, String>) -> (String, String) {
-    let get = |k: &str| p.get(k).cloned().unwrap_or_default();
-    (get("id"), get("sub"))
-}
-
-fn parse_id(path: &str, raw: &str) -> Result<u32, Response> {
-    raw.parse::<u32>().map_err(|_| value_error_500(path, raw))
 }
 
 fn remember(st: &AppState, user: u32, org: Option<u32>, study: Option<u32>, clear_study: bool) {
@@ -152,21 +193,50 @@ fn body_json(body: &[u8]) -> Value {
 
 /// `field` in snake_case or camelCase.
 fn field<'a>(v: &'a Value, snake_name: &str) -> Option<&'a Value> {
-    v.get(snake_name).or_else(|| {
-        let camel: String = snake_name
-            .split('_')
-            .enumerate()
-            .map(|(i, w)| {
-                if i == 0 {
-                    w.to_string()
-                } else {
-                    let mut c = w.chars();
-                    c.next()
-                        .map(|f| f.to_uppercase().chain(c).collect())
-                        .unwrap_or_default()
-                }
-            })
-            .collect();
-        v.get(camel)
-    })
+    v.get(snake_name).or_else(|| v.get(camel(snake_name)))
+}
+
+/// `scope_code_id` → `scopeCodeId`.
+fn camel(snake_name: &str) -> String {
+    snake_name
+        .split('_')
+        .enumerate()
+        .map(|(i, w)| {
+            if i == 0 {
+                w.to_string()
+            } else {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect())
+                    .unwrap_or_default()
+            }
+        })
+        .collect()
+}
+
+/// A body field JHE requires, read by `as_t`; when it is absent (or not of that type), DRF's 400
+/// naming it in camelCase.
+fn required<'a, T>(
+    v: &'a Value,
+    snake_name: &str,
+    as_t: impl FnOnce(&'a Value) -> Option<T>,
+) -> Result<T, Response> {
+    field(v, snake_name)
+        .and_then(as_t)
+        .ok_or_else(|| field_required(&camel(snake_name)))
+}
+
+/// DRF's answer to a missing field: 400 `{"<name>": ["This field is required."]}`.
+fn field_required(name: &str) -> Response {
+    let mut body = serde_json::Map::new();
+    body.insert(name.to_string(), json!(["This field is required."]));
+    json_response(StatusCode::BAD_REQUEST, &Value::Object(body))
+}
+
+/// Django's 404 when no `what` has the id: "No Patient matches the given query."
+fn no_match(what: &str) -> Response {
+    detail(
+        StatusCode::NOT_FOUND,
+        &format!("No {what} matches the given query."),
+    )
 }

@@ -1,12 +1,12 @@
 //! Observations through the Admin API: the four id filters (organization, study, patient,
 //! observation) narrowed to what the caller may see, and one observation.
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{parse_id, practitioner, remember, Req, S};
-use crate::http::{detail, json_response};
+use super::{no_match, remember, Req, S};
+use crate::http::json_response;
 use crate::render;
 use crate::world::World;
 
@@ -48,45 +48,25 @@ pub fn admin_observation_query(
     }
 }
 
-pub async fn observations(
-    State(st): S,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(q): RawQuery,
-) -> Response {
-    let c = or_reply!(practitioner(&st, &headers));
-    let req = Req::new(&headers, &uri, q);
-    let ids = (
-        req.int("organization_id"),
-        req.int("study_id"),
-        req.int("patient_id"),
-        req.int("observation_id"),
-    );
-    let (org, study, patient, oid) = match ids {
-        (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
-        (Err(r), ..) | (_, Err(r), ..) | (_, _, Err(r), _) | (.., Err(r)) => return r,
-    };
+pub async fn observations(State(st): S, req: Req) -> Response {
+    let c = or_reply!(req.practitioner(&st));
+    let [org, study, patient, oid] = or_reply!(req.ints([
+        "organization_id",
+        "study_id",
+        "patient_id",
+        "observation_id"
+    ]));
     remember(&st, c.user_id, org, study, true);
     let world = st.world.read();
     let query = admin_observation_query(&world, c.user_id, org, study, patient, oid);
     let store = st.store.read();
     let hits = store.search(&query);
-    req.paginate(hits.len(), 1000, |r| {
-        hits[r]
-            .iter()
-            .map(|i| render::observation(&world, store.row(*i)))
-            .collect()
-    })
+    req.list(&hits, |i| render::observation(&world, store.row(*i)))
 }
 
-pub async fn observation_detail(
-    State(st): S,
-    headers: HeaderMap,
-    uri: Uri,
-    Path(id): Path<String>,
-) -> Response {
-    let c = or_reply!(practitioner(&st, &headers));
-    let id = or_reply!(parse_id(uri.path(), &id));
+pub async fn observation_detail(State(st): S, req: Req) -> Response {
+    let c = or_reply!(req.practitioner(&st));
+    let id = or_reply!(req.id());
     let world = st.world.read();
     let store = st.store.read();
     match store.get(id) {
@@ -97,9 +77,6 @@ pub async fn observation_detail(
         {
             json_response(StatusCode::OK, &render::observation(&world, o))
         }
-        _ => detail(
-            StatusCode::NOT_FOUND,
-            "No Observation matches the given query.",
-        ),
+        _ => no_match("Observation"),
     }
 }

@@ -1,16 +1,14 @@
 //! The caller's profile and organizations: `users/profile`, `users/organizations`,
 //! `organizations` (list, types, detail, tree, studies, users).
 
-use std::collections::HashMap;
-
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::{id_and_sub, parse_id, Req, S};
+use super::{no_match, Req, S};
 use crate::caller::{caller, Api};
-use crate::http::{detail, json_response, not_found_page};
+use crate::http::{json_response, not_found_page};
 use crate::render;
 use crate::world::UserType;
 
@@ -18,7 +16,7 @@ pub async fn profile(State(st): S, headers: HeaderMap) -> Response {
     let c = or_reply!(caller(&st, &headers, Api::Admin));
     let world = st.world.read();
     let Some(u) = world.user(c.user_id) else {
-        return detail(StatusCode::NOT_FOUND, "No JheUser matches the given query.");
+        return no_match("JheUser");
     };
     let body = match u.user_type {
         UserType::Practitioner => {
@@ -59,9 +57,8 @@ pub async fn user_orgs(State(st): S, headers: HeaderMap) -> Response {
     json_response(StatusCode::OK, &Value::Array(list))
 }
 
-pub async fn orgs(State(st): S, headers: HeaderMap, uri: Uri, RawQuery(q): RawQuery) -> Response {
-    let c = or_reply!(caller(&st, &headers, Api::Admin));
-    let req = Req::new(&headers, &uri, q);
+pub async fn orgs(State(st): S, req: Req) -> Response {
+    let c = or_reply!(req.caller(&st));
     let part_of = or_reply!(req.int("part_of"));
     let world = st.world.read();
     let mut list: Vec<&crate::world::Org> = world
@@ -70,12 +67,7 @@ pub async fn orgs(State(st): S, headers: HeaderMap, uri: Uri, RawQuery(q): RawQu
         .filter(|o| part_of.is_none_or(|p| o.part_of == Some(p)))
         .collect();
     list.sort_by(|a, b| a.name.cmp(&b.name));
-    req.paginate(list.len(), 1000, |r| {
-        list[r]
-            .iter()
-            .map(|o| render::org(&world, o, Some(c.user_id)))
-            .collect()
-    })
+    req.list(&list, |o| render::org(&world, o, Some(c.user_id)))
 }
 
 pub async fn org_types(State(st): S, headers: HeaderMap) -> Response {
@@ -107,23 +99,13 @@ pub async fn org_types(State(st): S, headers: HeaderMap) -> Response {
     json_response(StatusCode::OK, &Value::Object(m))
 }
 
-pub async fn org_detail(
-    State(st): S,
-    headers: HeaderMap,
-    uri: Uri,
-    Path(p): Path<HashMap<String, String>>,
-) -> Response {
-    let (id, sub) = id_and_sub(&p);
-    let c = or_reply!(caller(&st, &headers, Api::Admin));
-    let id = or_reply!(parse_id(uri.path(), &id));
+pub async fn org_detail(State(st): S, req: Req) -> Response {
+    let (c, id) = or_reply!(req.caller_and_id(&st));
     let world = st.world.read();
     let Some(o) = world.org(id) else {
-        return detail(
-            StatusCode::NOT_FOUND,
-            "No Organization matches the given query.",
-        );
+        return no_match("Organization");
     };
-    let body = match sub.as_str() {
+    let body = match req.sub() {
         "" => render::org(&world, o, Some(c.user_id)),
         "tree" => render::org_tree(&world, o, Some(c.user_id)),
         "studies" => Value::Array(
@@ -145,7 +127,7 @@ pub async fn org_detail(
             users.sort_by_key(|u| u["lastName"].as_str().unwrap_or("").to_string());
             Value::Array(users)
         }
-        _ => return not_found_page(uri.path()),
+        _ => return not_found_page(&req.path),
     };
     json_response(StatusCode::OK, &body)
 }

@@ -1,36 +1,21 @@
 //! Patients: the filtered list, `me`, the global e-mail lookup, one patient, and consents
 //! (the consolidated view and JHE's POST/PATCH writes).
 
-use std::collections::HashMap;
-
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::{body_json, can_manage, field, id_and_sub, parse_id, practitioner, remember, Req, S};
+use super::{body_json, can_manage, field, field_required, no_match, remember, required, Req, S};
 use crate::caller::{caller, Api, Caller};
 use crate::http::{detail, json_response, not_found_page};
 use crate::render;
 
 use crate::AppState;
 
-pub async fn patients(
-    State(st): S,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(q): RawQuery,
-) -> Response {
-    let c = or_reply!(practitioner(&st, &headers));
-    let req = Req::new(&headers, &uri, q);
-    let (org, study, pid) = match (
-        req.int("organization_id"),
-        req.int("study_id"),
-        req.int("patient_id"),
-    ) {
-        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-        (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => return r,
-    };
+pub async fn patients(State(st): S, req: Req) -> Response {
+    let c = or_reply!(req.practitioner(&st));
+    let [org, study, pid] = or_reply!(req.ints(["organization_id", "study_id", "patient_id"]));
     let ident = req.get("patient_identifier_value").map(str::to_string);
     remember(&st, c.user_id, org, study, true);
     let world = st.world.read();
@@ -54,9 +39,7 @@ pub async fn patients(
                 .is_none_or(|v| p.identifiers.iter().any(|i| &i.value == v))
         })
         .collect();
-    req.paginate(list.len(), 1000, |r| {
-        list[r].iter().map(|p| render::patient(&world, p)).collect()
-    })
+    req.list(&list, |p| render::patient(&world, p))
 }
 
 pub async fn patient_me(State(st): S, headers: HeaderMap) -> Response {
@@ -64,23 +47,14 @@ pub async fn patient_me(State(st): S, headers: HeaderMap) -> Response {
     let world = st.world.read();
     match c.patient_id.and_then(|p| world.patient(p)) {
         Some(p) => json_response(StatusCode::OK, &render::patient(&world, p)),
-        None => detail(StatusCode::NOT_FOUND, "No Patient matches the given query."),
+        None => no_match("Patient"),
     }
 }
 
-pub async fn global_lookup(
-    State(st): S,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(q): RawQuery,
-) -> Response {
-    or_reply!(caller(&st, &headers, Api::Admin));
-    let req = Req::new(&headers, &uri, q);
+pub async fn global_lookup(State(st): S, req: Req) -> Response {
+    or_reply!(req.caller(&st));
     let Some(email) = req.get("email") else {
-        return json_response(
-            StatusCode::BAD_REQUEST,
-            &json!({"email": ["This field is required."]}),
-        );
+        return field_required("email");
     };
     let world = st.world.read();
     let list: Vec<Value> = world
@@ -94,28 +68,22 @@ pub async fn global_lookup(
 
 pub async fn patient_detail(
     State(st): S,
-    headers: HeaderMap,
-    uri: Uri,
+    req: Req,
     method: Method,
-    RawQuery(q): RawQuery,
-    Path(p): Path<HashMap<String, String>>,
     body: axum::body::Bytes,
 ) -> Response {
-    let (id, sub) = id_and_sub(&p);
-    let c = or_reply!(caller(&st, &headers, Api::Admin));
-    let id = or_reply!(parse_id(uri.path(), &id));
-    let req = Req::new(&headers, &uri, q);
+    let (c, id) = or_reply!(req.caller_and_id(&st));
     if !{
         let w = st.world.read();
         w.patient(id).is_some()
     } {
-        return detail(StatusCode::NOT_FOUND, "No Patient matches the given query.");
+        return no_match("Patient");
     }
-    match sub.as_str() {
+    match req.sub() {
         "" => {
             let world = st.world.read();
             let Some(p) = world.patient(id) else {
-                return detail(StatusCode::NOT_FOUND, "No Patient matches the given query.");
+                return no_match("Patient");
             };
             if !c.is_practitioner() && c.patient_id != Some(id) {
                 return detail(
@@ -129,7 +97,7 @@ pub async fn patient_detail(
             {
                 let world = st.world.read();
                 let Some(p) = world.patient(id) else {
-                    return detail(StatusCode::NOT_FOUND, "No Patient matches the given query.");
+                    return no_match("Patient");
                 };
                 let allowed = if c.is_practitioner() {
                     world.can_see_patient(c.user_id, p)
@@ -165,14 +133,14 @@ pub async fn patient_detail(
                 ),
             }
         }
-        _ => not_found_page(uri.path()),
+        _ => not_found_page(&req.path),
     }
 }
 
 fn consents_view(st: &AppState, patient_id: u32) -> Response {
     let world = st.world.read();
     let Some(p) = world.patient(patient_id) else {
-        return detail(StatusCode::NOT_FOUND, "No Patient matches the given query.");
+        return no_match("Patient");
     };
     let mut consolidated: Vec<u32> = world
         .consents
@@ -236,12 +204,7 @@ fn write_consents(
     patch: bool,
 ) -> Response {
     let v = body_json(body);
-    let Some(items) = field(&v, "study_scope_consents").and_then(Value::as_array) else {
-        return json_response(
-            StatusCode::BAD_REQUEST,
-            &json!({"studyScopeConsents": ["This field is required."]}),
-        );
-    };
+    let items = or_reply!(required(&v, "study_scope_consents", Value::as_array));
     let mut world = st.world.write();
     if c.is_practitioner() {
         let orgs = world

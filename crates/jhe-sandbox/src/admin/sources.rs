@@ -1,35 +1,22 @@
 //! Data sources and their scopes, the invitation clients, and practitioner API keys
 //! (`practitioner_clients`: list, create, read, delete).
 
-use std::collections::HashMap;
-
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use super::{body_json, field, id_and_sub, parse_id, Req, S};
+use super::{body_json, field, no_match, Req, S};
 use crate::caller::{caller, Api};
 use crate::http::{detail, json_response, not_found_page};
 use crate::render;
 
-pub async fn data_sources(
-    State(st): S,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(q): RawQuery,
-) -> Response {
-    or_reply!(caller(&st, &headers, Api::Admin));
-    let req = Req::new(&headers, &uri, q);
+pub async fn data_sources(State(st): S, req: Req) -> Response {
+    or_reply!(req.caller(&st));
     let world = st.world.read();
     let mut list: Vec<&crate::world::DataSource> = world.data_sources.iter().collect();
     list.sort_by(|a, b| a.name.cmp(b.name));
-    req.paginate(list.len(), 1000, |r| {
-        list[r]
-            .iter()
-            .map(|d| render::data_source(&world, d, true))
-            .collect()
-    })
+    req.list(&list, |d| render::data_source(&world, d, true))
 }
 
 pub async fn all_scopes(State(st): S, headers: HeaderMap) -> Response {
@@ -43,23 +30,13 @@ pub async fn all_scopes(State(st): S, headers: HeaderMap) -> Response {
     )
 }
 
-pub async fn data_source_detail(
-    State(st): S,
-    headers: HeaderMap,
-    uri: Uri,
-    Path(p): Path<HashMap<String, String>>,
-) -> Response {
-    let (id, sub) = id_and_sub(&p);
-    or_reply!(caller(&st, &headers, Api::Admin));
-    let id = or_reply!(parse_id(uri.path(), &id));
+pub async fn data_source_detail(State(st): S, req: Req) -> Response {
+    let (_, id) = or_reply!(req.caller_and_id(&st));
     let world = st.world.read();
     let Some(d) = world.data_source(id) else {
-        return detail(
-            StatusCode::NOT_FOUND,
-            "No DataSource matches the given query.",
-        );
+        return no_match("DataSource");
     };
-    match sub.as_str() {
+    match req.sub() {
         // JHE's detail serializer leaves supportedScopes empty; the sub-endpoint lists them.
         "" => json_response(StatusCode::OK, &render::data_source(&world, d, false)),
         "supported_scopes" => {
@@ -71,7 +48,7 @@ pub async fn data_source_detail(
                 .collect();
             json_response(StatusCode::OK, &Value::Array(list))
         }
-        _ => not_found_page(uri.path()),
+        _ => not_found_page(&req.path),
     }
 }
 
@@ -138,25 +115,15 @@ fn one_page(list: Vec<Value>) -> Response {
     )
 }
 
-pub async fn practitioner_client_detail(
-    State(st): S,
-    headers: HeaderMap,
-    method: Method,
-    uri: Uri,
-    Path(id): Path<String>,
-) -> Response {
-    let c = or_reply!(caller(&st, &headers, Api::Admin));
-    let id = or_reply!(parse_id(uri.path(), &id));
+pub async fn practitioner_client_detail(State(st): S, req: Req, method: Method) -> Response {
+    let (c, id) = or_reply!(req.caller_and_id(&st));
     let mut world = st.world.write();
     let Some(pos) = world
         .apps
         .iter()
         .position(|a| a.practitioner_client_id == Some(id) && a.user_id == Some(c.user_id))
     else {
-        return detail(
-            StatusCode::NOT_FOUND,
-            "No PractitionerClient matches the given query.",
-        );
+        return no_match("PractitionerClient");
     };
     if method == Method::DELETE {
         world.apps.remove(pos);

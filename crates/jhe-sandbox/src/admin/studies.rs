@@ -1,28 +1,20 @@
 //! Studies: the list, one study and its sub-lists (patients, scope requests, data sources,
 //! clients), and adding a scope request.
 
-use std::collections::HashMap;
-
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::extract::State;
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::{body_json, can_manage, field, id_and_sub, parse_id, practitioner, remember, Req, S};
-use crate::caller::{caller, Api, Caller};
+use super::{body_json, can_manage, no_match, remember, required, Req, S};
+use crate::caller::Caller;
 use crate::http::{detail, json_response, not_found_page};
 use crate::render;
 
 use crate::AppState;
 
-pub async fn studies(
-    State(st): S,
-    headers: HeaderMap,
-    uri: Uri,
-    RawQuery(q): RawQuery,
-) -> Response {
-    let c = or_reply!(practitioner(&st, &headers));
-    let req = Req::new(&headers, &uri, q);
+pub async fn studies(State(st): S, req: Req) -> Response {
+    let c = or_reply!(req.practitioner(&st));
     let org = or_reply!(req.int("organization_id"));
     remember(&st, c.user_id, org, None, false);
     let world = st.world.read();
@@ -33,24 +25,17 @@ pub async fn studies(
         .filter(|s| member.contains(&s.org) && org.is_none_or(|o| s.org == o))
         .collect();
     list.sort_by(|a, b| a.name.cmp(&b.name));
-    req.paginate(list.len(), 1000, |r| {
-        list[r].iter().map(|s| render::study(&world, s)).collect()
-    })
+    req.list(&list, |s| render::study(&world, s))
 }
 
 pub async fn study_detail(
     State(st): S,
-    headers: HeaderMap,
-    uri: Uri,
+    req: Req,
     method: Method,
-    RawQuery(q): RawQuery,
-    Path(p): Path<HashMap<String, String>>,
     body: axum::body::Bytes,
 ) -> Response {
-    let (id, sub) = id_and_sub(&p);
-    let c = or_reply!(caller(&st, &headers, Api::Admin));
-    let id = or_reply!(parse_id(uri.path(), &id));
-    let req = Req::new(&headers, &uri, q);
+    let (c, id) = or_reply!(req.caller_and_id(&st));
+    let sub = req.sub();
     if method == Method::POST && sub == "scope_requests" {
         return add_scope_request(&st, &c, id, &body);
     }
@@ -62,7 +47,7 @@ pub async fn study_detail(
             "Current User does not have authorization to access this Study.",
         )
     };
-    match sub.as_str() {
+    match sub {
         "" => match study {
             Some(s) if world.can_see_study(c.user_id, s) => {
                 json_response(StatusCode::OK, &render::study(&world, s))
@@ -105,7 +90,7 @@ pub async fn study_detail(
                 .filter_map(|(lid, a)| world.app(*a).map(|a| json!({"id": lid, "study": render::study_nested(s), "client": render::app_row(a, &req.base)})))
                 .collect()
         }),
-        _ => not_found_page(uri.path()),
+        _ => not_found_page(&req.path),
     }
 }
 
@@ -122,12 +107,7 @@ fn study_links(
 
 fn add_scope_request(st: &AppState, c: &Caller, study_id: u32, body: &[u8]) -> Response {
     let v = body_json(body);
-    let Some(scope_id) = field(&v, "scope_code_id").and_then(Value::as_u64) else {
-        return json_response(
-            StatusCode::BAD_REQUEST,
-            &json!({"scopeCodeId": ["This field is required."]}),
-        );
-    };
+    let scope_id = or_reply!(required(&v, "scope_code_id", Value::as_u64));
     let mut world = st.world.write();
     let Some(org) = world.study(study_id).map(|s| s.org) else {
         return detail(
@@ -151,7 +131,7 @@ fn add_scope_request(st: &AppState, c: &Caller, study_id: u32, body: &[u8]) -> R
     let rid = world.next_ids.scope_request;
     world.next_ids.scope_request += 1;
     let Some(s) = world.studies.iter_mut().find(|s| s.id == study_id) else {
-        return detail(StatusCode::NOT_FOUND, "No Study matches the given query.");
+        return no_match("Study");
     };
     s.scope_requests.push((rid, scope_id));
     let nested = render::study_nested(s);

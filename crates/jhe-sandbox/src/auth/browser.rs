@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::token::{form, scope_ok};
 use super::{random_token, Code};
-use crate::http::{base_url, django_html, query_pairs};
+use crate::http::{base_url, django_html, query_pairs, typed, with_header};
 use crate::time::now_us;
 use crate::world::{Grant, UserType, World, PASSWORD};
 use crate::AppState;
@@ -18,15 +18,7 @@ fn html_error_400(msg: &str) -> Response {
     let body = format!(
         "<!DOCTYPE html><html><head><title></title></head><body><h2>Error: invalid_request</h2><p>{msg}</p></body></html>"
     );
-    (
-        StatusCode::BAD_REQUEST,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        )],
-        body,
-    )
-        .into_response()
+    typed(StatusCode::BAD_REQUEST, "text/html; charset=utf-8", body)
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -202,19 +194,11 @@ const NEXT_SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERI
     .remove(b'~');
 
 fn redirect(location: &str) -> Response {
-    let mut r = (
-        StatusCode::FOUND,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        )],
-        "",
+    with_header(
+        typed(StatusCode::FOUND, "text/html; charset=utf-8", ""),
+        header::LOCATION,
+        location,
     )
-        .into_response();
-    if let Ok(v) = HeaderValue::from_str(location) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    r
 }
 
 fn login_page(next: &str, csrf: &str, error: Option<&str>) -> Response {
@@ -242,11 +226,11 @@ fn login_page(next: &str, csrf: &str, error: Option<&str>) -> Response {
 </form></body></html>"#,
         next = esc(next),
     );
-    let mut r = Html(body).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("csrftoken={csrf}; Path=/; SameSite=Lax")) {
-        r.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    r
+    with_header(
+        Html(body).into_response(),
+        header::SET_COOKIE,
+        &format!("csrftoken={csrf}; Path=/; SameSite=Lax"),
+    )
 }
 
 pub async fn login_form(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Response {
@@ -295,13 +279,11 @@ pub async fn login_submit(
             } else {
                 "/".to_string()
             };
-            let mut r = redirect(&target);
-            if let Ok(v) =
-                HeaderValue::from_str(&format!("sessionid={sid}; HttpOnly; Path=/; SameSite=Lax"))
-            {
-                r.headers_mut().insert(header::SET_COOKIE, v);
-            }
-            r
+            with_header(
+                redirect(&target),
+                header::SET_COOKIE,
+                &format!("sessionid={sid}; HttpOnly; Path=/; SameSite=Lax"),
+            )
         }
         _ => {
             let csrf = random_token(32);

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::{cors, random_token};
-use crate::http::{base_url, django_html, json_response};
+use crate::http::{base_url, django_html, json_response, typed};
 use crate::time::now_us;
 use crate::world::{Grant, World};
 use crate::AppState;
@@ -285,17 +285,7 @@ pub async fn revoke(
             auth.tokens.remove(&r.access);
         }
     }
-    cors(
-        (
-            StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            )],
-            "",
-        )
-            .into_response(),
-    )
+    cors(typed(StatusCode::OK, "text/html; charset=utf-8", ""))
 }
 
 pub async fn introspect(

@@ -90,6 +90,10 @@ impl Search {
             &json!({"resourceType": "Bundle", "type": "searchset", "total": total, "entry": entry, "link": links, "meta": {}}),
         )
     }
+    /// A searchset over all of `items`, the page's ones rendered by `render`.
+    fn bundle_of<T>(&self, items: &[T], render: impl FnMut(&T) -> Value) -> Response {
+        self.bundle(items.len(), |r| items[r].iter().map(render).collect())
+    }
 }
 
 fn not_authorized(what: &str) -> Response {
@@ -258,12 +262,7 @@ fn observation_search(st: &AppState, c: &Caller, s: &Search) -> Response {
         return s.bundle(total, |_| Vec::new());
     }
     let hits = store.search(&q);
-    s.bundle(hits.len(), |r| {
-        hits[r]
-            .iter()
-            .map(|i| observation_resource(&world, store.row(*i)))
-            .collect()
-    })
+    s.bundle_of(&hits, |i| observation_resource(&world, store.row(*i)))
 }
 
 fn patient_search(st: &AppState, c: &Caller, s: &Search) -> Response {
@@ -290,9 +289,7 @@ fn patient_search(st: &AppState, c: &Caller, s: &Search) -> Response {
             .then(a.name_given.cmp(&b.name_given))
             .then(a.id.cmp(&b.id))
     });
-    s.bundle(list.len(), |r| {
-        list[r].iter().map(|p| patient_resource(p)).collect()
-    })
+    s.bundle_of(&list, |p| patient_resource(p))
 }
 
 fn group_search(st: &AppState, c: &Caller, s: &Search) -> Response {
@@ -317,9 +314,7 @@ fn group_search(st: &AppState, c: &Caller, s: &Search) -> Response {
         .filter(|st| s.get("_id").is_none_or(|i| st.id.to_string() == i))
         .collect();
     list.sort_by(|a, b| a.name.cmp(&b.name));
-    s.bundle(list.len(), |r| {
-        list[r].iter().map(|g| group_resource(g)).collect()
-    })
+    s.bundle_of(&list, |g| group_resource(g))
 }
 
 fn organization_search(st: &AppState, c: &Caller, s: &Search) -> Response {
@@ -335,9 +330,7 @@ fn organization_search(st: &AppState, c: &Caller, s: &Search) -> Response {
         })
         .collect();
     list.sort_by(|a, b| a.name.cmp(&b.name));
-    s.bundle(list.len(), |r| {
-        list[r].iter().map(|o| org_resource(o)).collect()
-    })
+    s.bundle_of(&list, |o| org_resource(o))
 }
 
 fn device_search(st: &AppState, c: &Caller, s: &Search) -> Response {
@@ -357,9 +350,7 @@ fn device_search(st: &AppState, c: &Caller, s: &Search) -> Response {
         None => world.data_sources.iter().collect(),
     };
     list.sort_by(|a, b| a.name.cmp(b.name));
-    s.bundle(list.len(), |r| {
-        list[r].iter().map(|d| device_resource(d)).collect()
-    })
+    s.bundle_of(&list, |d| device_resource(d))
 }
 
 fn practitioner_search(st: &AppState, c: &Caller, s: &Search) -> Response {
@@ -377,9 +368,7 @@ fn practitioner_search(st: &AppState, c: &Caller, s: &Search) -> Response {
         })
         .collect();
     list.sort_by(|a, b| a.last_name.cmp(&b.last_name).then(a.id.cmp(&b.id)));
-    s.bundle(list.len(), |r| {
-        list[r].iter().map(|u| practitioner_resource(u)).collect()
-    })
+    s.bundle_of(&list, |u| practitioner_resource(u))
 }
 
 fn qr_search(st: &AppState, c: &Caller, s: &Search) -> Response {
@@ -391,9 +380,7 @@ fn qr_search(st: &AppState, c: &Caller, s: &Search) -> Response {
         .filter(|a| patients.contains(&a.patient))
         .collect();
     list.sort_by(|a, b| b.authored.cmp(a.authored));
-    s.bundle(list.len(), |r| {
-        list[r].iter().map(|a| qr_resource(&world, a)).collect()
-    })
+    s.bundle_of(&list, |a| qr_resource(&world, a))
 }
 
 pub(super) fn search(

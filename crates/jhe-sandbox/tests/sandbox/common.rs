@@ -1,6 +1,7 @@
 //! Helpers every sandbox test module uses: an HTTP client that does not follow redirects, the
-//! first cookie a response sets, a client-credentials token for a practitioner's API key, and
-//! the login form filled in as a browser would.
+//! first cookie a response sets, a client-credentials token for a practitioner's API key, a
+//! client signed in with one (and FHIR paging through it), and the login form filled in as a
+//! browser would.
 
 use jhe_sandbox::Sandbox;
 use reqwest::redirect::Policy;
@@ -56,6 +57,77 @@ pub async fn token_for(http: &reqwest::Client, url: &str, key: &str) -> String {
         .await
         .unwrap();
     r["access_token"].as_str().unwrap().to_string()
+}
+
+/// `GET url` with the bearer token.
+pub async fn bearer_get(http: &reqwest::Client, url: &str, token: &str) -> reqwest::Response {
+    http.get(url).bearer_auth(token).send().await.unwrap()
+}
+
+/// An HTTP client signed in with a practitioner's API key, against one sandbox.
+pub struct Client {
+    pub http: reqwest::Client,
+    pub url: String,
+    pub token: String,
+}
+
+impl Client {
+    /// Signs `http` in with the API key of the practitioner with this e-mail.
+    pub async fn new(sb: &Sandbox, email: &str, http: reqwest::Client) -> Client {
+        let token = token_for(&http, sb.url(), &api_key(sb, email)).await;
+        Client {
+            http,
+            url: sb.url().to_string(),
+            token,
+        }
+    }
+    /// A request with the bearer token to a path on the sandbox, or to a whole URL (a `next`
+    /// link).
+    pub fn request(&self, method: reqwest::Method, path_or_url: &str) -> reqwest::RequestBuilder {
+        let url = if path_or_url.starts_with("http") {
+            path_or_url.to_string()
+        } else {
+            format!("{}{path_or_url}", self.url)
+        };
+        self.http.request(method, url).bearer_auth(&self.token)
+    }
+    /// `GET` a path or URL: the status and the JSON body (null when it is not JSON).
+    pub async fn get(&self, path_or_url: &str) -> (u16, Value) {
+        let r = self
+            .request(reqwest::Method::GET, path_or_url)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+    /// Follows FHIR `next` links; returns (total, ids in order).
+    pub async fn fhir_all(&self, query: &str) -> (u64, Vec<String>) {
+        let (s, mut page) = self.get(&format!("/FHIR/R5/Observation?{query}")).await;
+        assert_eq!(s, 200, "{page}");
+        let total = page["total"].as_u64().unwrap();
+        let mut ids = Vec::new();
+        loop {
+            for e in page["entry"].as_array().unwrap() {
+                ids.push(e["resource"]["id"].as_str().unwrap().to_string());
+            }
+            match next_link(&page) {
+                Some(n) => page = self.get(&n).await.1,
+                None => break,
+            }
+        }
+        (total, ids)
+    }
+}
+
+/// The `next` link of a FHIR bundle.
+pub fn next_link(bundle: &Value) -> Option<String> {
+    bundle["link"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["relation"] == "next")
+        .map(|l| l["url"].as_str().unwrap().to_string())
 }
 
 /// Fills in and submits the login form at `form_path` as a browser would (the CSRF cookie and

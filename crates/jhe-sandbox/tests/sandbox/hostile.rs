@@ -12,16 +12,16 @@ use jhe_sandbox::{
 };
 use serde_json::{json, Value};
 
-use crate::common::{api_key, no_redirects, token_for};
+use crate::common::{api_key, bearer_get, next_link, no_redirects, Client};
 
 /// 2026-11-26T02:00:00Z, so the data's days are known.
 const END_US: i64 = 1_795_658_400_000_000;
 const HR: &str = "https://w3id.org/openmhealth%7Comh:heart-rate:2.0";
 
+/// A small sandbox and Mary signed in, with a client that shows redirects.
 struct Api {
     sb: Sandbox,
-    http: reqwest::Client,
-    token: String,
+    c: Client,
 }
 
 impl Api {
@@ -34,20 +34,14 @@ impl Api {
         })
         .await
         .unwrap();
-        let http = no_redirects();
-        let token = token_for(&http, sb.url(), &api_key(&sb, "manager_mary@example.com")).await;
-        Api { sb, http, token }
+        let c = Client::new(&sb, "manager_mary@example.com", no_redirects()).await;
+        Api { sb, c }
     }
+    /// `GET` that must answer 200 with JSON.
     async fn get(&self, path_or_url: &str) -> Value {
-        let url = if path_or_url.starts_with("http") {
-            path_or_url.to_string()
-        } else {
-            format!("{}{path_or_url}", self.sb.url())
-        };
         let r = self
-            .http
-            .get(url)
-            .bearer_auth(&self.token)
+            .c
+            .request(reqwest::Method::GET, path_or_url)
             .send()
             .await
             .unwrap();
@@ -66,15 +60,6 @@ fn resources(bundle: &Value) -> Vec<&Value> {
         .iter()
         .map(|e| &e["resource"])
         .collect()
-}
-
-fn next_of(bundle: &Value) -> Option<String> {
-    bundle["link"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["relation"] == "next")
-        .map(|l| l["url"].as_str().unwrap().to_string())
 }
 
 fn ids(bundle: &Value) -> Vec<String> {
@@ -155,7 +140,7 @@ async fn next_links_drop_or_change_filters() {
         ..Default::default()
     });
     let page = api.get(query).await;
-    let next = next_of(&page).unwrap();
+    let next = next_link(&page).unwrap();
     assert!(
         !next.contains("patient=") && !next.contains("_sort="),
         "{next}"
@@ -189,7 +174,7 @@ async fn endless_pages_repeat_or_bring_nothing() {
     let api = Api::start().await;
     let query = format!("/FHIR/R5/Observation?patient=40006&code={HR}&_count=1000");
     let honest = api.get(&query).await;
-    assert!(next_of(&honest).is_none(), "one page when honest");
+    assert!(next_link(&honest).is_none(), "one page when honest");
 
     api.hostile(Hostile {
         endless_pages: Some(EndlessPages::Repeat),
@@ -199,7 +184,7 @@ async fn endless_pages_repeat_or_bring_nothing() {
     let first = ids(&page);
     assert!(!first.is_empty());
     for n in 2..=6 {
-        let next = next_of(&page).expect("always a next link");
+        let next = next_link(&page).expect("always a next link");
         assert!(next.contains(&format!("_page={n}")), "{next}");
         page = api.get(&next).await;
         assert_eq!(ids(&page), first, "page {n} repeats the rows");
@@ -212,7 +197,9 @@ async fn endless_pages_repeat_or_bring_nothing() {
     let mut page = api.get(&query).await;
     assert_eq!(ids(&page), first);
     for _ in 2..=6 {
-        page = api.get(&next_of(&page).expect("always a next link")).await;
+        page = api
+            .get(&next_link(&page).expect("always a next link"))
+            .await;
         assert!(ids(&page).is_empty(), "nothing new");
     }
 
@@ -228,7 +215,7 @@ async fn a_gzip_bomb_and_an_endless_body() {
     let raw = reqwest::Client::builder().no_gzip().build().unwrap();
     let fetch = || {
         raw.get(format!("{}/api/v1/users/profile", api.sb.url()))
-            .bearer_auth(&api.token)
+            .bearer_auth(&api.c.token)
             .send()
     };
     api.hostile(Hostile {
@@ -292,6 +279,7 @@ async fn redirects_on_the_token_endpoint_and_the_api() {
             ..Default::default()
         });
         let r = api
+            .c
             .http
             .post(format!("{url}/o/token/"))
             .form(&form)
@@ -323,10 +311,12 @@ async fn redirects_on_the_token_endpoint_and_the_api() {
         ..Default::default()
     });
     let r = api
-        .http
-        .get(format!("{url}/api/v1/studies?organization_id=20001"))
+        .c
+        .request(
+            reqwest::Method::GET,
+            "/api/v1/studies?organization_id=20001",
+        )
         .header("X-Forwarded-Proto", "https")
-        .bearer_auth(&api.token)
         .send()
         .await
         .unwrap();
@@ -344,13 +334,12 @@ async fn redirects_on_the_token_endpoint_and_the_api() {
         }),
         ..Default::default()
     });
-    let r = api
-        .http
-        .get(format!("{url}/FHIR/R5/Observation?patient=40006"))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get(
+        &api.c.http,
+        &format!("{url}/FHIR/R5/Observation?patient=40006"),
+        &api.c.token,
+    )
+    .await;
     assert_eq!(r.status(), 307);
     assert!(r.headers()["location"]
         .to_str()
@@ -426,20 +415,19 @@ async fn an_absurd_expires_in() {
             expires_in: Some(absurd.clone()),
             ..Default::default()
         });
-        let r: Value = crate::common::client_credentials(&api.http, api.sb.url(), &key)
+        let r: Value = crate::common::client_credentials(&api.c.http, api.sb.url(), &key)
             .await
             .json()
             .await
             .unwrap();
         assert_eq!(r["expires_in"], absurd);
         let token = r["access_token"].as_str().unwrap();
-        let me = api
-            .http
-            .get(format!("{}/api/v1/users/profile", api.sb.url()))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+        let me = bearer_get(
+            &api.c.http,
+            &format!("{}/api/v1/users/profile", api.sb.url()),
+            token,
+        )
+        .await;
         assert_eq!(me.status(), 200, "the token itself is fine");
     }
 }

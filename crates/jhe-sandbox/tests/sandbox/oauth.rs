@@ -6,7 +6,9 @@ use jhe_sandbox::{Config, Sandbox};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::common::{client_credentials, cookie_of, no_redirects as client, submit_login};
+use crate::common::{
+    bearer_get, client_credentials, cookie_of, no_redirects as client, submit_login,
+};
 
 /// Drives the login form like a person in a browser; returns the session cookie and where the
 /// form sends the browser next.
@@ -121,13 +123,7 @@ async fn browser_sign_in_with_pkce_on_a_loopback_port_then_refresh_rotates() {
     let profile = |t: String| {
         let http = http.clone();
         let url = url.clone();
-        async move {
-            http.get(format!("{url}/api/v1/users/profile"))
-                .bearer_auth(t)
-                .send()
-                .await
-                .unwrap()
-        }
+        async move { bearer_get(&http, &format!("{url}/api/v1/users/profile"), &t).await }
     };
     let me: Value = profile(access.clone()).await.json().await.unwrap();
     assert_eq!(me["email"], "manager_mary@example.com");
@@ -295,12 +291,7 @@ async fn api_keys_short_token_lifetimes_revocation_and_introspection() {
     assert_eq!(intro["active"], true);
     assert_eq!(intro["client_id"], tom.client_id.as_str());
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let r = http
-        .get(format!("{url}/api/v1/users/profile"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get(&http, &format!("{url}/api/v1/users/profile"), &t).await;
     assert_eq!(r.status(), 401, "expired");
 
     sb.set_token_lifetime(3600);
@@ -308,12 +299,8 @@ async fn api_keys_short_token_lifetimes_revocation_and_introspection() {
         .as_str()
         .unwrap()
         .to_string();
-    let orgs: Value = http
-        .get(format!("{url}/api/v1/users/organizations"))
-        .bearer_auth(&t)
-        .send()
+    let orgs: Value = bearer_get(&http, &format!("{url}/api/v1/users/organizations"), &t)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -329,12 +316,7 @@ async fn api_keys_short_token_lifetimes_revocation_and_introspection() {
         "three_org_tom is in three organizations"
     );
     assert!(sb.revoke_all_tokens() >= 1);
-    let r = http
-        .get(format!("{url}/api/v1/users/organizations"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get(&http, &format!("{url}/api/v1/users/organizations"), &t).await;
     assert_eq!(r.status(), 401, "revoked tokens die at once");
 
     let wrong = http

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use jhe_sandbox::{Config, Faults, Sandbox};
 use serde_json::Value;
 
-use crate::common::{api_key, token_for};
+use crate::common::Client;
 
 /// A sandbox of `patients` x `days` and a client signed in as Mary (manager of the demo study).
 async fn mary_on(patients: u32, days: u32) -> (Sandbox, Client) {
@@ -17,65 +17,8 @@ async fn mary_on(patients: u32, days: u32) -> (Sandbox, Client) {
     })
     .await
     .unwrap();
-    let c = Client::new(&sb, "manager_mary@example.com").await;
+    let c = Client::new(&sb, "manager_mary@example.com", reqwest::Client::new()).await;
     (sb, c)
-}
-
-struct Client {
-    http: reqwest::Client,
-    url: String,
-    token: String,
-}
-
-impl Client {
-    async fn new(sb: &Sandbox, email: &str) -> Client {
-        let http = reqwest::Client::new();
-        let token = token_for(&http, sb.url(), &api_key(sb, email)).await;
-        Client {
-            http,
-            url: sb.url().to_string(),
-            token,
-        }
-    }
-    async fn get(&self, path_or_url: &str) -> (u16, Value) {
-        let url = if path_or_url.starts_with("http") {
-            path_or_url.to_string()
-        } else {
-            format!("{}{path_or_url}", self.url)
-        };
-        let r = self
-            .http
-            .get(url)
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-    /// Follows FHIR `next` links; returns (total, ids in order).
-    async fn fhir_all(&self, query: &str) -> (u64, Vec<String>) {
-        let (s, mut page) = self.get(&format!("/FHIR/R5/Observation?{query}")).await;
-        assert_eq!(s, 200, "{page}");
-        let total = page["total"].as_u64().unwrap();
-        let mut ids = Vec::new();
-        loop {
-            for e in page["entry"].as_array().unwrap() {
-                ids.push(e["resource"]["id"].as_str().unwrap().to_string());
-            }
-            let next = page["link"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|l| l["relation"] == "next")
-                .map(|l| l["url"].as_str().unwrap().to_string());
-            match next {
-                Some(n) => page = self.get(&n).await.1,
-                None => break,
-            }
-        }
-        (total, ids)
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,8 +102,8 @@ async fn the_authorization_quirks_of_jhe() {
     })
     .await
     .unwrap();
-    let mary = Client::new(&sb, "manager_mary@example.com").await;
-    let mark = Client::new(&sb, "manager_mark@example.com").await;
+    let mary = Client::new(&sb, "manager_mary@example.com", reqwest::Client::new()).await;
+    let mark = Client::new(&sb, "manager_mark@example.com", reqwest::Client::new()).await;
     // Another organization's study: empty 200 in the Admin API, 403 in FHIR; missing study 403.
     let (s, b) = mary.get("/api/v1/observations?study_id=30003").await;
     assert_eq!((s, b["count"].as_u64()), (200, Some(0)));
@@ -269,9 +212,7 @@ async fn uploads_during_a_sync_show_up_through_last_updated() {
         "valueAttachment": {"contentType": "application/json", "data": base64::engine::general_purpose::STANDARD.encode(omh.to_string())}
     });
     let post = || async {
-        mary.http
-            .post(format!("{}/FHIR/R5/Observation", mary.url))
-            .bearer_auth(&mary.token)
+        mary.request(reqwest::Method::POST, "/FHIR/R5/Observation")
             .json(&obs)
             .send()
             .await
@@ -315,9 +256,7 @@ async fn uploads_during_a_sync_show_up_through_last_updated() {
         .encode(bad_omh.to_string())
         .into();
     let r = mary
-        .http
-        .post(format!("{}/FHIR/R5/Observation", mary.url))
-        .bearer_auth(&mary.token)
+        .request(reqwest::Method::POST, "/FHIR/R5/Observation")
         .json(&bad)
         .send()
         .await
@@ -349,12 +288,10 @@ async fn every_fault_really_happens() {
     let mut retry_after = None;
     for _ in 0..80 {
         match c
-            .http
-            .get(format!(
-                "{}/FHIR/R5/Observation?patient=40006&_count=200",
-                c.url
-            ))
-            .bearer_auth(&c.token)
+            .request(
+                reqwest::Method::GET,
+                "/FHIR/R5/Observation?patient=40006&_count=200",
+            )
             .send()
             .await
         {
