@@ -34,4 +34,18 @@ describe('Offline review', () => {
     expect(m.root.querySelector('#server-url')).not.toBeNull();
     expect(m.root.querySelector('[role="alert"]')).toBeNull();
   });
+
+  it('says which files changed since the export', async () => {
+    const backend = fake();
+    const open = backend.openExport.bind(backend);
+    backend.openExport = async (path: string) => ({
+      ...(await open(path)),
+      warnings: ['Changed since export: blood_glucose.csv. Their contents differ from what JHE Desktop wrote.'],
+    });
+    const m = mount(backend);
+    button(m.root, 'Open an exported file or folder').click();
+    await waitFor(() => m.root.querySelector('[role="table"]'), 'table from files');
+    const alert = $(m.root, '.banner.offline [role="alert"]');
+    expect(text(alert)).toContain('Changed since export: blood_glucose.csv');
+  });
 });

@@ -418,4 +418,6 @@ pub struct OfflineReview {
     /// The folder (or file) that was opened.
     pub path: String,
     pub overview: StudyOverview,
+    /// Plain sentences: files changed ("changed since export") or missing since the export.
+    pub warnings: Vec<String>,
 }

@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use jhe_engine::chart::Obs;
-use jhe_engine::export::read::read_export_file;
-use jhe_engine::export::Manifest;
+use jhe_engine::export::read::{open_folder, read_export_file, ExportFolder, ReadError};
 use jhe_engine::omh::time::{iso_z, US_PER_DAY};
 use jhe_engine::omh::DataType;
 
@@ -28,6 +27,8 @@ pub struct OfflineData {
     pub obs: BTreeMap<u64, BTreeMap<String, Vec<Obs>>>,
     /// Rows that could not be read, over all files.
     pub skipped: u64,
+    /// Files changed or missing since the export, in plain sentences.
+    pub warnings: Vec<String>,
 }
 
 impl Default for StudyOverview {
@@ -47,79 +48,15 @@ impl Default for StudyOverview {
     }
 }
 
-fn is_data_file(p: &Path) -> bool {
-    let ext = p
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-    (ext == "csv" || ext == "parquet") && !stem.starts_with("data_dictionary") && stem != "problems"
-}
-
-fn read_manifest(dir: &Path) -> Result<Option<Manifest>> {
-    let path = dir.join("manifest.json");
-    if !path.is_file() {
-        return Ok(None);
-    }
-    let bytes = std::fs::read(&path)
-        .map_err(|e| Error::Io(format!("Could not read {}: {e}.", path.display())))?;
-    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-        Error::Io(format!(
-            "{} is not a manifest written by JHE Desktop ({e}). Open the export folder itself, or one of its .csv / .parquet files.",
-            path.display()
-        ))
-    })
-}
-
-/// The data files to read: the manifest's, else every .csv / .parquet in the folder.
-fn data_files(path: &Path) -> Result<(Vec<PathBuf>, Option<Manifest>)> {
-    if path.is_file() {
-        if !is_data_file(path) {
-            return Err(Error::InvalidInput(format!(
-                "{} is not a .csv or .parquet data file. Choose an export folder, or one of the data files in it.",
-                path.display()
-            )));
+/// The app's error for an export folder that cannot be opened.
+fn read_error(e: ReadError) -> Error {
+    match e {
+        ReadError::NotFound(_) | ReadError::NoData(_) => Error::NotFound(e.to_string()),
+        ReadError::NotData(_) | ReadError::OutsideFolder { .. } => {
+            Error::InvalidInput(e.to_string())
         }
-        let manifest = match path.parent() {
-            Some(dir) => read_manifest(dir).ok().flatten(),
-            None => None,
-        };
-        return Ok((vec![path.to_path_buf()], manifest));
+        _ => Error::Io(e.to_string()),
     }
-    if !path.is_dir() {
-        return Err(Error::NotFound(format!(
-            "{} does not exist (any more). Choose the folder again.",
-            path.display()
-        )));
-    }
-    let manifest = read_manifest(path)?;
-    let mut files: Vec<PathBuf> = match &manifest {
-        Some(m) => m
-            .files
-            .iter()
-            .filter(|f| f.role == "data")
-            .map(|f| path.join(&f.name))
-            .collect(),
-        None => std::fs::read_dir(path)
-            .map_err(|e| {
-                Error::Io(format!(
-                    "Could not read the folder {}: {e}.",
-                    path.display()
-                ))
-            })?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && is_data_file(p))
-            .collect(),
-    };
-    files.sort();
-    if files.is_empty() {
-        return Err(Error::NotFound(format!(
-            "{} holds no exported data files (.csv or .parquet). Choose a folder that JHE Desktop exported to.",
-            path.display()
-        )));
-    }
-    Ok((files, manifest))
 }
 
 /// Reads an export folder or a single data file.
@@ -129,13 +66,17 @@ pub fn load(path: &Path) -> Result<OfflineData> {
         Some("manifest.json") if path.is_file() => path.parent().unwrap_or(path),
         _ => path,
     };
-    let (files, manifest) = data_files(path)?;
+    let folder = open_folder(path).map_err(read_error)?;
     let mut data = OfflineData {
         path: path.display().to_string(),
+        warnings: folder.warnings(),
         ..OfflineData::default()
     };
+    let ExportFolder {
+        files, manifest, ..
+    } = folder;
     for f in &files {
-        let read = read_export_file(f).map_err(|e| Error::Io(e.to_string()))?;
+        let read = read_export_file(f).map_err(read_error)?;
         data.skipped += read.skipped;
         for o in read.obs {
             data.obs
@@ -271,6 +212,7 @@ pub async fn open_export(state: &AppState, path: &str) -> Result<OfflineReview> 
     let review = OfflineReview {
         path: data.path.clone(),
         overview: data.overview.clone(),
+        warnings: data.warnings.clone(),
     };
     state.clear();
     stop_demo(state).await;

@@ -29,6 +29,9 @@ pub struct Fetched<T = RawObservation> {
     pub server_total: u64,
     /// Rows that came twice (pages shifting under concurrent uploads) and were dropped.
     pub duplicates: u64,
+    /// Rows the search did not ask for (another participant, another type, or dated outside the
+    /// window), dropped: a server that sends them is broken or lying.
+    pub foreign: Vec<Problem>,
     pub pages: u64,
     /// Walks of the search (a second walk is made when the first came up short).
     pub walks: u32,
@@ -42,6 +45,7 @@ impl<T> Default for Fetched<T> {
             problems: Vec::new(),
             server_total: 0,
             duplicates: 0,
+            foreign: Vec::new(),
             pages: 0,
             walks: 0,
         }
@@ -68,6 +72,8 @@ struct Page<T> {
 enum Item<T> {
     /// The observation's id and what `map` made of it.
     Observation(u64, T),
+    /// A row the search did not ask for, and why (as a problem to report).
+    Foreign(Problem),
     /// An unreadable resource and its JSON text (the de-duplication key when it has no id).
     Problem(Problem, String),
 }
@@ -88,23 +94,77 @@ struct EntryWire<'a> {
     resource: Option<&'a RawValue>,
 }
 
+/// Why the server's row `o` is not one that `q` asked for, if it is not.
+fn off_query(q: &ObservationQuery, o: &RawObservation) -> Option<String> {
+    if let Some(p) = q.patient_id.filter(|p| *p != o.patient_id) {
+        return Some(format!("of participant {} (asked: {p})", o.patient_id));
+    }
+    if let Some((system, code)) = &q.code {
+        let other_system = !o.coding_system.is_empty() && o.coding_system != *system;
+        if o.coding_code != *code || other_system {
+            return Some(format!("of type {} (asked: {code})", o.coding_code));
+        }
+    }
+    let from_us = q.date_from.map(day_start_us);
+    let to_us = q.date_to.and_then(|d| d.succ_opt()).map(day_start_us);
+    if from_us.is_none() && to_us.is_none() {
+        return None;
+    }
+    let when = match &o.envelope.effective {
+        Some(omh::Effective::DateTime(t)) => Some(t.as_str()),
+        Some(omh::Effective::Period { start, end }) => start.as_deref().or(end.as_deref()),
+        None => None,
+    }?;
+    let at = omh::time::parse_date_time(when)?.utc_us;
+    let before = from_us.is_some_and(|f| at < f);
+    let after = to_us.is_some_and(|t| at >= t);
+    (before || after).then(|| format!("dated {when}, outside the asked dates"))
+}
+
+/// Midnight UTC of `d`, in microseconds since the epoch.
+fn day_start_us(d: chrono::NaiveDate) -> i64 {
+    d.and_time(chrono::NaiveTime::MIN)
+        .and_utc()
+        .timestamp_micros()
+}
+
+/// The page's observations as `map` makes them, or as [`Item::Foreign`] where `check` says
+/// the row was not asked for.
+fn item<T>(
+    o: RawObservation,
+    check: &(dyn Fn(&RawObservation) -> Option<String> + Sync),
+    map: &(dyn Fn(RawObservation) -> T + Sync),
+) -> Item<T> {
+    match check(&o) {
+        Some(why) => Item::Foreign(Problem {
+            observation_id: o.id,
+            patient_id: o.patient_id,
+            code: o.coding_code.clone(),
+            message: format!("not asked for: {why}; left out"),
+        }),
+        None => Item::Observation(o.id, map(o)),
+    }
+}
+
 fn parse_page<T>(
     body: &[u8],
+    check: &(dyn Fn(&RawObservation) -> Option<String> + Sync),
     map: &(dyn Fn(RawObservation) -> T + Sync),
 ) -> serde_json::Result<Page<T>> {
     if let Some((total, next, observations)) = omh::read_page_fast(body) {
         let items = observations
             .into_iter()
-            .map(|o| Item::Observation(o.id, map(o)))
+            .map(|o| item(o, check, map))
             .collect();
         return Ok(Page { total, next, items });
     }
-    parse_page_careful(body, map)
+    parse_page_careful(body, check, map)
 }
 
 /// Reads a page resource by resource, so unreadable resources become problems.
 fn parse_page_careful<T>(
     body: &[u8],
+    check: &(dyn Fn(&RawObservation) -> Option<String> + Sync),
     map: &(dyn Fn(RawObservation) -> T + Sync),
 ) -> serde_json::Result<Page<T>> {
     let w: PageWire = serde_json::from_slice(body)?;
@@ -119,7 +179,7 @@ fn parse_page_careful<T>(
         .map(|e| {
             let json = e.resource.map_or("null", RawValue::get);
             match omh::from_fhir_json(json) {
-                Ok(o) => Item::Observation(o.id, map(o)),
+                Ok(o) => item(o, check, map),
                 Err(p) => Item::Problem(p, json.to_string()),
             }
         })
@@ -162,6 +222,7 @@ pub async fn fetch_observations_map<T: Send>(
         problems: f.problems,
         server_total: f.server_total,
         duplicates: f.duplicates,
+        foreign: f.foreign,
         pages: f.pages,
         walks: f.walks,
     })
@@ -188,6 +249,7 @@ pub async fn fetch_observations_each<T>(
     let mut out = Fetched::default();
     let mut seen_ids: HashSet<u64> = HashSet::new();
     let mut seen_bad: HashSet<String> = HashSet::new();
+    let mut seen_foreign: HashSet<u64> = HashSet::new();
     for walk in 1..=2u32 {
         out.walks = walk;
         let mut url = first.clone();
@@ -200,7 +262,9 @@ pub async fn fetch_observations_each<T>(
                 )));
             }
             let page = cancel
-                .run(session.get_url_parsed(&url, &what, &|b: &[u8]| parse_page(b, map)))
+                .run(session.get_url_parsed(&url, &what, &|b: &[u8]| {
+                    parse_page(b, &|o| off_query(q, o), map)
+                }))
                 .await?;
             out.pages += 1;
             if let Some(t) = page.total {
@@ -217,6 +281,16 @@ pub async fn fetch_observations_each<T>(
                             sink(o);
                         }
                         fresh
+                    }
+                    Item::Foreign(p) => {
+                        if seen_foreign.insert(p.observation_id) {
+                            tracing::warn!(
+                                "{what}: the server sent observation {}, which was not asked for; left out",
+                                p.observation_id
+                            );
+                            out.foreign.push(p);
+                        }
+                        continue;
                     }
                     Item::Problem(p, json) => {
                         let key = if p.observation_id != 0 {
@@ -297,8 +371,8 @@ mod tests {
             omh::read_page_fast(&body).is_some(),
             "a clean page takes one pass"
         );
-        let fast = parse_page(&body, &|o| o).expect("page");
-        let careful = parse_page_careful(&body, &|o| o).expect("page");
+        let fast = parse_page(&body, &|_| None, &|o| o).expect("page");
+        let careful = parse_page_careful(&body, &|_| None, &|o| o).expect("page");
         assert_eq!(ids(&fast), ["1:40006", "2:40006", "3:40006"]);
         assert_eq!(ids(&fast), ids(&careful));
         for (a, b) in fast.items.iter().zip(&careful.items) {
@@ -321,7 +395,7 @@ mod tests {
         let bad = resource(2).replace(r#""subject":{"reference":"Patient/40006"},"#, "");
         let body = page(&[resource(1), bad, resource(3)]);
         assert!(omh::read_page_fast(&body).is_none());
-        let p = parse_page(&body, &|o| o).expect("page");
+        let p = parse_page(&body, &|_| None, &|o| o).expect("page");
         assert_eq!(ids(&p), ["1:40006", "problem 2", "3:40006"]);
     }
 

@@ -246,11 +246,9 @@ mod jhe_sandbox_bench {
         let start_time = t1.elapsed();
         let info = sandbox.info();
         let key = info
-            .practitioners
-            .iter()
-            .find(|p| p.email == "manager_mary@example.com")
-            .map(|p| p.api_key.clone())
-            .ok_or("no demo key")?;
+            .api_key(jhe_sandbox::demo::MARY)
+            .ok_or("no demo key")?
+            .to_string();
         let tok: serde_json::Value = client
             .post(format!("{}/o/token/", sandbox.url()))
             .header("Authorization", format!("Basic {key}"))
@@ -264,13 +262,10 @@ mod jhe_sandbox_bench {
             .map_err(|e| e.to_string())?;
         let token = tok["access_token"].as_str().ok_or("no token")?.to_string();
         let study_total = info
-            .studies
-            .iter()
-            .find(|s| s.id == 30006)
-            .map(|s| s.observations)
+            .study_observations(jhe_sandbox::demo::DEMO_STUDY)
             .unwrap_or(0);
         let pages_available = study_total.div_ceil(1000);
-        let pages = args.pages.min(pages_available).max(1);
+        let pages = args.pages.min(pages_available as usize).max(1);
         // First page alone: the cost of the study-wide scan and sort (cached afterwards).
         let first_url = format!(
             "{}/FHIR/R5/Observation?patient._has:Group:member:_id=30006&_count=1000",

@@ -378,6 +378,7 @@ export class FakeBackend implements Backend {
         types: model.types.map((c) => ({ code: c, label: TYPES[c]!.label, unit: TYPES[c]!.unit })),
         patients: ps.map((p) => p.row),
       },
+      warnings: [],
     };
   }
 }

@@ -254,6 +254,8 @@ export interface OfflineReview {
   /** The folder (or file) that was opened, as the user would recognise it. */
   path: string;
   overview: StudyOverview;
+  /** Plain sentences: files changed ("Changed since export") or missing since the export. */
+  warnings: string[];
 }
 
 // ----- the interface ----------------------------------------------------------------------------

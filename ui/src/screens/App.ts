@@ -18,7 +18,7 @@ export interface AppOptions {
 
 export class App implements Host {
   session: Session | null = null;
-  offline: { path: string } | null = null;
+  offline: { path: string; warnings: string[] } | null = null;
   stack: Screen[] = [];
   dialog: ExportDialog | null = null;
   private dialogOpener = '';
@@ -88,7 +88,7 @@ export class App implements Host {
 
   openedFiles(review: OfflineReview): void {
     this.session = null;
-    this.offline = { path: review.path };
+    this.offline = { path: review.path, warnings: review.warnings };
     this.go([new StudyOverviewScreen(this, review.overview.study, review.overview)]);
   }
 
@@ -139,6 +139,11 @@ export class App implements Host {
       return html`<div class="banner offline" role="note" aria-label="Offline review">
         <span aria-hidden="true">📁</span> <strong>Offline:</strong> reviewing files from
         <span class="path">${this.offline.path}</span>. Nothing is downloaded or changed.
+        ${this.offline.warnings.length
+          ? html`<div class="warnings" role="alert">
+              <ul>${this.offline.warnings.map((w) => html`<li>${w}</li>`)}</ul>
+            </div>`
+          : nothing}
       </div>`;
     }
     if (this.backend.label === 'fake') {

@@ -45,6 +45,12 @@ pub struct ManifestUnit {
     pub fetched: u64,
     pub written: u64,
     pub duplicates_dropped: u64,
+    /// Rows the server sent that the search did not ask for, left out (listed in
+    /// `problems.csv`); a unit with any is suspect.
+    #[serde(default)]
+    pub foreign_dropped: u64,
+    #[serde(default)]
+    pub suspect: bool,
     pub problems: u64,
 }
 
@@ -81,6 +87,10 @@ pub struct Manifest {
     /// Observations fetched (before de-duplication).
     pub total_fetched: u64,
     pub duplicates_dropped: u64,
+    /// Rows the server sent that were not asked for (another participant, type, or dated
+    /// outside the filters), left out of every file.
+    #[serde(default)]
+    pub foreign_rows_dropped: u64,
     pub problems_count: u64,
     /// The first problems (all are in `problems.csv`).
     pub problems: Vec<Problem>,
@@ -102,6 +112,7 @@ pub(super) fn all_problems(units: &[UnitRecord]) -> Vec<(String, Problem)> {
             r.report
                 .problems
                 .iter()
+                .chain(&r.report.foreign)
                 .map(|p| (r.unit.clone(), p.clone()))
         })
         .collect()
@@ -210,6 +221,8 @@ impl Export {
                 fetched: r.report.fetched,
                 written: r.report.written,
                 duplicates_dropped: r.report.duplicates_dropped,
+                foreign_dropped: r.report.foreign.len() as u64,
+                suspect: !r.report.foreign.is_empty(),
                 problems: r.report.problems.len() as u64,
             })
             .collect();
@@ -223,7 +236,7 @@ impl Export {
             .collect();
         let with_total: Vec<u64> = mu.iter().filter_map(|u| u.server_total).collect();
         let spec = &self.spec;
-        let problems_count = problems.len() as u64;
+        let problems_count = mu.iter().map(|u| u.problems).sum();
         Manifest {
             manifest_version: MANIFEST_VERSION,
             generator: "JHE Desktop".into(),
@@ -246,6 +259,7 @@ impl Export {
             total_observations: mu.iter().map(|u| u.written).sum(),
             total_fetched: mu.iter().map(|u| u.fetched).sum(),
             duplicates_dropped: mu.iter().map(|u| u.duplicates_dropped).sum(),
+            foreign_rows_dropped: mu.iter().map(|u| u.foreign_dropped).sum(),
             problems_count,
             problems_truncated: problems.len() > MANIFEST_PROBLEMS_MAX,
             problems: problems
@@ -268,13 +282,13 @@ const PROBLEM_COLUMNS: [(&str, &str); 5] = [
     ),
     (
         "observation_id",
-        "JHE observation id of the malformed observation (0 if unreadable).",
+        "JHE observation id of the malformed or not-asked-for observation (0 if unreadable).",
     ),
     ("patient_id", "JHE patient id (0 if unreadable)."),
     ("code", "The observation's coding code."),
     (
         "message",
-        "What is wrong with it; the observation was skipped.",
+        "What is wrong with it; the observation was skipped. \"not asked for: …\" marks a row the server sent that the search did not ask for (another participant or type, or an effective time outside the export's dates, UTC days); its unit is marked suspect in manifest.json.",
     ),
 ];
 

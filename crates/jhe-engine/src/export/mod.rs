@@ -141,6 +141,10 @@ pub struct UnitReport {
     pub rows: BTreeMap<String, u64>,
     /// Observations dropped because their id was already seen (in this unit or another).
     pub duplicates_dropped: u64,
+    /// Rows the server sent that the search did not ask for (another participant, type or
+    /// date), left out; not counted in `fetched`.
+    #[serde(default)]
+    pub foreign: Vec<Problem>,
     /// Malformed observations, skipped.
     pub problems: Vec<Problem>,
     /// The server's count for this unit, if the fetcher had one.
@@ -343,6 +347,7 @@ impl Export {
             fetch_problems,
             decode_problems,
             duplicates,
+            foreign,
         } = prepared;
         let written = written_ids.len() as u64;
         let mut problems = fetch_problems;
@@ -375,6 +380,7 @@ impl Export {
             written,
             rows,
             duplicates_dropped: duplicates,
+            foreign,
             problems,
             server_total,
             replaced: old.is_some(),

@@ -1,10 +1,14 @@
-//! Reading an export back: the only code that reads an export's data files (a per-type table
-//! or the long table, CSV or Parquet) back into chart observations ([`Obs`]), for the offline
-//! review. Column names are the writer's ([`crate::frame::names`]); which columns hold a
+//! Reading an export back: the only code that reads an export folder ([`open_folder`]: its
+//! manifest, with every listed path confined to the folder and every checksum verified) and its
+//! data files (a per-type table or the long table, CSV or Parquet) back into chart observations
+//! ([`Obs`]), for the offline review. Column names are the writer's ([`crate::frame::names`]); which columns hold a
 //! type's values comes from its spec ([`crate::omh::types`]).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use sha2::{Digest, Sha256};
 
 use polars::prelude::*;
 
@@ -32,6 +36,195 @@ pub enum ReadError {
     NotData(String),
     #[error("{path} has no {column} column; is it a JHE Desktop export?")]
     MissingColumn { path: String, column: &'static str },
+    #[error("{path} is not a manifest written by JHE Desktop ({message}). Open the export folder itself, or one of its .csv / .parquet files.")]
+    Manifest { path: String, message: String },
+    #[error("{manifest} lists the file {name:?}, which is not inside the export folder; nothing was opened. The folder was not written by JHE Desktop, or someone changed its manifest.")]
+    OutsideFolder { manifest: String, name: String },
+    #[error("{0} does not exist (any more). Choose the folder again.")]
+    NotFound(String),
+    #[error("{0} holds no exported data files (.csv or .parquet). Choose a folder that JHE Desktop exported to.")]
+    NoData(String),
+}
+
+/// The largest `manifest.json` read (a real one is a few hundred KiB at most).
+const MANIFEST_MAX_BYTES: u64 = 64 << 20;
+
+/// An export folder as opened for review: the data files to read and what the manifest says
+/// of them.
+#[derive(Clone, Debug, Default)]
+pub struct ExportFolder {
+    /// The folder (for a single file: the file's folder).
+    pub dir: PathBuf,
+    pub manifest: Option<super::Manifest>,
+    /// The data files to read, sorted: the manifest's, else every data file in the folder.
+    pub files: Vec<PathBuf>,
+    /// Manifest files whose SHA-256 differs from the one written at export: changed since.
+    pub changed: Vec<String>,
+    /// Manifest files that are not there any more.
+    pub missing: Vec<String>,
+}
+
+impl ExportFolder {
+    /// Plain sentences for the user about files changed or missing since the export.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if !self.changed.is_empty() {
+            w.push(format!(
+                "Changed since export: {}. Their contents differ from what JHE Desktop wrote (the checksum in manifest.json does not match), so what you see may not be what the server sent.",
+                self.changed.join(", ")
+            ));
+        }
+        if !self.missing.is_empty() {
+            w.push(format!(
+                "Missing since export: {}. The folder holds less than was exported.",
+                self.missing.join(", ")
+            ));
+        }
+        w
+    }
+}
+
+/// A `.csv` / `.parquet` file that is data (not the dictionary or the problems list).
+pub fn is_data_file(p: &Path) -> bool {
+    let ext = p
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    (ext == "csv" || ext == "parquet") && !stem.starts_with("data_dictionary") && stem != "problems"
+}
+
+fn read_manifest(dir: &Path) -> Result<Option<super::Manifest>, ReadError> {
+    let path = dir.join("manifest.json");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let shown = path.display().to_string();
+    let mut bytes = Vec::new();
+    std::fs::File::open(&path)
+        .and_then(|f| f.take(MANIFEST_MAX_BYTES).read_to_end(&mut bytes))
+        .map_err(|source| ReadError::Open {
+            path: shown.clone(),
+            source,
+        })?;
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| ReadError::Manifest {
+            path: shown,
+            message: e.to_string(),
+        })
+}
+
+/// `name` from a manifest as a path inside `dir`: one plain file name (the writer writes no
+/// others), which after following links is still inside `dir`.
+fn confined(dir: &Path, manifest: &Path, name: &str) -> Result<PathBuf, ReadError> {
+    let outside = || ReadError::OutsideFolder {
+        manifest: manifest.display().to_string(),
+        name: name.to_string(),
+    };
+    let rel = Path::new(name);
+    let mut parts = rel.components();
+    let plain = matches!(parts.next(), Some(Component::Normal(_))) && parts.next().is_none();
+    if !plain || name.contains(['/', '\\']) {
+        return Err(outside());
+    }
+    let path = dir.join(rel);
+    if let (Ok(real_dir), Ok(real)) = (dir.canonicalize(), path.canonicalize()) {
+        if !real.starts_with(&real_dir) {
+            return Err(outside());
+        }
+    }
+    Ok(path)
+}
+
+/// SHA-256 of a file, lowercase hex.
+fn sha256_of(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Opens an export folder, its `manifest.json`, or one data file in it, for review. Every path
+/// the manifest lists must be a file name inside the folder (else nothing is opened), and every
+/// listed file's SHA-256 is checked: files changed or missing since the export are reported in
+/// [`ExportFolder::changed`] / [`ExportFolder::missing`], not hidden.
+pub fn open_folder(path: &Path) -> Result<ExportFolder, ReadError> {
+    let shown = || path.display().to_string();
+    // manifest.json stands for its folder.
+    let path = match path.file_name().and_then(|n| n.to_str()) {
+        Some("manifest.json") if path.is_file() => path.parent().unwrap_or(path),
+        _ => path,
+    };
+    let single = path.is_file();
+    if single && !is_data_file(path) {
+        return Err(ReadError::NotData(shown()));
+    }
+    if !single && !path.is_dir() {
+        return Err(ReadError::NotFound(shown()));
+    }
+    let dir = if single {
+        path.parent().unwrap_or(Path::new(".")).to_path_buf()
+    } else {
+        path.to_path_buf()
+    };
+    let manifest = read_manifest(&dir);
+    // A single file is readable without its folder's manifest; a folder's manifest must be good.
+    let manifest = if single {
+        manifest.ok().flatten()
+    } else {
+        manifest?
+    };
+    let mut out = ExportFolder {
+        dir: dir.clone(),
+        ..ExportFolder::default()
+    };
+    let manifest_path = dir.join("manifest.json");
+    if let Some(m) = &manifest {
+        for f in &m.files {
+            let p = confined(&dir, &manifest_path, &f.name)?;
+            if single && p.file_name() != path.file_name() {
+                continue;
+            }
+            match sha256_of(&p) {
+                Ok(sum) if sum.eq_ignore_ascii_case(&f.sha256) => {}
+                Ok(_) => out.changed.push(f.name.clone()),
+                Err(_) => {
+                    out.missing.push(f.name.clone());
+                    continue;
+                }
+            }
+            if f.role == "data" && !single {
+                out.files.push(p);
+            }
+        }
+    }
+    if single {
+        out.files.push(path.to_path_buf());
+    } else if manifest.is_none() {
+        out.files = std::fs::read_dir(&dir)
+            .map_err(|source| ReadError::Open {
+                path: shown(),
+                source,
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && is_data_file(p))
+            .collect();
+    }
+    out.files.sort();
+    if out.files.is_empty() {
+        return Err(ReadError::NoData(shown()));
+    }
+    out.manifest = manifest;
+    Ok(out)
 }
 
 /// What [`read_export_file`] found in one data file.

@@ -20,6 +20,7 @@ pub struct UnitBuilder {
     fetch_problems: Vec<Problem>,
     decode_problems: Vec<Problem>,
     duplicates: u64,
+    foreign: Vec<Problem>,
     per_view: BTreeMap<omh::DataType, (ViewBuilder, u64)>,
     long: Option<LongBuilder>,
     capacity: usize,
@@ -34,6 +35,7 @@ impl UnitBuilder {
             fetch_problems: Vec::new(),
             decode_problems: Vec::new(),
             duplicates: 0,
+            foreign: Vec::new(),
             per_view: BTreeMap::new(),
             long: match layout {
                 Layout::Long => Some(LongBuilder::with_capacity(capacity)),
@@ -74,6 +76,11 @@ impl UnitBuilder {
         }
     }
 
+    /// Notes rows the fetcher left out because the search did not ask for them.
+    pub fn push_foreign(&mut self, rows: Vec<Problem>) {
+        self.foreign.extend(rows);
+    }
+
     /// Adds a resource the fetcher could not even read as an observation.
     pub fn push_unreadable(&mut self, p: Problem) {
         self.fetch_problems.push(p);
@@ -98,6 +105,7 @@ impl UnitBuilder {
             fetch_problems: self.fetch_problems,
             decode_problems: self.decode_problems,
             duplicates: self.duplicates,
+            foreign: self.foreign,
         })
     }
 }
@@ -112,6 +120,8 @@ pub struct PreparedUnit {
     pub(super) fetch_problems: Vec<Problem>,
     pub(super) decode_problems: Vec<Problem>,
     pub(super) duplicates: u64,
+    /// Rows the search did not ask for, left out by the fetcher.
+    pub(super) foreign: Vec<Problem>,
 }
 
 impl PreparedUnit {

@@ -633,6 +633,7 @@ async fn fetch_unit(
     for p in f.problems.iter().cloned() {
         unit.push_unreadable(p);
     }
+    unit.push_foreign(f.foreign.clone());
     let prepared = blocking(move || unit.finish()).await?;
     Ok(FetchedUnit {
         server_total: f.server_total,
@@ -691,6 +692,13 @@ fn warnings(manifest: &Manifest, short_units: Vec<String>) -> (bool, Vec<String>
             "The export is incomplete: for {} participant/type pair(s) the number of observations received differs from the server's count ({}). Run the export again to retry them.",
             units.len(),
             units.join("; ")
+        ));
+    }
+    if manifest.foreign_rows_dropped > 0 {
+        warnings.push(format!(
+            "The server sent {} observation(s) that were not asked for (of another participant or type, or dated outside the chosen dates); they were left out of the export and are listed in problems.csv, and {} participant/type pair(s) are marked suspect in manifest.json. Tell the server's administrator: the server may be misconfigured.",
+            manifest.foreign_rows_dropped,
+            manifest.units.iter().filter(|u| u.suspect).count()
         ));
     }
     if manifest.problems_count > 0 {

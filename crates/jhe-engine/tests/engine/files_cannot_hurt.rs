@@ -123,3 +123,120 @@ async fn exported_files_and_folders_are_readable_by_their_owner_only() {
     }
     assert!(n >= 3, "data files, dictionary and manifest ({n})");
 }
+
+/// Rewrites the `name` of the manifest's first data file.
+fn forge_manifest_name(dir: &Path, name: &str) {
+    let path = dir.join("manifest.json");
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&fs::read(&path).expect("manifest")).expect("manifest JSON");
+    let files = m["files"].as_array_mut().expect("files");
+    let first = files
+        .iter_mut()
+        .find(|f| f["role"] == "data")
+        .expect("a data file");
+    first["name"] = serde_json::Value::String(name.to_string());
+    fs::write(&path, serde_json::to_vec(&m).expect("JSON")).expect("write manifest");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manifest_cannot_point_review_outside_its_folder() {
+    use jhe_engine::export::read::{open_folder, ReadError};
+    let sb = sandbox().await;
+    let root = tempfile::tempdir().expect("tmp");
+    let secret = root.path().join("secret.csv");
+    fs::write(
+        &secret,
+        "patient_id,effective_time_utc\n1,2026-01-01T00:00:00Z\n",
+    )
+    .expect("write");
+    let dir = root.path().join("export");
+    export(&sb, &dir, Layout::PerType).await;
+    assert!(open_folder(&dir).is_ok(), "the untouched export opens");
+    for forged in [
+        "../secret.csv".to_string(),
+        secret.display().to_string(),
+        "sub/../../secret.csv".to_string(),
+    ] {
+        let copy = root.path().join(format!("copy{}", forged.len()));
+        fs::create_dir_all(&copy).expect("mkdir");
+        for e in fs::read_dir(&dir).expect("dir") {
+            let p = e.expect("entry").path();
+            fs::copy(&p, copy.join(p.file_name().expect("name"))).expect("copy");
+        }
+        forge_manifest_name(&copy, &forged);
+        match open_folder(&copy) {
+            Err(e @ ReadError::OutsideFolder { .. }) => {
+                assert!(
+                    e.to_string().contains("not inside the export folder"),
+                    "{e}"
+                )
+            }
+            other => panic!("{forged}: refused, not {other:?}"),
+        }
+    }
+    #[cfg(unix)]
+    {
+        // A listed file that is a link to a file outside the folder is refused too.
+        let m = read_manifest(&dir);
+        let name = m
+            .files
+            .iter()
+            .find(|f| f.role == "data")
+            .expect("data")
+            .name
+            .clone();
+        fs::remove_file(dir.join(&name)).expect("rm");
+        std::os::unix::fs::symlink(&secret, dir.join(&name)).expect("symlink");
+        assert!(matches!(
+            open_folder(&dir),
+            Err(ReadError::OutsideFolder { .. })
+        ));
+    }
+}
+
+fn read_manifest(dir: &Path) -> jhe_engine::export::Manifest {
+    serde_json::from_slice(&fs::read(dir.join("manifest.json")).expect("manifest")).expect("JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_says_which_files_changed_or_went_missing_since_the_export() {
+    use jhe_engine::export::read::open_folder;
+    let sb = sandbox().await;
+    let root = tempfile::tempdir().expect("tmp");
+    let dir = root.path().join("export");
+    export(&sb, &dir, Layout::PerType).await;
+    let clean = open_folder(&dir).expect("opens");
+    assert!(clean.changed.is_empty() && clean.missing.is_empty());
+    assert!(clean.warnings().is_empty(), "{:?}", clean.warnings());
+
+    let m = read_manifest(&dir);
+    let data: Vec<String> = m
+        .files
+        .iter()
+        .filter(|f| f.role == "data")
+        .map(|f| f.name.clone())
+        .collect();
+    assert!(data.len() >= 2, "{data:?}");
+    // One value changed by hand in a spreadsheet, one file deleted.
+    let edited = dir.join(&data[0]);
+    let text = fs::read_to_string(&edited).expect("csv");
+    fs::write(&edited, text.replacen(',', ";", 1)).expect("write");
+    fs::remove_file(dir.join(&data[1])).expect("rm");
+
+    let f = open_folder(&dir).expect("still opens");
+    assert_eq!(f.changed, vec![data[0].clone()]);
+    assert_eq!(f.missing, vec![data[1].clone()]);
+    let w = f.warnings().join(" ");
+    assert!(
+        w.contains("Changed since export") && w.contains(&data[0]),
+        "{w}"
+    );
+    assert!(
+        w.contains("Missing since export") && w.contains(&data[1]),
+        "{w}"
+    );
+    assert!(
+        !f.files.contains(&dir.join(&data[1])),
+        "a missing file is not read"
+    );
+}

@@ -229,3 +229,76 @@ async fn a_fhir_search_whose_pages_never_end_stops_with_a_plain_message() {
         assert!(msg.contains("kept sending pages"), "{mode:?}: {msg}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_the_search_did_not_ask_for_are_left_out_and_reported() {
+    use jhe_sandbox::ForeignRows;
+    for kind in [
+        ForeignRows::OtherPatient,
+        ForeignRows::OtherCode,
+        ForeignRows::OutsideWindow,
+    ] {
+        let sb = sandbox().await;
+        let s = sign_in(&sb).await.expect("honest sign-in");
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut req = ExportRequest::new(DEMO_STUDY, dir.path());
+        // One participant, one day: what an honest server sends for it is the reference.
+        let patient = s.study_patients(DEMO_STUDY).await.expect("patients")[0].id;
+        let day = chrono::NaiveDate::parse_from_str(&sb.info().data.data_end[..10], "%Y-%m-%d")
+            .expect("data end is a date")
+            .pred_opt()
+            .expect("a day before");
+        req.patient_ids = Some(vec![patient]);
+        req.date_from = Some(day);
+        req.date_to = Some(day);
+        let honest = export_study(&s, req.clone(), |_| {}, CancelToken::new())
+            .await
+            .expect("honest export");
+        assert!(honest.manifest.total_observations > 0, "the day has data");
+        assert_eq!(honest.manifest.foreign_rows_dropped, 0);
+
+        sb.set_hostile(Hostile {
+            foreign_rows: Some(kind),
+            ..Hostile::default()
+        });
+        let dir2 = tempfile::tempdir().expect("tmp");
+        req.out_dir = dir2.path().to_path_buf();
+        let out = export_study(&s, req, |_| {}, CancelToken::new())
+            .await
+            .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        let m = &out.manifest;
+        assert!(
+            m.foreign_rows_dropped > 0,
+            "{kind:?}: the foreign rows are counted"
+        );
+        assert_eq!(
+            m.total_observations, honest.manifest.total_observations,
+            "{kind:?}: exactly what the honest server sent, nothing else"
+        );
+        let (_, ids) = read_export(dir2.path(), m);
+        let (_, honest_ids) = read_export(dir.path(), &honest.manifest);
+        assert_eq!(
+            ids, honest_ids,
+            "{kind:?}: the same observations in the files"
+        );
+        let listed = std::fs::read_to_string(dir2.path().join("problems.csv")).unwrap_or_default();
+        assert_eq!(
+            listed.matches("not asked for").count() as u64,
+            m.foreign_rows_dropped,
+            "{kind:?}: each one is listed in problems.csv"
+        );
+        assert!(
+            m.units.iter().any(|u| u.suspect),
+            "{kind:?}: the unit is suspect"
+        );
+        assert_eq!(
+            m.problems_count, honest.manifest.problems_count,
+            "{kind:?}: not malformed"
+        );
+        assert!(
+            out.warnings.iter().any(|w| w.contains("not asked for")),
+            "{kind:?}: the user is told: {:?}",
+            out.warnings
+        );
+    }
+}

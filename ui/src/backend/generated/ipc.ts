@@ -228,4 +228,8 @@ export type OfflineReview = {
 /**
  * The folder (or file) that was opened.
  */
-path: string, overview: StudyOverview, };
+path: string, overview: StudyOverview, 
+/**
+ * Plain sentences: files changed ("changed since export") or missing since the export.
+ */
+warnings: Array<string>, };
