@@ -360,6 +360,7 @@ mod tests {
             .map(|i| match i {
                 Item::Observation(id, o) => format!("{id}:{}", o.patient_id),
                 Item::Problem(p, _) => format!("problem {}", p.observation_id),
+                Item::Foreign(p) => format!("foreign {}", p.observation_id),
             })
             .collect()
     }
@@ -403,7 +404,61 @@ mod tests {
     fn a_cut_page_is_an_eof_error() {
         let body = page(&[resource(1), resource(2)]);
         let cut = &body[..body.len() / 2];
-        let e = parse_page(cut, &|o| o).err().expect("cut page fails");
+        let e = parse_page(cut, &|_| None, &|o| o)
+            .err()
+            .expect("cut page fails");
         assert!(e.is_eof(), "{e}");
+    }
+
+    #[test]
+    fn rows_are_checked_against_the_participant_type_and_dates_asked_for() {
+        let q = ObservationQuery {
+            patient_id: Some(40006),
+            code: Some((
+                "https://w3id.org/openmhealth".into(),
+                "omh:heart-rate:2.0".into(),
+            )),
+            date_from: chrono::NaiveDate::from_ymd_opt(2026, 11, 20),
+            date_to: chrono::NaiveDate::from_ymd_opt(2026, 11, 20),
+            ..Default::default()
+        };
+        let body = page(&[resource(1)]);
+        let row = |edit: &dyn Fn(&mut RawObservation)| {
+            let p = parse_page(&body, &|_| None, &|o| o).expect("page");
+            let Some(Item::Observation(_, mut o)) = p.items.into_iter().next() else {
+                panic!("one observation");
+            };
+            edit(&mut o);
+            off_query(&q, &o)
+        };
+        assert_eq!(row(&|_| {}), None, "the row asked for");
+        assert!(row(&|o| o.patient_id = 40007).is_some_and(|w| w.contains("participant 40007")));
+        assert!(row(&|o| o.coding_code = "omh:step-count:2.0".into()).is_some());
+        assert!(row(&|o| o.coding_system = "http://loinc.org".into()).is_some());
+        let at = |t: &'static str| {
+            move |o: &mut RawObservation| {
+                o.envelope.effective = Some(omh::Effective::DateTime(t.into()));
+            }
+        };
+        assert_eq!(
+            row(&at("2026-11-20T00:00:00Z")),
+            None,
+            "first instant of the day"
+        );
+        assert_eq!(row(&at("2026-11-20T23:59:59.999Z")), None, "last instant");
+        assert!(
+            row(&at("2026-11-21T00:00:00Z")).is_some(),
+            "the next day (UTC)"
+        );
+        assert!(
+            row(&at("2026-11-20T23:30:00-01:00")).is_some(),
+            "00:30 UTC next day"
+        );
+        assert!(row(&at("2026-11-19T23:59:59Z")).is_some(), "the day before");
+        assert_eq!(
+            row(&|o| o.envelope.effective = None),
+            None,
+            "no time: not judged here"
+        );
     }
 }
