@@ -156,7 +156,7 @@ struct ExportArgs {
     format: FormatArg,
     #[arg(long, value_enum, default_value = "per-type")]
     layout: LayoutArg,
-    /// Output folder (created if needed)
+    /// Output folder (created if needed; when it holds other files, a new subfolder in it)
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Participant × type downloads at once

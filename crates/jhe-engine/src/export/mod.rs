@@ -23,6 +23,7 @@
 //! Memory: a unit is decoded and tidied one observation at a time into column builders (the
 
 mod files;
+mod folder;
 pub use files::{formula_safe, needs_formula_guard};
 mod manifest;
 mod merge;
@@ -185,10 +186,13 @@ fn unit_sort_key(unit: &str) -> (u64, &str, &str) {
 }
 
 impl Export {
-    /// Opens (creates) the export folder. If `out_dir/.jhe-partial` holds progress of an export
-    /// with the same spec (ignoring `app_version`), it is resumed; otherwise any partial state
-    /// there is discarded.
-    pub fn open(spec: ExportSpec) -> Result<Export, ExportError> {
+    /// Opens (creates) the export folder: `spec.out_dir`, or a new subfolder of it when it
+    /// already holds other files (see [`folder`]; [`Export::spec`] tells which). If the folder's
+    /// `.jhe-partial` holds progress of an export with the same spec (ignoring `app_version`),
+    /// it is resumed; otherwise any partial state there is discarded.
+    pub fn open(mut spec: ExportSpec) -> Result<Export, ExportError> {
+        let chosen = spec.out_dir.clone();
+        spec.out_dir = folder::choose(&chosen, &spec).map_err(io_err("read folder", &chosen))?;
         let out = spec.out_dir.clone();
         files::create_private_dir_all(&out).map_err(io_err("create folder", &out))?;
         let dir = out.join(PARTIAL_DIR);

@@ -78,6 +78,8 @@ impl ExportRequest {
 /// What an export did.
 #[derive(Clone, Debug, Serialize)]
 pub struct ExportOutcome {
+    /// Where the files are: the chosen folder, or a new subfolder of it when it already held
+    /// other files (`study-30006_2026-12-02_1415`).
     pub out_dir: PathBuf,
     /// True when every unit's rows match the server's total.
     pub complete: bool,
@@ -179,11 +181,12 @@ pub async fn export_study(
         .await?;
 
     report.enter(Phase::Finishing);
+    let out_dir = export.spec().out_dir.clone();
     let manifest = blocking(move || export.finish()).await?;
     let (complete, warnings) = warnings(&manifest, fetched.short_units);
     report.enter(Phase::Done);
     Ok(ExportOutcome {
-        out_dir: req.out_dir,
+        out_dir,
         complete,
         warnings,
         units_total,

@@ -462,13 +462,36 @@ fn types_not_modelled_get_the_union_of_their_columns() {
     }
 }
 
+/// (Before issue #9 a second export replaced the first one's files in place; now it never
+/// mixes with them: it gets a subfolder of its own and the first export stays as it was.)
 #[test]
-fn exporting_again_into_the_same_folder_replaces_the_files() {
+fn exporting_again_into_the_same_folder_keeps_the_first_and_writes_a_subfolder() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("again");
     let first = run(&dir, Format::Parquet, Layout::PerType);
-    let second = run(&dir, Format::Parquet, Layout::PerType);
-    check_manifest(&dir, &second);
+    let ex = Export::open(spec(&dir, Format::Parquet, Layout::PerType)).unwrap();
+    let sub = ex.spec().out_dir.clone();
+    assert_eq!(
+        sub.parent(),
+        Some(dir.as_path()),
+        "a subfolder of the chosen one"
+    );
+    let mut ex = ex;
+    for (unit, recs) in units() {
+        let n = recs.len() as u64;
+        ex.write_unit(&unit, recs, Some(n)).unwrap();
+    }
+    let second = ex.finish().unwrap();
+    check_manifest(&sub, &second);
+    let mut names = names_in(&dir);
+    names.retain(|n| !sub.ends_with(n));
+    let mut listed: Vec<String> = first.files.iter().map(|f| f.name.clone()).collect();
+    listed.push("manifest.json".into());
+    listed.sort();
+    assert_eq!(
+        names, listed,
+        "the first export is untouched beside the subfolder"
+    );
     assert_eq!(data_hashes(&first), data_hashes(&second));
 }
 

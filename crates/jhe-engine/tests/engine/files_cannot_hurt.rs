@@ -240,3 +240,39 @@ async fn review_says_which_files_changed_or_went_missing_since_the_export() {
         "a missing file is not read"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_export_into_a_used_folder_goes_into_its_own_subfolder() {
+    let sb = sandbox().await;
+    let root = tempfile::tempdir().expect("tmp");
+    // What a new user saw: a real-server export into the folder of an earlier demo export.
+    fs::write(root.path().join("blood_pressure.csv"), "demo,rows\n1,2\n").expect("write");
+    fs::write(root.path().join("manifest.json"), "{}").expect("write");
+    let first = export(&sb, root.path(), Layout::PerType).await;
+    assert_ne!(first.out_dir, root.path(), "not mixed with what was there");
+    assert_eq!(first.out_dir.parent(), Some(root.path()));
+    assert_eq!(
+        fs::read_to_string(root.path().join("blood_pressure.csv")).expect("kept"),
+        "demo,rows\n1,2\n",
+        "the earlier files are untouched"
+    );
+    let second = export(&sb, root.path(), Layout::PerType).await;
+    assert_ne!(
+        second.out_dir, first.out_dir,
+        "each export has its own folder"
+    );
+    for o in [&first, &second] {
+        let names: Vec<String> = fs::read_dir(&o.out_dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+            .collect();
+        let listed: Vec<&str> = o.manifest.files.iter().map(|f| f.name.as_str()).collect();
+        for n in &names {
+            assert!(
+                n == "manifest.json" || listed.contains(&n.as_str()),
+                "{n} in {} is not part of this export",
+                o.out_dir.display()
+            );
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Where an export goes: never into a folder that already holds other files. The folder the
+//! user chose is used when it is empty (or missing), or when it holds an unfinished run of the
+//! same export (which is resumed); otherwise the export goes into a new subfolder named after
+//! the study and the time, and an unfinished run of the same export in such a subfolder is
+//! found and resumed. So a second export can neither overwrite an earlier one's files nor leave
+//! them mixed with its own.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::state::{Fingerprint, StateFile};
+use super::{ExportSpec, PARTIAL_DIR};
+
+/// Subfolders looked at for an unfinished run (a folder of exports may hold many).
+const SUBFOLDERS_SCANNED: usize = 1000;
+
+/// Whether `dir` holds an unfinished export with this fingerprint.
+fn resumable(dir: &Path, fp: &Fingerprint) -> bool {
+    let state = dir.join(PARTIAL_DIR).join("state.json");
+    fs::read(&state)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<StateFile>(&b).ok())
+        .is_some_and(|s| s.fingerprint == *fp)
+}
+
+/// True when `dir` has nothing in it but (possibly) an unfinished export's state.
+fn holds_nothing(dir: &Path) -> std::io::Result<bool> {
+    for e in fs::read_dir(dir)? {
+        if e?.file_name() != PARTIAL_DIR {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The subfolder name for a new export: `study-30006_2026-12-02_1415` (local time).
+fn subfolder_name(spec: &ExportSpec) -> String {
+    let when = chrono::Local::now().format("%Y-%m-%d_%H%M");
+    match spec.study_id {
+        Some(id) => format!("study-{id}_{when}"),
+        None => format!("export_{when}"),
+    }
+}
+
+/// The folder this export writes into (see the module docs). `chosen` may not exist yet.
+pub(super) fn choose(chosen: &Path, spec: &ExportSpec) -> std::io::Result<PathBuf> {
+    if !chosen.exists() {
+        return Ok(chosen.to_path_buf());
+    }
+    let fp = Fingerprint::of(spec);
+    if resumable(chosen, &fp) {
+        return Ok(chosen.to_path_buf());
+    }
+    if holds_nothing(chosen)? {
+        return Ok(chosen.to_path_buf());
+    }
+    let mut subdirs: Vec<PathBuf> = fs::read_dir(chosen)?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .take(SUBFOLDERS_SCANNED)
+        .collect();
+    subdirs.sort();
+    if let Some(d) = subdirs.into_iter().rev().find(|d| resumable(d, &fp)) {
+        return Ok(d);
+    }
+    let base = subfolder_name(spec);
+    let mut path = chosen.join(&base);
+    let mut n = 2;
+    while path.exists() {
+        path = chosen.join(format!("{base}-{n}"));
+        n += 1;
+    }
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::{Format, Layout};
+
+    fn spec(dir: &Path) -> ExportSpec {
+        ExportSpec {
+            out_dir: dir.to_path_buf(),
+            format: Format::Csv,
+            layout: Layout::PerType,
+            server: "https://jhe.example.org".into(),
+            study_id: Some(30006),
+            patient_ids: Vec::new(),
+            codes: Vec::new(),
+            date_from: None,
+            date_to: None,
+            app_version: "test".into(),
+        }
+    }
+
+    fn plant_state(dir: &Path, spec: &ExportSpec) {
+        let p = dir.join(PARTIAL_DIR);
+        fs::create_dir_all(&p).expect("mkdir");
+        let state = StateFile {
+            fingerprint: Fingerprint::of(spec),
+            created_at: "2026-12-01T00:00:00Z".into(),
+        };
+        fs::write(
+            p.join("state.json"),
+            serde_json::to_vec(&state).expect("JSON"),
+        )
+        .expect("write");
+    }
+
+    #[test]
+    fn an_empty_or_new_folder_is_used_as_it_is() {
+        let t = tempfile::tempdir().expect("tmp");
+        let s = spec(t.path());
+        assert_eq!(choose(t.path(), &s).expect("choose"), t.path());
+        let new = t.path().join("new");
+        assert_eq!(choose(&new, &s).expect("choose"), new);
+    }
+
+    #[test]
+    fn a_folder_with_other_files_gets_a_new_subfolder_each_time() {
+        let t = tempfile::tempdir().expect("tmp");
+        fs::write(t.path().join("blood_pressure.csv"), "old demo export").expect("write");
+        let s = spec(t.path());
+        let a = choose(t.path(), &s).expect("choose");
+        assert_eq!(a.parent(), Some(t.path()));
+        let name = a.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        assert!(name.starts_with("study-30006_"), "{name}");
+        fs::create_dir_all(&a).expect("mkdir");
+        let b = choose(t.path(), &s).expect("choose");
+        assert_ne!(
+            a, b,
+            "a second export does not reuse the first one's subfolder"
+        );
+    }
+
+    #[test]
+    fn an_unfinished_run_of_the_same_export_is_resumed_where_it_is() {
+        let t = tempfile::tempdir().expect("tmp");
+        fs::write(t.path().join("notes.txt"), "mine").expect("write");
+        let s = spec(t.path());
+        let sub = t.path().join("study-30006_2026-12-01_0900");
+        plant_state(&sub, &s);
+        assert_eq!(choose(t.path(), &s).expect("choose"), sub);
+        plant_state(t.path(), &s);
+        assert_eq!(choose(t.path(), &s).expect("choose"), t.path());
+        // Another export (other dates) does not resume it.
+        let mut other = s.clone();
+        other.date_from = Some("2026-01-01".into());
+        fs::remove_dir_all(t.path().join(PARTIAL_DIR)).expect("rm");
+        let c = choose(t.path(), &other).expect("choose");
+        assert_ne!(c, sub);
+        assert_ne!(c, t.path());
+    }
+}
