@@ -74,6 +74,7 @@ pub async fn export_data(
 ) -> Result<ExportResult> {
     let session = state.online()?;
     let req = engine_request(&request)?;
+    state.check_granted(&req.out_dir)?;
     let cancel = CancelToken::new();
     state.jobs.lock().insert(job_id.to_string(), cancel.clone());
     let progress = move |p: Progress| on_progress(export_progress(&p));
@@ -86,6 +87,7 @@ pub async fn export_data(
     .await;
     state.jobs.lock().remove(job_id);
     let o = outcome??;
+    state.grants.lock().grant(&o.out_dir);
     Ok(ExportResult {
         out_dir: o.out_dir.display().to_string(),
         files: o
@@ -112,25 +114,26 @@ pub async fn cancel_export(state: &AppState, job_id: &str) -> Result<()> {
 
 /// "Choose folder…": where to export to; `None` when the dialog was closed.
 pub async fn pick_folder(state: &AppState) -> Result<Option<String>> {
-    Ok(state
-        .picker
-        .pick_folder()
-        .await?
-        .map(|p| p.display().to_string()))
+    let picked = state.picker.pick_folder().await?;
+    Ok(picked.map(|p| {
+        state.grants.lock().grant(&p);
+        p.display().to_string()
+    }))
 }
 
 /// "Open an exported file or folder…": `None` when the dialog was closed.
 pub async fn pick_export_to_open(state: &AppState) -> Result<Option<String>> {
-    Ok(state
-        .picker
-        .pick_export_to_open()
-        .await?
-        .map(|p| p.display().to_string()))
+    let picked = state.picker.pick_export_to_open().await?;
+    Ok(picked.map(|p| {
+        state.grants.lock().grant(&p);
+        p.display().to_string()
+    }))
 }
 
 /// Shows an exported folder or file in the system file manager.
 pub async fn show_in_folder(state: &AppState, path: &str) -> Result<()> {
     let p = PathBuf::from(path);
+    state.check_granted(&p)?;
     if !p.exists() {
         return Err(Error::NotFound(format!(
             "{path} does not exist (any more)."

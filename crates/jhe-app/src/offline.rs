@@ -208,6 +208,7 @@ impl OfflineData {
 /// the files; the session (and the demo exchange) ends.
 pub async fn open_export(state: &AppState, path: &str) -> Result<OfflineReview> {
     let p = PathBuf::from(path.trim());
+    state.check_granted(&p)?;
     let data = tokio::task::spawn_blocking(move || load(&p)).await??;
     let review = OfflineReview {
         path: data.path.clone(),

@@ -3,7 +3,7 @@
 //! dialogs ([`Picker`]).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use jhe_engine::api::types::CodeableConcept;
@@ -48,6 +48,49 @@ pub struct AppState {
     pub config_dir: Mutex<Option<PathBuf>>,
     /// Native dialogs and openers (or a test double), chosen at start-up.
     pub picker: Arc<dyn Picker>,
+    /// The paths the webview may name (see [`Grants`]).
+    pub grants: Mutex<Grants>,
+}
+
+/// The paths the user chose in a native dialog, and the folders exports were written to: the
+/// only paths (or paths inside them) the webview may name for `export_data`, `show_in_folder`
+/// and `open_export`. A compromised or buggy webview therefore cannot make the app write,
+/// reveal or read anywhere else.
+#[derive(Debug, Default)]
+pub struct Grants {
+    paths: Vec<PathBuf>,
+}
+
+/// Paths kept (the oldest are forgotten first).
+const GRANTS_MAX: usize = 64;
+
+impl Grants {
+    pub fn grant(&mut self, path: &Path) {
+        if self.paths.iter().any(|p| p == path) {
+            return;
+        }
+        if self.paths.len() == GRANTS_MAX {
+            self.paths.remove(0);
+        }
+        self.paths.push(path.to_path_buf());
+    }
+
+    /// Whether `path` is a granted path or lies inside one (no `..`; links followed where the
+    /// path exists).
+    pub fn allows(&self, path: &Path) -> bool {
+        if !path.is_absolute()
+            || path
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            return false;
+        }
+        let real = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+        let (lexical, resolved) = (path, real(path));
+        self.paths
+            .iter()
+            .any(|g| lexical.starts_with(g) && (resolved.starts_with(real(g)) || !path.exists()))
+    }
 }
 
 impl Default for AppState {
@@ -69,7 +112,19 @@ impl AppState {
             patient: Mutex::default(),
             config_dir: Mutex::new(config_dir),
             picker,
+            grants: Mutex::default(),
         }
+    }
+
+    /// [`Error::InvalidInput`] unless the webview may name `path` (see [`Grants`]).
+    pub fn check_granted(&self, path: &Path) -> Result<()> {
+        if self.grants.lock().allows(path) {
+            return Ok(());
+        }
+        Err(Error::InvalidInput(format!(
+            "JHE Desktop only saves to and opens folders you chose yourself, and {} is not one of them. Use \"Choose folder…\" (or \"Open an exported file or folder…\") to choose it.",
+            path.display()
+        )))
     }
 
     pub fn online(&self) -> Result<EngineSession> {

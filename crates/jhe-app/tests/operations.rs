@@ -259,9 +259,13 @@ async fn an_export_job_writes_into_the_picked_folder_and_opens_offline_with_its_
 #[tokio::test]
 async fn an_export_cancelled_by_its_job_id_fails_as_cancelled() -> TestResult {
     let tmp = tempfile::tempdir()?;
-    let state = Arc::new(demo_app(Arc::new(jhe_app::picker::Headless)).await?);
+    let picker = Arc::new(FolderPicker {
+        dir: tmp.path().to_path_buf(),
+        revealed: Mutex::new(Vec::new()),
+    });
+    let state = Arc::new(demo_app(picker).await?);
     let st = state.clone();
-    let dir = tmp.path().display().to_string();
+    let dir = export::pick_folder(&state).await?.ok_or("no folder")?;
     let outcome = export::export_data(&state, "job-2", request(&dir), move |p| {
         if p.phase == ExportPhase::Fetching {
             // What the UI's Cancel button does (it completes without waiting).
@@ -273,5 +277,55 @@ async fn an_export_cancelled_by_its_job_id_fails_as_cancelled() -> TestResult {
     let e = outcome.err().ok_or("the export ran to its end")?;
     assert_eq!(e.kind(), ErrorKind::Cancelled);
     assert!(state.jobs.lock().is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_app_saves_reveals_and_opens_only_paths_the_user_chose() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let picked = tmp.path().join("picked");
+    let picker = Arc::new(FolderPicker {
+        dir: picked.clone(),
+        revealed: Mutex::new(Vec::new()),
+    });
+    let state = demo_app(picker.clone()).await?;
+    // Nothing chosen yet: a path from the webview alone is refused, whatever it is.
+    let elsewhere = tmp.path().join("elsewhere");
+    for path in [
+        elsewhere.display().to_string(),
+        format!("{}/../elsewhere", picked.display()),
+        "relative/folder".to_string(),
+    ] {
+        let e = export::export_data(&state, "j", request(&path), |_| {})
+            .await
+            .err()
+            .ok_or("exported to a path nobody chose")?;
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{path}: {e}");
+        assert!(e.to_string().contains("Choose folder"), "{e}");
+    }
+    assert!(!elsewhere.exists(), "nothing was written there");
+    std::fs::create_dir_all(&elsewhere)?;
+    let shown = export::show_in_folder(&state, &elsewhere.display().to_string()).await;
+    assert_eq!(shown.err().map(|e| e.kind()), Some(ErrorKind::InvalidInput));
+    assert!(picker.revealed.lock().is_empty());
+    let opened = offline::open_export(&state, &elsewhere.display().to_string()).await;
+    assert_eq!(
+        opened.err().map(|e| e.kind()),
+        Some(ErrorKind::InvalidInput)
+    );
+    #[cfg(unix)]
+    {
+        // A link inside the chosen folder that points elsewhere does not widen it.
+        export::pick_folder(&state).await?;
+        std::fs::create_dir_all(&picked)?;
+        std::os::unix::fs::symlink(&elsewhere, picked.join("link"))?;
+        let via_link = picked.join("link").display().to_string();
+        let e = export::show_in_folder(&state, &via_link).await.err();
+        assert_eq!(e.map(|e| e.kind()), Some(ErrorKind::InvalidInput));
+    }
+    // Once chosen in the dialog, the same folder works.
+    let dir = export::pick_folder(&state).await?.ok_or("no folder")?;
+    let result = export::export_data(&state, "j", request(&dir), |_| {}).await?;
+    export::show_in_folder(&state, &result.out_dir).await?;
     Ok(())
 }
