@@ -80,18 +80,13 @@ mod tests {
     use crate::export::{Format, Layout};
 
     fn spec(dir: &Path) -> ExportSpec {
-        ExportSpec {
-            out_dir: dir.to_path_buf(),
-            format: Format::Csv,
-            layout: Layout::PerType,
-            server: "https://jhe.example.org".into(),
-            study_id: Some(30006),
-            patient_ids: Vec::new(),
-            codes: Vec::new(),
-            date_from: None,
-            date_to: None,
-            app_version: "test".into(),
-        }
+        ExportSpec::new(
+            dir,
+            Format::Csv,
+            Layout::PerType,
+            "https://jhe.example.org",
+            Some(30006),
+        )
     }
 
     fn plant_state(dir: &Path, spec: &ExportSpec) {

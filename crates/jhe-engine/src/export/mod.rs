@@ -95,6 +95,31 @@ pub struct ExportSpec {
     pub app_version: String,
 }
 
+impl ExportSpec {
+    /// An export of everything `study_id` shares (no participant, type or date filter), made
+    /// by this engine version.
+    pub fn new(
+        out_dir: impl Into<PathBuf>,
+        format: Format,
+        layout: Layout,
+        server: &str,
+        study_id: Option<u64>,
+    ) -> ExportSpec {
+        ExportSpec {
+            out_dir: out_dir.into(),
+            format,
+            layout,
+            server: server.to_string(),
+            study_id,
+            patient_ids: Vec::new(),
+            codes: Vec::new(),
+            date_from: None,
+            date_to: None,
+            app_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error("cannot {op} {path}: {source}")]

@@ -356,16 +356,17 @@ fn export_spec(session: &Session, req: &ExportRequest, codes: &[CodeableConcept]
         Vec::new()
     };
     ExportSpec {
-        out_dir: req.out_dir.clone(),
-        format: req.format,
-        layout: req.layout,
-        server: session.server().url.to_string(),
-        study_id: Some(req.study_id),
         patient_ids,
         codes,
         date_from: req.date_from.map(|d| d.to_string()),
         date_to: req.date_to.map(|d| d.to_string()),
-        app_version: env!("CARGO_PKG_VERSION").to_string(),
+        ..ExportSpec::new(
+            &req.out_dir,
+            req.format,
+            req.layout,
+            &session.server().url.to_string(),
+            Some(req.study_id),
+        )
     }
 }
 

@@ -59,6 +59,15 @@ pub async fn session(sb: &Sandbox, email: &str) -> Session {
         .expect("API key sign-in")
 }
 
+/// Exports the whole demo study into `dir` with the default options (CSV, one file per type).
+pub async fn export_whole_study(
+    s: &Session,
+    dir: impl Into<std::path::PathBuf>,
+) -> jhe_engine::error::Result<jhe_engine::jobs::ExportOutcome> {
+    let req = jhe_engine::jobs::ExportRequest::new(DEMO_STUDY, dir);
+    jhe_engine::jobs::export_study(s, req, |_| {}, jhe_engine::cancel::CancelToken::new()).await
+}
+
 /// The observations the study filter returns for the whole study.
 pub fn study_total(sb: &Sandbox, study: u64) -> u64 {
     sb.info().study_observations(study).expect("study exists")

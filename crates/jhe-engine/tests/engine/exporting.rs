@@ -58,14 +58,9 @@ async fn with_faults(faults: Faults) -> (Sandbox, ExportOutcome, Duration) {
     sb.set_faults(faults);
     let dir = tempfile::tempdir().expect("tmp").keep();
     let t0 = Instant::now();
-    let out = export_study(
-        &s,
-        ExportRequest::new(DEMO_STUDY, &dir),
-        |_| {},
-        CancelToken::new(),
-    )
-    .await
-    .expect("the export survives the faults");
+    let out = export_whole_study(&s, &dir)
+        .await
+        .expect("the export survives the faults");
     let took = t0.elapsed();
     sb.set_faults(Faults::default());
     assert_exact(&sb, &out);
@@ -183,14 +178,7 @@ async fn cancel_then_resume_gives_the_same_data_without_duplicates() {
     );
     assert!(dir.path().join(".jhe-partial").is_dir(), "progress kept");
 
-    let resumed = export_study(
-        &s,
-        ExportRequest::new(DEMO_STUDY, dir.path()),
-        |_| {},
-        CancelToken::new(),
-    )
-    .await
-    .expect("resumed");
+    let resumed = export_whole_study(&s, dir.path()).await.expect("resumed");
     assert!(
         resumed.units_resumed >= 4,
         "{} units resumed",
@@ -203,14 +191,9 @@ async fn cancel_then_resume_gives_the_same_data_without_duplicates() {
     assert_exact(&sb, &resumed);
 
     let fresh_dir = tempfile::tempdir().expect("tmp");
-    let fresh = export_study(
-        &s,
-        ExportRequest::new(DEMO_STUDY, fresh_dir.path()),
-        |_| {},
-        CancelToken::new(),
-    )
-    .await
-    .expect("uninterrupted");
+    let fresh = export_whole_study(&s, fresh_dir.path())
+        .await
+        .expect("uninterrupted");
     assert_eq!(fresh.units_resumed, 0);
     assert_eq!(resumed.manifest.table_rows, fresh.manifest.table_rows);
     assert_eq!(
@@ -253,14 +236,7 @@ async fn a_failure_keeps_the_finished_units_and_a_rerun_resumes() {
     assert!(e.to_string().contains("resumes where it stopped"), "{e}");
     assert!(!e.to_string().contains("<html"), "HTML summarised: {e}");
     sb.set_faults(Faults::default());
-    let out = export_study(
-        &s,
-        ExportRequest::new(DEMO_STUDY, dir.path()),
-        |_| {},
-        CancelToken::new(),
-    )
-    .await
-    .expect("resumed");
+    let out = export_whole_study(&s, dir.path()).await.expect("resumed");
     assert!(out.units_resumed >= 3, "{}", out.units_resumed);
     assert_exact(&sb, &out);
 }
@@ -270,14 +246,7 @@ async fn exporting_a_study_the_user_cannot_see_is_explained() {
     let sb = sandbox().await;
     let s = session(&sb, TOM).await;
     let dir = tempfile::tempdir().expect("tmp");
-    let e = export_study(
-        &s,
-        ExportRequest::new(DEMO_STUDY, dir.path()),
-        |_| {},
-        CancelToken::new(),
-    )
-    .await
-    .expect_err("403");
+    let e = export_whole_study(&s, dir.path()).await.expect_err("403");
     assert!(matches!(e, Error::Forbidden { .. }), "{e:?}");
     assert!(e.to_string().contains("ask its manager"), "{e}");
 }
@@ -381,14 +350,9 @@ async fn dirty_data_is_reported_not_fatal() {
         .await
         .expect("signed in");
     let dir = tempfile::tempdir().expect("tmp");
-    let out = export_study(
-        &s,
-        ExportRequest::new(DEMO_STUDY, dir.path()),
-        |_| {},
-        CancelToken::new(),
-    )
-    .await
-    .expect("dirty data does not stop the export");
+    let out = export_whole_study(&s, dir.path())
+        .await
+        .expect("dirty data does not stop the export");
     let broken = p.corrupted.lock().expect("lock").len() as u64;
     assert!(broken > 0);
     assert!(
@@ -445,14 +409,7 @@ async fn rows_missing_against_the_servers_total_are_reported_as_incomplete() {
         .await
         .expect("signed in");
     let dir = tempfile::tempdir().expect("tmp");
-    let out = export_study(
-        &s,
-        ExportRequest::new(DEMO_STUDY, dir.path()),
-        |_| {},
-        CancelToken::new(),
-    )
-    .await
-    .expect("finishes");
+    let out = export_whole_study(&s, dir.path()).await.expect("finishes");
     assert!(!out.complete);
     assert!(!out.manifest.server_total_mismatches.is_empty());
     assert!(
@@ -465,13 +422,6 @@ async fn rows_missing_against_the_servers_total_are_reported_as_incomplete() {
     assert!(out.fetched < out.expected);
     // Once the rows arrive, the same export is complete.
     p.drop_heart_rate.store(false, Ordering::Relaxed);
-    let out = export_study(
-        &s,
-        ExportRequest::new(DEMO_STUDY, dir.path()),
-        |_| {},
-        CancelToken::new(),
-    )
-    .await
-    .expect("finishes");
+    let out = export_whole_study(&s, dir.path()).await.expect("finishes");
     assert_exact(&sb, &out);
 }

@@ -147,14 +147,9 @@ async fn next_links_that_drop_or_change_the_filters_cannot_widen_the_export() {
         ..Hostile::default()
     });
     let dir = tempfile::tempdir().expect("tmp");
-    let out = export_study(
-        &s,
-        ExportRequest::new(DEMO_STUDY, dir.path()),
-        |_| {},
-        CancelToken::new(),
-    )
-    .await
-    .expect("the export follows the pages with its own filters");
+    let out = export_whole_study(&s, dir.path())
+        .await
+        .expect("the export follows the pages with its own filters");
     assert!(out.complete, "complete: {:?}", out.warnings);
     assert_eq!(
         out.manifest.duplicates_dropped, 0,
@@ -178,12 +173,7 @@ async fn export_with_endless_pages(
     });
     let dir = tempfile::tempdir().expect("tmp");
     let started = Instant::now();
-    let run = export_study(
-        &s,
-        ExportRequest::new(DEMO_STUDY, dir.path()),
-        |_| {},
-        CancelToken::new(),
-    );
+    let run = export_whole_study(&s, dir.path());
     let res = tokio::time::timeout(Duration::from_secs(120), run)
         .await
         .unwrap_or_else(|_| panic!("{mode:?}: the export kept paging for two minutes"));

@@ -151,18 +151,7 @@ fn check_table_dictionary_chart(t: &DataType, obs: &[DecodedObservation]) -> Dat
 }
 
 fn export_spec(dir: &Path, format: Format, layout: Layout) -> ExportSpec {
-    ExportSpec {
-        out_dir: dir.to_path_buf(),
-        format,
-        layout,
-        server: "http://127.0.0.1:8000".into(),
-        study_id: Some(30001),
-        patient_ids: vec![],
-        codes: vec![],
-        date_from: None,
-        date_to: None,
-        app_version: "0.1.0-test".into(),
-    }
+    ExportSpec::new(dir, format, layout, "http://127.0.0.1:8000", Some(30001))
 }
 
 /// Exports the observations in each format and layout, and reads them back: the same values
