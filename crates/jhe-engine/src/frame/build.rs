@@ -144,14 +144,29 @@ pub(super) struct DynCols {
     names: Vec<String>,
     index: HashMap<String, usize>,
     cols: Vec<Vec<CompatValue>>,
+    /// Per row: the fields beyond [`DYN_COLUMNS_MAX`] as one JSON object (text).
+    overflow: Vec<CompatValue>,
     pub(super) rows: usize,
 }
 
+/// Distinct body columns a table of a type not modelled gets; fields with further names go,
+/// per row, into [`OVERFLOW_COLUMN`] as one JSON object. Without a cap, data whose every row
+/// has keys of its own would grow memory with rows × keys (quadratically).
+pub const DYN_COLUMNS_MAX: usize = 256;
+/// The column of the fields beyond [`DYN_COLUMNS_MAX`].
+pub const OVERFLOW_COLUMN: &str = "other_fields";
+
 impl DynCols {
     pub(super) fn push_row(&mut self, row: CompatRow) {
+        let mut extra = serde_json::Map::new();
         for (k, v) in row {
             let idx = match self.index.get(&k) {
                 Some(&i) => i,
+                None if self.names.len() >= DYN_COLUMNS_MAX => {
+                    let text = py_repr(&v).map_or(serde_json::Value::Null, serde_json::Value::from);
+                    extra.insert(k, text);
+                    continue;
+                }
                 None => {
                     let i = self.names.len();
                     self.index.insert(k.clone(), i);
@@ -168,6 +183,14 @@ impl DynCols {
                 *last = v;
             }
         }
+        if !extra.is_empty() || !self.overflow.is_empty() {
+            self.overflow.resize(self.rows, CompatValue::Null);
+            self.overflow.push(if extra.is_empty() {
+                CompatValue::Null
+            } else {
+                CompatValue::Str(serde_json::Value::Object(extra).to_string())
+            });
+        }
         self.rows += 1;
         for c in &mut self.cols {
             if c.len() < self.rows {
@@ -177,11 +200,22 @@ impl DynCols {
     }
 
     pub(super) fn finish(self) -> PolarsResult<Vec<Column>> {
-        self.names
+        let mut out: Vec<Column> = self
+            .names
             .into_iter()
             .zip(self.cols)
             .map(|(name, values)| dyn_column(&name, values))
-            .collect()
+            .collect::<PolarsResult<_>>()?;
+        if !self.overflow.is_empty() {
+            let mut overflow = self.overflow;
+            overflow.resize(self.rows, CompatValue::Null);
+            let mut name = OVERFLOW_COLUMN.to_string();
+            while self.index.contains_key(&name) {
+                name.push('_');
+            }
+            out.push(dyn_column(&name, overflow)?);
+        }
+        Ok(out)
     }
 }
 
@@ -263,4 +297,42 @@ fn dyn_column(name: &str, values: Vec<CompatValue>) -> PolarsResult<Column> {
         Series::new(name, v)
     };
     Ok(s.into_column())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_with_keys_of_their_own_cannot_grow_the_table_without_bound() {
+        let mut d = DynCols::default();
+        let rows = 3 * DYN_COLUMNS_MAX;
+        for i in 0..rows {
+            let mut row = CompatRow::new();
+            row.push(("shared".into(), CompatValue::Int(i as i64)));
+            row.push((format!("unique_{i}"), CompatValue::Str(format!("v{i}"))));
+            d.push_row(row);
+        }
+        let cols = d.finish().expect("columns");
+        assert_eq!(
+            cols.len(),
+            DYN_COLUMNS_MAX + 1,
+            "capped, plus the overflow column"
+        );
+        assert!(cols.iter().all(|c| c.len() == rows));
+        let over = cols.last().expect("overflow");
+        assert_eq!(over.name().as_str(), OVERFLOW_COLUMN);
+        let last = over
+            .str()
+            .expect("text")
+            .get(rows - 1)
+            .expect("the last row overflowed");
+        let v: serde_json::Value = serde_json::from_str(last).expect("JSON object");
+        assert_eq!(v[format!("unique_{}", rows - 1)], format!("v{}", rows - 1));
+        assert_eq!(
+            over.null_count(),
+            DYN_COLUMNS_MAX - 1,
+            "rows whose keys all had a column"
+        );
+    }
 }

@@ -320,6 +320,18 @@ pub fn dictionary(table: &str, view: Option<&DataType>, schema: &Schema) -> Vec<
                 unit: d.unit.to_string(),
                 description: d.description.to_string(),
             },
+            None if name.starts_with(super::build::OVERFLOW_COLUMN) => DictEntry {
+                table: table.into(),
+                column: name.to_string(),
+                dtype: Dtype::of(dt).label().into(),
+                unit: String::new(),
+                description: format!(
+                    "The OMH body fields of this row whose names are beyond the first {} distinct \
+                     field names of the table, as one JSON object of name: value (text), so data \
+                     with a key of its own per row cannot grow the table without bound.",
+                    super::build::DYN_COLUMNS_MAX
+                ),
+            },
             None => DictEntry {
                 table: table.into(),
                 column: name.to_string(),
