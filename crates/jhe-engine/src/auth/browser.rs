@@ -157,16 +157,17 @@ async fn wait_for_callback(listener: &TcpListener, path: &str, state: &str) -> R
         }
         let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
         if q.get("state").map(String::as_str) != Some(state) {
+            // A forged or stale answer (another tab, another app, a page that guessed the
+            // port): refused, and the real one is still awaited until the time-out.
+            tracing::warn!("sign-in: an answer with the wrong state was refused; still waiting");
             respond(
                 &mut stream,
                 400,
                 "Sign-in not accepted",
-                "This answer does not belong to the sign-in JHE Desktop started. Go back to JHE Desktop and start again.",
+                "This answer does not belong to the sign-in JHE Desktop started, so it was ignored. Finish the sign-in in the tab JHE Desktop opened.",
             )
             .await;
-            return Err(Error::SignInFailed {
-                reason: "the browser's answer did not belong to this sign-in (state mismatch). Start the sign-in again.".into(),
-            });
+            continue;
         }
         if let Some(err) = q.get("error") {
             let desc = q

@@ -112,6 +112,8 @@ pub enum Callback {
     Follow,
     /// Change the `state` parameter before following.
     TamperState,
+    /// Send forged answers first (wrong state, no state, an attacker's code), then the real one.
+    ForgedThenReal,
 }
 
 /// A person in a browser: opens the authorize URL, is sent to the login form, signs in, and is
@@ -171,6 +173,20 @@ pub async fn browser(authorize: String, email: String, cb: Callback) -> Result<(
     }
     if cb == Callback::TamperState {
         redirect = redirect.replace("state=", "state=tampered");
+    }
+    if cb == Callback::ForgedThenReal {
+        let (base, _) = redirect.split_once('?').unwrap_or((&redirect, ""));
+        for forged in [
+            redirect.replace("state=", "state=tampered"),
+            format!("{base}?code=attackers-code"),
+            format!("{base}?code=attackers-code&state=guess"),
+            format!("{base}?error=access_denied&state=guess"),
+        ] {
+            let r = http.get(&forged).send().await.map_err(|e| e.to_string())?;
+            if r.status() != reqwest::StatusCode::BAD_REQUEST {
+                return Err(format!("forged answer {forged}: {}", r.status()));
+            }
+        }
     }
     // The app's listener answers with a small page.
     http.get(&redirect)
