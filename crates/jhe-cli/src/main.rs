@@ -417,19 +417,12 @@ fn read_api_key(from_stdin: bool) -> Result<String, Error> {
         .map_err(|e| Error::InvalidInput(format!("Could not read the API key: {e}")))
 }
 
+/// Opens `url` in the default browser, without a shell on any platform (the URL is printed
+/// too, for when no browser opens).
 fn open_in_browser(url: &str) {
-    #[cfg(target_os = "macos")]
-    let cmd: (&str, Vec<&str>) = ("open", vec![url]);
-    #[cfg(target_os = "windows")]
-    let cmd: (&str, Vec<&str>) = ("cmd", vec!["/C", "start", "", url]);
-    #[cfg(not(any(target_os = "macos", target_os = "windows")))]
-    let cmd: (&str, Vec<&str>) = ("xdg-open", vec![url]);
-    let _ = std::process::Command::new(cmd.0)
-        .args(cmd.1)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
+    if url.starts_with("https://") || url.starts_with("http://") {
+        let _ = open::that_detached(url);
+    }
 }
 
 async fn logout(ctx: &Ctx) -> Result<(), Failure> {

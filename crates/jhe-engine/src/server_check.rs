@@ -249,9 +249,13 @@ pub(crate) async fn check_server_with(
 }
 
 /// Endpoints announced by the server are built from the Host it saw; behind a proxy that may
-/// be an internal name. Keep an announced URL only when it is on the configured origin.
+/// be an internal name. Keep an announced URL only when it is on the configured origin, and
+/// never its query string or fragment (the client adds its own parameters; a server-supplied
+/// `?…&…` must not reach a browser launcher or a token request).
 fn rebase(base: &ServerUrl, announced: &str, default_path: &str) -> String {
-    if let Ok(a) = Url::parse(announced) {
+    if let Ok(mut a) = Url::parse(announced) {
+        a.set_query(None);
+        a.set_fragment(None);
         let b = base.url();
         if a.scheme() == b.scheme()
             && a.host_str() == b.host_str()
@@ -358,6 +362,19 @@ mod tests {
         assert_eq!(
             rebase(&base, "https://jhe.example.org/o/token/", "/o/token/"),
             "https://jhe.example.org/o/token/"
+        );
+    }
+
+    #[test]
+    fn announced_endpoints_lose_their_query_string() {
+        let base = ServerUrl::parse("https://jhe.example.org").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            rebase(
+                &base,
+                "https://jhe.example.org/o/authorize/?x=1&calc.exe#frag",
+                "/o/authorize/"
+            ),
+            "https://jhe.example.org/o/authorize/"
         );
     }
 }
