@@ -18,7 +18,7 @@ pub enum Error {
     InvalidUrl { input: String, reason: String },
 
     /// `http://` to a host that is not this computer.
-    #[error("{url} uses plain http://, which would send your sign-in and the study data unencrypted over the network. Use the server's https:// address (plain http:// is only allowed for a server on this computer: 127.0.0.1, ::1 or localhost).")]
+    #[error("{url} uses plain http://, which would send your sign-in and the study data unencrypted over the network. Use the server's https:// address (plain http:// is only allowed for a server on this computer: 127.0.0.1, ::1, or localhost names that resolve there).")]
     InsecureUrl { url: String },
 
     /// Something answered, but it is not a JupyterHealth Exchange.

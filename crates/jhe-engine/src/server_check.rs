@@ -125,6 +125,42 @@ impl std::str::FromStr for ServerUrl {
     }
 }
 
+/// A plain-http `localhost` / `*.localhost` address is accepted as loopback only when the name
+/// really resolves to loopback addresses (a hosts file or DNS may send `*.localhost` anywhere,
+/// and plain http there would carry the key over the network).
+async fn check_loopback_resolves(url: &ServerUrl) -> Result<()> {
+    let u = url.url();
+    let Some(url::Host::Domain(d)) = u.host() else {
+        return Ok(());
+    };
+    if u.scheme() != "http" {
+        return Ok(());
+    }
+    let port = u.port_or_known_default().unwrap_or(80);
+    // A name that does not resolve fails later with a plain "could not reach" message.
+    let Ok(addrs) = tokio::net::lookup_host((d, port)).await else {
+        return Ok(());
+    };
+    if all_loopback(addrs.map(|a| a.ip())) {
+        return Ok(());
+    }
+    Err(Error::InsecureUrl {
+        url: url.to_string(),
+    })
+}
+
+/// True when every address is a loopback address (and there is at least one).
+fn all_loopback(addrs: impl IntoIterator<Item = IpAddr>) -> bool {
+    let mut any = false;
+    for a in addrs {
+        if !a.is_loopback() {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => {
@@ -171,6 +207,7 @@ struct Discovery {
 /// `GET /health` (JSON `{"status":"ok"}`), then `GET /o/.well-known/openid-configuration`.
 pub async fn check_server(input: &str) -> Result<ServerInfo> {
     let url = ServerUrl::parse(input)?;
+    check_loopback_resolves(&url).await?;
     let client = http::plain_client(Duration::from_secs(20))?;
     check_server_with(&client, url).await
 }
@@ -363,6 +400,22 @@ mod tests {
             rebase(&base, "https://jhe.example.org/o/token/", "/o/token/"),
             "https://jhe.example.org/o/token/"
         );
+    }
+
+    #[test]
+    fn a_localhost_name_is_loopback_only_if_it_resolves_there() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap_or_else(|e| panic!("{e}"));
+        assert!(all_loopback([ip("127.0.0.1"), ip("::1")]));
+        assert!(all_loopback([ip("127.0.1.1")]));
+        assert!(!all_loopback([ip("127.0.0.1"), ip("192.168.1.20")]));
+        assert!(!all_loopback([ip("10.0.0.5")]));
+        assert!(!all_loopback(std::iter::empty()));
+    }
+
+    #[tokio::test]
+    async fn localhost_itself_resolves_to_loopback_and_is_accepted() {
+        let url = ServerUrl::parse("http://localhost:9").unwrap_or_else(|e| panic!("{e}"));
+        assert!(check_loopback_resolves(&url).await.is_ok());
     }
 
     #[test]
