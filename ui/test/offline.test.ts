@@ -48,4 +48,15 @@ describe('Offline review', () => {
     const alert = $(m.root, '.banner.offline [role="alert"]');
     expect(text(alert)).toContain('Changed since export: blood_glucose.csv');
   });
+
+  it('claims no consent the files do not carry, and shows the counts', async () => {
+    const m = mount(fake());
+    button(m.root, 'Open an exported file or folder').click();
+    await waitFor(() => m.root.querySelector('[role="table"]'), 'table from files');
+    expect(m.root.querySelector('#consent-filter')).toBeNull();
+    const cells = [...m.root.querySelectorAll('.tbody [role="cell"].consent-notExported')];
+    expect(cells.length).toBeGreaterThan(0);
+    expect(text(m.root.querySelector('.tbody')!)).not.toContain('Not asked');
+    expect(cells.some((c) => /\d/.test(text(c)))).toBe(true);
+  });
 });

@@ -138,6 +138,10 @@ pub enum ConsentState {
     Consented,
     Pending,
     Declined,
+    /// The server does not let this user see the participant's consents (403).
+    NotVisible,
+    /// Offline review: exports do not carry consent, so none is claimed.
+    NotExported,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, TS)]

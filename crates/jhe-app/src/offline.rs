@@ -132,11 +132,10 @@ pub fn load(path: &Path) -> Result<OfflineData> {
                 name_family: String::new(),
                 identifiers: Vec::new(),
                 mrn: None,
-                // The files hold only what was shared, so a type with data was consented to.
-                consent: by_code
+                // Exports do not carry consent: claim none (neither "consented" nor "not asked").
+                consent: codes
                     .iter()
-                    .filter(|(_, l)| !l.is_empty())
-                    .map(|(c, _)| (c.clone(), ConsentState::Consented))
+                    .map(|(_, c)| (c.clone(), ConsentState::NotExported))
                     .collect(),
                 counts,
                 first_date: first.map(iso_z),

@@ -129,6 +129,7 @@ fn consent(c: &em::ConsentState) -> Option<ConsentState> {
         em::ConsentState::Consented => ConsentState::Consented,
         em::ConsentState::Declined => ConsentState::Declined,
         em::ConsentState::Pending => ConsentState::Pending,
+        em::ConsentState::NotVisible => ConsentState::NotVisible,
         em::ConsentState::Unknown => return None,
     })
 }

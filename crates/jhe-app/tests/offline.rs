@@ -98,3 +98,33 @@ fn a_folder_without_data_is_explained() -> TestResult {
     }
     Ok(())
 }
+
+/// Exports carry no consent, so offline review claims none: before issue #9 a type without data
+/// read "Not asked" (a declined type too) and one with data "Consented".
+#[tokio::test]
+async fn offline_review_claims_no_consent_the_export_does_not_carry() -> TestResult {
+    let (_sb, session) = demo_session().await?;
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("export");
+    jobs::export_study(
+        &session,
+        ExportRequest::new(30006, &dir),
+        |_| {},
+        CancelToken::new(),
+    )
+    .await?;
+    let data = offline::load(&dir)?;
+    let ov = &data.overview;
+    assert!(!ov.patients.is_empty());
+    for p in &ov.patients {
+        assert_eq!(p.consent.len(), ov.types.len(), "one state per type");
+        assert!(
+            p.consent
+                .values()
+                .all(|c| *c == jhe_app::ipc::ConsentState::NotExported),
+            "{:?}",
+            p.consent
+        );
+    }
+    Ok(())
+}

@@ -169,6 +169,7 @@ pub fn summary_table(sum: &StudySummary) {
                     Some(ConsentState::Consented) => "",
                     Some(ConsentState::Declined) => " (declined)",
                     Some(ConsentState::Pending) => " (pending)",
+                    Some(ConsentState::NotVisible) => " (consent not visible)",
                     Some(ConsentState::Unknown) | None => " (?)",
                 };
                 r.push(format!("{n}{mark}"));

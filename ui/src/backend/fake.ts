@@ -376,7 +376,11 @@ export class FakeBackend implements Backend {
       overview: {
         study: { ...model.study, patientCount: ps.length },
         types: model.types.map((c) => ({ code: c, label: TYPES[c]!.label, unit: TYPES[c]!.unit })),
-        patients: ps.map((p) => p.row),
+        // Exports carry no consent: the real backend claims none either.
+        patients: ps.map((p) => ({
+          ...p.row,
+          consent: Object.fromEntries(model.types.map((c) => [c, 'notExported' as const])),
+        })),
       },
       warnings: [],
     };

@@ -96,7 +96,7 @@ export interface ScopeType {
 
 // ----- study overview ---------------------------------------------------------------------------
 
-export type ConsentState = 'consented' | 'pending' | 'declined';
+export type ConsentState = 'consented' | 'pending' | 'declined' | 'notVisible' | 'notExported';
 
 export interface Identifier {
   system: string;

@@ -128,7 +128,7 @@ export class DataTypeCard {
   render(): TemplateResult {
     const s = this.series;
     const id = `type-${s.code.replace(/[^a-z0-9]+/gi, '-')}`;
-    const notConsented = this.consent && this.consent !== 'consented';
+    const notConsented = this.consent && this.consent !== 'consented' && this.consent !== 'notExported';
     return html`<article class="card type-card" aria-labelledby=${`${id}-title`} data-code=${s.code}>
       <header class="type-head">
         <h2 id=${`${id}-title`}>${s.label} ${s.unit ? html`<span class="unit">(${s.unit})</span>` : nothing}</h2>

@@ -18,6 +18,8 @@ export const CONSENT_TEXT: Record<ConsentState | 'none', { icon: string; text: s
   consented: { icon: '✓', text: 'Consented' },
   pending: { icon: '◷', text: 'Pending' },
   declined: { icon: '✕', text: 'Declined' },
+  notVisible: { icon: '?', text: 'Not visible to you' },
+  notExported: { icon: '', text: 'Consent not in the files' },
   none: { icon: '–', text: 'Not asked' },
 };
 
@@ -165,9 +167,11 @@ export class ParticipantsTable {
     const c = CONSENT_TEXT[state];
     const n = p.counts[code] ?? 0;
     // Consented: the count matters. Otherwise: the word matters, the count is 0 anyway.
+    // Offline the files carry no consent: the count is what there is to show.
+    const counted = state === 'consented' || state === 'notExported';
     return html`<div role="cell" class=${`td num consent-${state}`} title=${`${c.text} · ${int(n)} observations`}>
       <span class="consent-icon" aria-hidden="true">${c.icon}</span>
-      ${state === 'consented' ? html`<span class="sr-only">Consented, </span>${int(n)}` : html`<span>${c.text}</span>`}
+      ${counted ? html`<span class="sr-only">${c.text}, </span>${int(n)}` : html`<span>${c.text}</span>`}
     </div>`;
   }
 

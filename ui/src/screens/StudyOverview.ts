@@ -114,7 +114,9 @@ export class StudyOverviewScreen {
                 <input id="participant-search" type="search" placeholder="Name, MRN or ID" .value=${t.query}
                   @input=${(e: Event) => t.setQuery((e.target as HTMLInputElement).value)} />
               </div>
-              <div class="field inline">
+              ${offline
+                ? nothing
+                : html`<div class="field inline">
                 <label for="consent-filter">Consent</label>
                 <select id="consent-filter" @change=${(e: Event) => t.setConsent((e.target as HTMLSelectElement).value as ConsentFilter)}>
                   <option value="all" ?selected=${t.consent === 'all'}>Everyone</option>
@@ -122,7 +124,7 @@ export class StudyOverviewScreen {
                   <option value="pending" ?selected=${t.consent === 'pending'}>Consent pending</option>
                   <option value="declined" ?selected=${t.consent === 'declined'}>Declined a type</option>
                 </select>
-              </div>
+              </div>`}
               <label class="check">
                 <input id="stale-only" type="checkbox" .checked=${t.staleOnly}
                   @change=${(e: Event) => t.setStaleOnly((e.target as HTMLInputElement).checked)} />

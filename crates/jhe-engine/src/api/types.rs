@@ -206,6 +206,8 @@ pub enum ConsentState {
     Pending,
     /// The study does not appear in the patient's consents for this type.
     Unknown,
+    /// The server does not let this user see the participant's consents (403/404).
+    NotVisible,
 }
 
 impl PatientConsents {

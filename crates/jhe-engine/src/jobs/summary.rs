@@ -108,7 +108,8 @@ async fn summarize_patient(
 ) -> Result<PatientSummary> {
     let consents = match cancel.run(session.patient_consents(patient.id)).await {
         Ok(c) => Some(c),
-        // Consents of a participant outside the user's organizations: show as unknown.
+        // Consents of a participant outside the user's organizations: not visible to this user
+        // (which is not the same as "not asked").
         Err(Error::Forbidden { .. }) | Err(Error::NotFound { .. }) => None,
         Err(e) => return Err(e),
     };
@@ -118,7 +119,7 @@ async fn summarize_patient(
         let state = consents
             .as_ref()
             .map(|c| c.state(study_id, &s.coding_system, &s.coding_code))
-            .unwrap_or(ConsentState::Unknown);
+            .unwrap_or(ConsentState::NotVisible);
         consent_map.insert(s.coding_code.clone(), state);
         let q = ObservationQuery {
             study_id: Some(study_id),

@@ -79,7 +79,7 @@ label: string,
  */
 unit: string, };
 
-export type ConsentState = "consented" | "pending" | "declined";
+export type ConsentState = "consented" | "pending" | "declined" | "notVisible" | "notExported";
 
 export type Identifier = { system: string, value: string, };
 
