@@ -133,4 +133,19 @@ describe('Participant view', () => {
     expect(svg.querySelector('[onclick]')).toBeNull();
     expect((window as unknown as { pwned?: number }).pwned).toBeUndefined();
   });
+
+  it('says when readings could not be shown instead of dropping them silently', async () => {
+    const backend = fake();
+    const get = backend.getPatientData.bind(backend);
+    backend.getPatientData = async (...args: Parameters<typeof get>) => {
+      const d = await get(...args);
+      d.types[0]!.notes = ['3 reading(s) could not be read (malformed on the server) and are not shown.'];
+      return d;
+    };
+    const m = await openParticipant(backend);
+    const note = $($$(m.root, '.type-card')[0]!, '[role="note"]');
+    expect(text(note)).toContain('3 reading(s) could not be read');
+    expect($$(m.root, '.type-card [role="note"]')).toHaveLength(1);
+  });
 });
+

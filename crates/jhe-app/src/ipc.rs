@@ -273,6 +273,9 @@ pub struct TypeSeries {
     /// Total raw rows in the range.
     #[ts(type = "number")]
     pub rows: u64,
+    /// Plain sentences about what the server sent that is not shown: readings that could not be
+    /// read, rows that were not asked for, or fewer readings than the server counts.
+    pub notes: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, TS)]

@@ -58,15 +58,41 @@ async fn patient_row_of(
         })
 }
 
-/// Every observation of one participant and type in the range, decoded (malformed ones are
-/// skipped: they are reported by an export's problems.csv).
-async fn fetch_obs(s: &EngineSession, q: ObservationQuery) -> Result<Vec<Obs>> {
+/// Every observation of one participant and type in the range, decoded, and plain sentences
+/// about what could not be shown (malformed readings, rows not asked for, a short answer).
+async fn fetch_obs(s: &EngineSession, q: ObservationQuery) -> Result<(Vec<Obs>, Vec<String>)> {
     // Decoded page by page as they arrive (no base64 text kept until the last page).
-    let f = fetch_observations_map(s, &q, &CancelToken::new(), &|_| {}, &|raw| {
+    let mut f = fetch_observations_map(s, &q, &CancelToken::new(), &|_| {}, &|raw| {
         omh::decode_owned(raw).ok().map(|d| Obs::from_decoded(&d))
     })
     .await?;
-    Ok(f.observations.into_iter().flatten().collect())
+    let received = f.observations.len();
+    let complete = f.is_complete();
+    let obs: Vec<Obs> = std::mem::take(&mut f.observations)
+        .into_iter()
+        .flatten()
+        .collect();
+    let unreadable = (received - obs.len()) as u64 + f.problems.len() as u64;
+    let mut notes = Vec::new();
+    if unreadable > 0 {
+        notes.push(format!(
+            "{unreadable} reading(s) could not be read (malformed on the server) and are not shown; an export lists them in problems.csv."
+        ));
+    }
+    if !f.foreign.is_empty() {
+        notes.push(format!(
+            "The server sent {} reading(s) of another participant, type or period; they were left out.",
+            f.foreign.len()
+        ));
+    }
+    if !complete {
+        notes.push(format!(
+            "The server counts {} reading(s) here but sent {}; some may be missing. Open the participant again to retry.",
+            f.server_total,
+            f.received()
+        ));
+    }
+    Ok((obs, notes))
 }
 
 pub async fn patient_data(
@@ -76,6 +102,7 @@ pub async fn patient_data(
     range: DateRange,
 ) -> Result<PatientData> {
     let (from, to) = views::parse_range(&range)?;
+    let mut notes: HashMap<String, Vec<String>> = HashMap::new();
     let (patient, by_code): (PatientRow, Vec<(String, Vec<Obs>)>) = match state.source()? {
         Source::Offline(data) => {
             let row = data
@@ -104,7 +131,7 @@ pub async fn patient_data(
             let scopes = study_scopes(state, &session, study_id).await?;
             let row = patient_row_of(state, &session, study_id, patient_id).await?;
             let s = &session;
-            let list: Vec<(String, Vec<Obs>)> =
+            let list: Vec<(String, Vec<Obs>, Vec<String>)> =
                 stream::iter(scopes.into_iter().map(|sc| async move {
                     let q = ObservationQuery {
                         study_id: Some(study_id),
@@ -113,11 +140,18 @@ pub async fn patient_data(
                         date_from: from,
                         date_to: to,
                     };
-                    fetch_obs(s, q).await.map(|o| (sc.coding_code, o))
+                    fetch_obs(s, q).await.map(|(o, n)| (sc.coding_code, o, n))
                 }))
                 .buffered(4)
                 .try_collect()
                 .await?;
+            let list = list
+                .into_iter()
+                .map(|(code, obs, n)| {
+                    notes.insert(code.clone(), n);
+                    (code, obs)
+                })
+                .collect();
             (row, list)
         }
     };
@@ -133,7 +167,11 @@ pub async fn patient_data(
     let types = tokio::task::spawn_blocking(move || {
         by_code
             .iter()
-            .map(|(code, obs)| views::type_series(code, obs, from, to))
+            .map(|(code, obs)| {
+                let mut series = views::type_series(code, obs, from, to);
+                series.notes = notes.remove(code).unwrap_or_default();
+                series
+            })
             .collect::<Vec<_>>()
     })
     .await?;
@@ -172,7 +210,7 @@ pub async fn rows(
                     date_from: from,
                     date_to: to,
                 };
-                Arc::new(fetch_obs(&session, q).await?)
+                Arc::new(fetch_obs(&session, q).await?.0)
             }
         },
     };

@@ -131,6 +131,7 @@ pub fn type_series(
             })
             .collect(),
         rows: c.rows as u64,
+        notes: Vec::new(),
     }
 }
 

@@ -329,3 +329,36 @@ async fn the_app_saves_reveals_and_opens_only_paths_the_user_chose() -> TestResu
     export::show_in_folder(&state, &result.out_dir).await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn the_participant_view_says_what_the_server_sent_that_is_not_shown() -> TestResult {
+    let state = demo_app(Arc::new(jhe_app::picker::Headless)).await?;
+    let ov = studies::study_overview(&state, STUDY, |_| {}).await?;
+    let p = ov.patients.first().ok_or("no participant")?;
+    let honest = participant::patient_data(&state, STUDY, p.id, DateRange::default()).await?;
+    assert!(
+        honest.types.iter().all(|t| t.notes.is_empty()),
+        "an honest answer has nothing to say: {:?}",
+        honest.types.iter().map(|t| &t.notes).collect::<Vec<_>>()
+    );
+    if let Some(sb) = state.sandbox.lock().await.as_ref() {
+        sb.set_hostile(jhe_sandbox::Hostile {
+            foreign_rows: Some(jhe_sandbox::ForeignRows::OtherPatient),
+            ..Default::default()
+        });
+    }
+    let data = participant::patient_data(&state, STUDY, p.id, DateRange::default()).await?;
+    let noted: Vec<&String> = data.types.iter().flat_map(|t| &t.notes).collect();
+    assert!(
+        noted.iter().any(|n| n.contains("left out")),
+        "the rows of another participant are named, not shown: {noted:?}"
+    );
+    for (a, b) in honest.types.iter().zip(&data.types) {
+        assert_eq!(
+            a.rows, b.rows,
+            "{}: only this participant's readings",
+            a.code
+        );
+    }
+    Ok(())
+}

@@ -265,6 +265,7 @@ export class FakeBackend implements Backend {
         chartXAxis: { left: chart.left, right: chart.right, from: new Date(lo).toISOString(), to: new Date(hi).toISOString() },
         points,
         rows: w.count,
+        notes: [],
       };
     });
     return {

@@ -179,6 +179,9 @@ export interface TypeSeries {
   points: SeriesPoint[];
   /** Total raw rows in the range (page through them with `getRows`). */
   rows: number;
+  /** Plain sentences about what the server sent that is not shown (unreadable readings, rows not
+   *  asked for, fewer readings than the server counts). */
+  notes: string[];
 }
 
 export interface PatientData {

@@ -134,6 +134,11 @@ export class DataTypeCard {
         <h2 id=${`${id}-title`}>${s.label} ${s.unit ? html`<span class="unit">(${s.unit})</span>` : nothing}</h2>
         <span class="muted">${plural(s.rows, 'observation', 'observations')} in this period</span>
       </header>
+      ${s.notes.length
+        ? html`<div class="warnings" role="note" aria-label="Not shown">
+            <ul>${s.notes.map((n) => html`<li>${n}</li>`)}</ul>
+          </div>`
+        : nothing}
       ${s.rows === 0
         ? html`<p class="empty">
             ${notConsented

@@ -158,7 +158,12 @@ points: Array<SeriesPoint>,
 /**
  * Total raw rows in the range.
  */
-rows: number, };
+rows: number, 
+/**
+ * Plain sentences about what the server sent that is not shown: readings that could not be
+ * read, rows that were not asked for, or fewer readings than the server counts.
+ */
+notes: Array<string>, };
 
 export type PatientData = { patient: PatientRow, 
 /**
