@@ -54,6 +54,8 @@ describe('Offline review', () => {
     button(m.root, 'Open an exported file or folder').click();
     await waitFor(() => m.root.querySelector('[role="table"]'), 'table from files');
     expect(m.root.querySelector('#consent-filter')).toBeNull();
+    expect(text($(m.root, '.legend'))).toContain('exports do not record consent');
+    expect(text($(m.root, '.summary'))).not.toContain('consent pending');
     const cells = [...m.root.querySelectorAll('.tbody [role="cell"].consent-notExported')];
     expect(cells.length).toBeGreaterThan(0);
     expect(text(m.root.querySelector('.tbody')!)).not.toContain('Not asked');

@@ -81,7 +81,7 @@ export class StudyOverviewScreen {
       ${item(o.patients.length, o.patients.length === 1 ? 'participant' : 'participants')}
       ${item(recent, `uploaded in the last ${STALE_DAYS} days`)}
       ${item(stale, `no upload for more than ${STALE_DAYS} days`, stale ? 'warn' : '')}
-      ${item(never, 'never uploaded')} ${item(pending, 'with consent pending')}
+      ${item(never, 'never uploaded')} ${this.host.offline ? nothing : item(pending, 'with consent pending')}
     </ul>`;
   }
 
@@ -135,10 +135,13 @@ export class StudyOverviewScreen {
               </p>
             </div>
             <p class="legend" aria-label="How to read the table">
-              Data type columns show consent and the number of observations:
-              ${(['consented', 'pending', 'declined'] as const).map(
-                (s) => html`<span class=${`consent-${s}`}><span aria-hidden="true">${CONSENT_TEXT[s].icon}</span> ${CONSENT_TEXT[s].text}</span>`,
-              )}
+              ${offline
+                ? html`Data type columns show the number of observations in the files (exports do not record
+                    consent).`
+                : html`Data type columns show consent and the number of observations:
+                    ${(['consented', 'pending', 'declined'] as const).map(
+                      (s) => html`<span class=${`consent-${s}`}><span aria-hidden="true">${CONSENT_TEXT[s].icon}</span> ${CONSENT_TEXT[s].text}</span>`,
+                    )}`}
               · Dates are in UTC.
             </p>
             ${t.render()}`
