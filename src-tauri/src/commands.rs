@@ -67,9 +67,10 @@ pub async fn list_studies(state: State<'_, AppState>) -> Result<Vec<Study>> {
 pub async fn get_study_overview(
     state: State<'_, AppState>,
     study_id: u64,
+    job_id: Option<String>,
     on_event: Channel<OverviewProgress>,
 ) -> Result<StudyOverview> {
-    studies::study_overview(&state, study_id, sink(on_event)).await
+    studies::study_overview_job(&state, study_id, job_id.as_deref(), sink(on_event)).await
 }
 
 #[tauri::command]

@@ -43,4 +43,19 @@ describe('Studies', () => {
     await waitFor(() => m.root.querySelector('#server-url'), 'sign-in screen');
     expect(m.backend.calls.some((c) => c.method === 'signOut')).toBe(true);
   });
+
+  it('cancels reading a study and goes back to the studies', async () => {
+    const m = mount(fake({ latencyMs: 50 }));
+    button(m.root, 'Explore the demo exchange').click();
+    await waitFor(() => m.root.querySelector('.study-card'), 'studies');
+    button(m.root, 'CGM & Wearables Demo').click();
+    await waitFor(() => m.root.querySelector('#overview-cancel'), 'the cancel button while reading');
+    ($(m.root, '#overview-cancel') as HTMLButtonElement).click();
+    await waitFor(() => m.root.querySelector('.study-card'), 'back to the studies');
+    const call = m.backend.calls.find((c) => c.method === 'cancelExport');
+    expect(call).toBeTruthy();
+    expect(m.root.querySelector('[role="table"]')).toBeNull();
+    expect(m.root.querySelector('[data-kind="cancelled"]')).toBeNull();
+  });
 });
+

@@ -105,6 +105,7 @@ pub async fn export_data(
     })
 }
 
+/// Cancels a running job: an export, or a study overview started with a job id.
 pub async fn cancel_export(state: &AppState, job_id: &str) -> Result<()> {
     if let Some(c) = state.jobs.lock().get(job_id) {
         c.cancel();

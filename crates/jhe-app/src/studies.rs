@@ -142,6 +142,34 @@ pub async fn study_overview(
     study_id: u64,
     on_progress: impl Fn(OverviewProgress) + Send + Sync + 'static,
 ) -> Result<StudyOverview> {
+    study_overview_job(state, study_id, None, on_progress).await
+}
+
+/// [`study_overview`] as a job: [`crate::export::cancel_export`] with the same `job_id` stops
+/// it (it then fails as cancelled).
+pub async fn study_overview_job(
+    state: &AppState,
+    study_id: u64,
+    job_id: Option<&str>,
+    on_progress: impl Fn(OverviewProgress) + Send + Sync + 'static,
+) -> Result<StudyOverview> {
+    let cancel = CancelToken::new();
+    if let Some(id) = job_id {
+        state.jobs.lock().insert(id.to_string(), cancel.clone());
+    }
+    let out = overview(state, study_id, cancel, on_progress).await;
+    if let Some(id) = job_id {
+        state.jobs.lock().remove(id);
+    }
+    out
+}
+
+async fn overview(
+    state: &AppState,
+    study_id: u64,
+    cancel: CancelToken,
+    on_progress: impl Fn(OverviewProgress) + Send + Sync + 'static,
+) -> Result<StudyOverview> {
     match state.source()? {
         Source::Offline(data) => {
             on_progress(OverviewProgress {
@@ -157,8 +185,7 @@ pub async fn study_overview(
                     total: p.units_total as u64,
                 });
             };
-            let sum =
-                jobs::study_summary(&session, study_id, 4, progress, CancelToken::new()).await?;
+            let sum = jobs::study_summary(&session, study_id, 4, progress, cancel).await?;
             let patients: Vec<PatientRow> = sum
                 .patients
                 .iter()

@@ -362,3 +362,21 @@ async fn the_participant_view_says_what_the_server_sent_that_is_not_shown() -> T
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn a_study_overview_cancelled_by_its_job_id_fails_as_cancelled() -> TestResult {
+    let state = Arc::new(demo_app(Arc::new(jhe_app::picker::Headless)).await?);
+    let st = state.clone();
+    let outcome = studies::study_overview_job(&state, STUDY, Some("ov-1"), move |_| {
+        let done = export::cancel_export(&st, "ov-1").now_or_never();
+        assert!(matches!(done, Some(Ok(()))));
+    })
+    .await;
+    let e = outcome.err().ok_or("the overview ran to its end")?;
+    assert_eq!(e.kind(), ErrorKind::Cancelled);
+    assert!(state.jobs.lock().is_empty(), "the job is forgotten");
+    // Without a job id it is not cancellable and runs to its end.
+    let ov = studies::study_overview(&state, STUDY, |_| {}).await?;
+    assert_eq!(ov.patients.len(), PATIENTS as usize);
+    Ok(())
+}

@@ -209,8 +209,11 @@ export class FakeBackend implements Backend {
     return STUDIES.map((s) => ({ ...s.study }));
   }
 
-  async getStudyOverview(studyId: number, onProgress?: (p: OverviewProgress) => void): Promise<StudyOverview> {
+  async getStudyOverview(studyId: number, onProgress?: (p: OverviewProgress) => void, jobId?: string): Promise<StudyOverview> {
     await this.enter('getStudyOverview', [studyId]);
+    if (jobId && this.cancelled.has(jobId)) {
+      throw { kind: 'cancelled', message: 'Cancelled.' } satisfies KnownError;
+    }
     const model = STUDIES.find((s) => s.study.id === studyId);
     const ps = this.studyPatients(studyId);
     onProgress?.({ done: ps.length, total: ps.length });

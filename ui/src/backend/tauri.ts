@@ -70,9 +70,9 @@ export class TauriBackend implements Backend {
   listStudies(): Promise<Study[]> {
     return call(this.inv, 'list_studies');
   }
-  getStudyOverview(studyId: number, onProgress?: (p: OverviewProgress) => void): Promise<StudyOverview> {
+  getStudyOverview(studyId: number, onProgress?: (p: OverviewProgress) => void, jobId?: string): Promise<StudyOverview> {
     const onEvent = this.channel<OverviewProgress>((p) => onProgress?.(p));
-    return call(this.inv, 'get_study_overview', { studyId, onEvent });
+    return call(this.inv, 'get_study_overview', { studyId, jobId: jobId ?? null, onEvent });
   }
   getPatientData(studyId: number, patientId: number, range: DateRange): Promise<PatientData> {
     return call(this.inv, 'get_patient_data', { studyId, patientId, range });

@@ -282,7 +282,8 @@ export interface Backend {
   // browsing
   listOrganizations(): Promise<Organization[]>;
   listStudies(): Promise<Study[]>;
-  getStudyOverview(studyId: number, onProgress?: (p: OverviewProgress) => void): Promise<StudyOverview>;
+  /** With a `jobId`, `cancelExport(jobId)` stops it (it then rejects with `cancelled`). */
+  getStudyOverview(studyId: number, onProgress?: (p: OverviewProgress) => void, jobId?: string): Promise<StudyOverview>;
   getPatientData(studyId: number, patientId: number, range: DateRange): Promise<PatientData>;
   getRows(patientId: number, code: string, offset: number, limit: number, range?: DateRange): Promise<RowsPage>;
 

@@ -11,6 +11,7 @@ import {
 import { bytes, int, plural } from '../lib/format';
 import { errorNotice } from './ErrorNotice';
 import type { ExportTarget, Host } from './host';
+import { newJobId } from '../lib/job';
 
 type Stage = 'form' | 'running' | 'done' | 'failed';
 
@@ -20,10 +21,6 @@ const PHASE_TEXT: Record<ExportProgress['phase'], string> = {
   writing: 'Writing your files…',
   done: 'Finished.',
 };
-
-function newJobId(): string {
-  return globalThis.crypto?.randomUUID?.() ?? `job-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-}
 
 export class ExportDialog {
   stage: Stage = 'form';

@@ -3,6 +3,7 @@
 import { html, nothing, type TemplateResult } from 'lit-html';
 import { toBackendError, type BackendError, type OverviewProgress, type Study, type StudyOverview } from '../backend/types';
 import { int, plural } from '../lib/format';
+import { newJobId } from '../lib/job';
 import { errorNotice } from './ErrorNotice';
 import type { Host } from './host';
 import { CONSENT_TEXT, ParticipantsTable, STALE_DAYS, type ConsentFilter } from './ParticipantsTable';
@@ -32,22 +33,40 @@ export class StudyOverviewScreen {
     this.table = new ParticipantsTable(o, () => this.host.requestUpdate(), (row) => this.host.openParticipant(o, row));
   }
 
+  private jobId = '';
+
   load = async (): Promise<void> => {
     this.loading = true;
     this.error = null;
     this.progress = null;
+    this.jobId = newJobId();
     this.host.requestUpdate();
     try {
-      const o = await this.host.backend.getStudyOverview(this.study.id, (p) => {
-        this.progress = p;
-        this.host.requestUpdate();
-      });
+      const o = await this.host.backend.getStudyOverview(
+        this.study.id,
+        (p) => {
+          this.progress = p;
+          this.host.requestUpdate();
+        },
+        this.jobId,
+      );
       this.setOverview(o);
     } catch (e) {
-      this.error = toBackendError(e);
+      const err = toBackendError(e);
+      this.loading = false;
+      // Cancelled on purpose: back to where the user came from.
+      if (err.kind === 'cancelled') {
+        this.host.back();
+        return;
+      }
+      this.error = err;
     }
     this.loading = false;
     this.host.requestUpdate();
+  };
+
+  private cancelLoad = (): void => {
+    void this.host.backend.cancelExport(this.jobId);
   };
 
   private exportStudy = (): void => {
@@ -103,7 +122,8 @@ export class StudyOverviewScreen {
         ? html`<p role="status"><span class="spinner" aria-hidden="true"></span>
             ${this.progress && this.progress.total
               ? `Reading participants: ${int(this.progress.done)} of ${int(this.progress.total)}…`
-              : `Reading ${plural(this.study.patientCount, 'participant', 'participants')}…`}</p>`
+              : `Reading ${plural(this.study.patientCount, 'participant', 'participants')}…`}
+            <button type="button" class="btn small" id="overview-cancel" @click=${this.cancelLoad}>Cancel</button></p>`
         : nothing}
       ${this.error ? errorNotice(this.error, { retry: this.load }) : nothing}
       ${o && t
