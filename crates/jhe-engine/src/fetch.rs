@@ -94,31 +94,54 @@ struct EntryWire<'a> {
     resource: Option<&'a RawValue>,
 }
 
-/// Why the server's row `o` is not one that `q` asked for, if it is not.
-fn off_query(q: &ObservationQuery, o: &RawObservation) -> Option<String> {
-    if let Some(p) = q.patient_id.filter(|p| *p != o.patient_id) {
-        return Some(format!("of participant {} (asked: {p})", o.patient_id));
-    }
-    if let Some((system, code)) = &q.code {
-        let other_system = !o.coding_system.is_empty() && o.coding_system != *system;
-        if o.coding_code != *code || other_system {
-            return Some(format!("of type {} (asked: {code})", o.coding_code));
+/// What a search asked for, to check every row the server sends against (made once a search).
+struct Asked<'q> {
+    q: &'q ObservationQuery,
+    /// The window as UTC microseconds: from the first day's midnight, to the midnight after
+    /// the last day (exclusive).
+    from_us: Option<i64>,
+    to_us: Option<i64>,
+}
+
+impl<'q> Asked<'q> {
+    fn new(q: &'q ObservationQuery) -> Asked<'q> {
+        Asked {
+            q,
+            from_us: q.date_from.map(day_start_us),
+            to_us: q.date_to.and_then(|d| d.succ_opt()).map(day_start_us),
         }
     }
-    let from_us = q.date_from.map(day_start_us);
-    let to_us = q.date_to.and_then(|d| d.succ_opt()).map(day_start_us);
-    if from_us.is_none() && to_us.is_none() {
-        return None;
+
+    /// Why the server's row `o` is not one that was asked for, if it is not.
+    fn off(&self, o: &RawObservation) -> Option<String> {
+        let q = self.q;
+        if let Some(p) = q.patient_id.filter(|p| *p != o.patient_id) {
+            return Some(format!("of participant {} (asked: {p})", o.patient_id));
+        }
+        if let Some((system, code)) = &q.code {
+            let other_system = !o.coding_system.is_empty() && o.coding_system != *system;
+            if o.coding_code != *code || other_system {
+                return Some(format!("of type {} (asked: {code})", o.coding_code));
+            }
+        }
+        if self.from_us.is_none() && self.to_us.is_none() {
+            return None;
+        }
+        self.outside_window(o)
     }
-    let when = match &o.envelope.effective {
-        Some(omh::Effective::DateTime(t)) => Some(t.as_str()),
-        Some(omh::Effective::Period { start, end }) => start.as_deref().or(end.as_deref()),
-        None => None,
-    }?;
-    let at = omh::time::parse_date_time(when)?.utc_us;
-    let before = from_us.is_some_and(|f| at < f);
-    let after = to_us.is_some_and(|t| at >= t);
-    (before || after).then(|| format!("dated {when}, outside the asked dates"))
+
+    fn outside_window(&self, o: &RawObservation) -> Option<String> {
+        let (from_us, to_us) = (self.from_us, self.to_us);
+        let when = match &o.envelope.effective {
+            Some(omh::Effective::DateTime(t)) => Some(t.as_str()),
+            Some(omh::Effective::Period { start, end }) => start.as_deref().or(end.as_deref()),
+            None => None,
+        }?;
+        let at = omh::time::parse_date_time(when)?.utc_us;
+        let before = from_us.is_some_and(|f| at < f);
+        let after = to_us.is_some_and(|t| at >= t);
+        (before || after).then(|| format!("dated {when}, outside the asked dates"))
+    }
 }
 
 /// Midnight UTC of `d`, in microseconds since the epoch.
@@ -250,6 +273,7 @@ pub async fn fetch_observations_each<T>(
     let mut seen_ids: HashSet<u64> = HashSet::new();
     let mut seen_bad: HashSet<String> = HashSet::new();
     let mut seen_foreign: HashSet<u64> = HashSet::new();
+    let asked = Asked::new(q);
     for walk in 1..=2u32 {
         out.walks = walk;
         let mut url = first.clone();
@@ -263,7 +287,7 @@ pub async fn fetch_observations_each<T>(
             }
             let page = cancel
                 .run(session.get_url_parsed(&url, &what, &|b: &[u8]| {
-                    parse_page(b, &|o| off_query(q, o), map)
+                    parse_page(b, &|o| asked.off(o), map)
                 }))
                 .await?;
             out.pages += 1;
@@ -429,7 +453,7 @@ mod tests {
                 panic!("one observation");
             };
             edit(&mut o);
-            off_query(&q, &o)
+            Asked::new(&q).off(&o)
         };
         assert_eq!(row(&|_| {}), None, "the row asked for");
         assert!(row(&|o| o.patient_id = 40007).is_some_and(|w| w.contains("participant 40007")));

@@ -140,6 +140,13 @@ pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// SHA-256 of a file's contents, lowercase hex (as written in the manifest).
+pub(super) fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut h = Sha256::new();
+    std::io::copy(&mut File::open(path)?, &mut h)?;
+    Ok(hex(&h.finalize()))
+}
+
 pub(super) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, ExportError> {
     let bytes = fs::read(path).map_err(io_err("read", path))?;
     serde_json::from_slice(&bytes).map_err(|source| ExportError::Json {

@@ -8,6 +8,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::files::read_json;
 use super::state::{Fingerprint, StateFile};
 use super::{ExportSpec, PARTIAL_DIR};
 
@@ -16,11 +17,8 @@ const SUBFOLDERS_SCANNED: usize = 1000;
 
 /// Whether `dir` holds an unfinished export with this fingerprint.
 fn resumable(dir: &Path, fp: &Fingerprint) -> bool {
-    let state = dir.join(PARTIAL_DIR).join("state.json");
-    fs::read(&state)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<StateFile>(&b).ok())
-        .is_some_and(|s| s.fingerprint == *fp)
+    read_json::<StateFile>(&dir.join(PARTIAL_DIR).join("state.json"))
+        .is_ok_and(|s| s.fingerprint == *fp)
 }
 
 /// True when `dir` has nothing in it but (possibly) an unfinished export's state.

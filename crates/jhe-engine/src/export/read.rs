@@ -8,8 +8,6 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use polars::prelude::*;
 
 use crate::chart::Obs;
@@ -138,21 +136,6 @@ fn confined(dir: &Path, manifest: &Path, name: &str) -> Result<PathBuf, ReadErro
     Ok(path)
 }
 
-/// SHA-256 of a file, lowercase hex.
-fn sha256_of(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
-}
-
 /// Opens an export folder, its `manifest.json`, or one data file in it, for review. Every path
 /// the manifest lists must be a file name inside the folder (else nothing is opened), and every
 /// listed file's SHA-256 is checked: files changed or missing since the export are reported in
@@ -194,7 +177,7 @@ pub fn open_folder(path: &Path) -> Result<ExportFolder, ReadError> {
             if single && p.file_name() != path.file_name() {
                 continue;
             }
-            match sha256_of(&p) {
+            match super::files::sha256_file(&p) {
                 Ok(sum) if sum.eq_ignore_ascii_case(&f.sha256) => {}
                 Ok(_) => out.changed.push(f.name.clone()),
                 Err(_) => {

@@ -634,15 +634,16 @@ async fn fetch_unit(
         &mut |(id, decoded)| unit.push(id, decoded),
     )
     .await?;
-    for p in f.problems.iter().cloned() {
+    let (server_total, received, complete) = (f.server_total, f.received(), f.is_complete());
+    for p in f.problems {
         unit.push_unreadable(p);
     }
-    unit.push_foreign(f.foreign.clone());
+    unit.push_foreign(f.foreign);
     let prepared = blocking(move || unit.finish()).await?;
     Ok(FetchedUnit {
-        server_total: f.server_total,
-        received: f.received(),
-        complete: f.is_complete(),
+        server_total,
+        received,
+        complete,
         prepared,
     })
 }
