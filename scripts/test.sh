@@ -42,7 +42,7 @@ BASE_APT_PACKAGES=(ca-certificates build-essential pkg-config python3 python3-ve
 # Debian packages for the Tauri app (webview, tray, icons) and its headless e2e tests.
 APP_APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev
-  libssl-dev file xvfb xauth webkit2gtk-driver dbus dbus-x11 imagemagick
+  libssl-dev file xvfb xauth webkit2gtk-driver dbus dbus-x11 imagemagick gnome-keyring
 )
 
 # ------------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ pub fn render() -> String {
         decl::<User>(),
         decl::<Session>(),
         decl::<RecentServer>(),
+        decl::<RememberedSignIn>(),
         decl::<Role>(),
         decl::<Organization>(),
         decl::<Study>(),
@@ -57,6 +58,7 @@ pub fn render() -> String {
         decl::<ExportProgress>(),
         decl::<ExportedFile>(),
         decl::<ExportResult>(),
+        decl::<Discarded>(),
         decl::<OfflineReview>(),
     ];
     let mut out = String::from(

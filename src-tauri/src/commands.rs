@@ -42,6 +42,16 @@ pub async fn cancel_sign_in(state: State<'_, AppState>) -> Result<()> {
 }
 
 #[tauri::command]
+pub async fn remembered_sign_in(state: State<'_, AppState>) -> Result<Option<RememberedSignIn>> {
+    session::remembered_sign_in(&state).await
+}
+
+#[tauri::command]
+pub async fn continue_sign_in(state: State<'_, AppState>, url: String) -> Result<Session> {
+    session::continue_sign_in(&state, &url).await
+}
+
+#[tauri::command]
 pub async fn start_demo(state: State<'_, AppState>) -> Result<Session> {
     session::start_demo(&state).await
 }
@@ -105,6 +115,11 @@ pub async fn export_data(
     on_event: Channel<ExportProgress>,
 ) -> Result<ExportResult> {
     export::export_data(&state, &job_id, request, sink(on_event)).await
+}
+
+#[tauri::command]
+pub async fn discard_unfinished(state: State<'_, AppState>, out_dir: String) -> Result<Discarded> {
+    export::discard_unfinished(&state, &out_dir).await
 }
 
 #[tauri::command]

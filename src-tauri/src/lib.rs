@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use jhe_app::picker::Picker;
 use jhe_app::AppState;
+use jhe_engine::auth::{KeychainOwner, KeyringStore};
 use tauri::Manager;
 
 use crate::picker::NativePicker;
@@ -66,7 +67,9 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .setup(|app| {
             let dir = app.path().app_config_dir().ok();
-            app.manage(AppState::new(picker(app.handle()), dir));
+            // Sign-ins are kept in the OS keychain, in the desktop app's own entries.
+            let secrets = Arc::new(KeyringStore::of(KeychainOwner::Desktop));
+            app.manage(AppState::new(picker(app.handle()), dir).with_secrets(secrets));
             Ok(())
         })
         .on_page_load(move |webview, payload| {
@@ -89,6 +92,8 @@ pub fn run() {
             commands::check_server,
             commands::sign_in,
             commands::cancel_sign_in,
+            commands::remembered_sign_in,
+            commands::continue_sign_in,
             commands::start_demo,
             commands::sign_out,
             commands::list_organizations,
@@ -98,6 +103,7 @@ pub fn run() {
             commands::get_rows,
             commands::export_data,
             commands::cancel_export,
+            commands::discard_unfinished,
             commands::pick_folder,
             commands::pick_export_to_open,
             commands::show_in_folder,

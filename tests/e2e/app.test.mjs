@@ -366,7 +366,48 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
     const rows = (await wd.findAll('[data-pid]')).length;
     assert.ok(rows >= 5, `participants of the signed-in server listed (${rows})`);
   });
+
+  // The keychain is the real one: run.sh starts GNOME Keyring's Secret Service in the test's D-Bus
+  // session, and the app (a release-like build) keeps its sign-in there.
+  test('restarted after the sign-in, the app continues as Mary without the key; after "Sign out" it does not', async () => {
+    const text = () => wd.exec('return document.body.innerText');
+    assert.doesNotMatch(await text(), /could not be kept/, 'the sign-in was kept in the keychain');
+    await restartApp();
+    const go = await wd.waitFor('#continue-sign-in', { timeout: 60_000 });
+    const offered = await text();
+    assert.match(offered, /Continue as Mary/);
+    assert.match(offered, new RegExp(sandboxInfo.url.replace(/^https?:\/\//, '').replace(/[.]/g, '\\.')));
+    assert.equal((await wd.findAll('#api-key')).length, 0, 'no key is asked for');
+    await shot('continue-as');
+    await wd.click(go);
+    await wd.waitFor(`[data-study="${STUDY}"]`, { timeout: 120_000 });
+    await notBusy();
+    assert.match(await text(), /Your studies/);
+
+    await clickText('button', 'Sign out');
+    await wd.waitFor('#server-url');
+    await restartApp();
+    const url = await wd.waitFor('#server-url', { timeout: 60_000 });
+    // The app asked its keychain by now (the address of the last server is filled in after it).
+    await wd.until(async () => (await wd.exec('return document.querySelector("#server-url").value')) || null, 'the last address', 15_000);
+    await sleep(500);
+    assert.equal((await wd.findAll('#continue-sign-in')).length, 0, 'after "Sign out" nothing is continued');
+    assert.ok(url);
+  });
 });
+
+/** Closes the app's window (the app exits with it) and starts the app again in a new session. */
+async function restartApp() {
+  await wd.quit(15_000);
+  await wd_until(() => pidsOf(APP).length === 0, 'the app exited with its window', 20_000);
+  wd = await Session.start(`http://127.0.0.1:${PORT}`, { 'tauri:options': { application: APP } });
+  try {
+    await wd.findAll('body');
+  } catch {
+    await sleep(1000);
+    await wd.findAll('body');
+  }
+}
 
 async function wd_until(fn, what, timeout, log) {
   const end = Date.now() + timeout;

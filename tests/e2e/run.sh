@@ -2,9 +2,10 @@
 # End-to-end tests of the real JHE Desktop window: builds the UI, the app (serving ui/dist from the
 # binary: feature custom-protocol; dialogs answered from JHE_TEST_EXPORT_DIR: feature test-hooks,
 # which release builds never have) and the sandbox, then drives the window through tauri-driver and
-# WebKitWebDriver under Xvfb, inside a private D-Bus session. Screenshots go to docs/screenshots/.
+# WebKitWebDriver under Xvfb, inside a private D-Bus session with a real Secret Service (GNOME
+# Keyring: session.sh). Screenshots go to docs/screenshots/.
 #
-#   bash tests/e2e/run.sh            # needs: webkit2gtk-driver xvfb dbus, tauri-driver (cargo install)
+#   bash tests/e2e/run.sh            # needs: webkit2gtk-driver xvfb dbus gnome-keyring, tauri-driver (cargo install)
 #
 # Env: CARGO_TARGET_DIR (default /var/tmp/jhe-target), TAURI_DRIVER (default: on PATH or
 # ~/.cargo/bin), SCREENSHOT_DIR, E2E_SKIP_BUILD=1 (use the binaries built by the last run).
@@ -38,6 +39,5 @@ export RUST_LOG="${RUST_LOG:-info}"
 [[ -x "$TAURI_DRIVER" ]] || { echo "tauri-driver not found: cargo install tauri-driver --version ^2 --locked" >&2; exit 1; }
 command -v WebKitWebDriver >/dev/null || { echo "WebKitWebDriver not found: apt-get install webkit2gtk-driver" >&2; exit 1; }
 
-cd tests/e2e
-exec dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
-  timeout --kill-after=30 1500 node --test --test-concurrency=1 --test-reporter=spec app.test.mjs
+export TMP
+dbus-run-session -- bash tests/e2e/session.sh

@@ -123,6 +123,25 @@ describe('Export dialog', () => {
     expect(button(m.root, 'Start again')).toBeTruthy();
   });
 
+  it('after a cancel, deletes what was downloaded when the user is not going on', async () => {
+    const m = await openDialog(fake({ tickMs: 15 }));
+    button(m.root, 'Choose folder…').click();
+    await waitFor(() => text($(m.root, '#export-folder')).includes('JHE exports'), 'folder');
+    $(m.root, '#export-start').click();
+    await waitFor(() => m.root.querySelector('#export-cancel'), 'progress');
+    $(m.root, '#export-cancel').click();
+    await waitFor(() => m.root.querySelector('[data-kind="cancelled"]'), 'cancelled');
+    expect(text(m.root)).toContain('continues where it stopped');
+    button(m.root, 'Delete what was downloaded').click();
+    const note = await waitFor(() => m.root.querySelector<HTMLElement>('#export-discard-note'), 'the note');
+    expect(text(note)).toMatch(/^Deleted what was downloaded \(\d/);
+    expect(document.activeElement).toBe(note);
+    expect(m.backend.calls.find((c) => c.method === 'discardUnfinished')!.args).toEqual(['/Users/demo/Documents/JHE exports']);
+    // A second time there is nothing left.
+    button(m.root, 'Delete what was downloaded').click();
+    await waitFor(() => text($(m.root, '#export-discard-note')).includes('Nothing was left'), 'nothing left');
+  });
+
   it('explains a failed export and offers to try again', async () => {
     const backend = fake().failNext('exportData', {
       kind: 'io',

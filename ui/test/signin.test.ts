@@ -135,4 +135,92 @@ describe('Sign in', () => {
     const m = mount(fake());
     expect(text(m.root)).not.toMatch(/\b(FHIR|OMH|scope|token)\b/i);
   });
+
+  describe('coming back', () => {
+    const KEPT = { server: 'https://jhe.example.org', name: 'Mary Manager', method: 'apiKey' } as const;
+
+    it('offers "Continue as …" for a kept sign-in and reaches the studies without the key', async () => {
+      const m = mount(fake({ remembered: KEPT }));
+      const go = await waitFor(() => m.root.querySelector<HTMLButtonElement>('#continue-sign-in'), 'continue button');
+      expect(text(go).trim()).toBe('Continue as Mary Manager');
+      expect(text(m.root)).toContain('jhe.example.org');
+      expect(document.activeElement).toBe(go);
+      expect(m.root.querySelector('#api-key')).toBeNull();
+      go.click();
+      await waitFor(() => m.root.querySelector('.study-card'), 'studies');
+      expect(m.backend.calls.find((c) => c.method === 'continueSignIn')!.args).toEqual(['https://jhe.example.org']);
+      expect(m.backend.calls.some((c) => c.method === 'signIn')).toBe(false);
+    });
+
+    it('a restart after a sign-in offers to continue; after "Sign out" it does not', async () => {
+      const backend = fake();
+      let m = mount(backend);
+      type($(m.root, '#server-url'), 'https://jhe.example.org');
+      button(m.root, 'Use an API key').click();
+      await settle();
+      type($(m.root, '#api-key'), 'a-long-practitioner-key');
+      button(m.root, /^\s*Sign in\s*$/).click();
+      await waitFor(() => m.root.querySelector('.study-card'), 'studies');
+      // The window closes and opens again (the same keychain).
+      m = mount(backend);
+      await waitFor(() => m.root.querySelector('#continue-sign-in'), 'continue after a restart');
+      button(m.root, 'Continue as').click();
+      await waitFor(() => m.root.querySelector('.study-card'), 'studies again');
+      button(m.root, 'Sign out').click();
+      await waitFor(() => m.root.querySelector('#server-url'), 'the sign-in form');
+      await settle();
+      expect(m.root.querySelector('#continue-sign-in')).toBeNull();
+      m = mount(backend);
+      await settle();
+      expect(m.root.querySelector('#continue-sign-in')).toBeNull();
+      expect(m.root.querySelector('#server-url')).not.toBeNull();
+    });
+
+    it('"Sign in as someone else" shows the form with the address filled in', async () => {
+      const m = mount(fake({ remembered: KEPT }));
+      await waitFor(() => m.root.querySelector('#sign-in-other'), 'someone else');
+      button(m.root, 'Sign in as someone else').click();
+      await settle();
+      const url = $(m.root, '#server-url') as HTMLInputElement;
+      expect(url.value).toBe('https://jhe.example.org');
+      expect(document.activeElement).toBe(url);
+      expect(m.root.querySelector('#continue-sign-in')).toBeNull();
+    });
+
+    it('a kept sign-in the server no longer accepts shows the form, the address and the reason', async () => {
+      const backend = fake({ remembered: KEPT });
+      backend.failNext('continueSignIn', { kind: 'sign_in_again', message: 'Your sign-in has expired. Sign in again.' });
+      const m = mount(backend);
+      (await waitFor(() => m.root.querySelector<HTMLButtonElement>('#continue-sign-in'), 'continue')).click();
+      const note = await waitFor(() => m.root.querySelector<HTMLElement>('[data-kind="sign_in_again"]'), 'the reason');
+      expect(text(note)).toContain('Your sign-in has expired');
+      expect(($(m.root, '#server-url') as HTMLInputElement).value).toBe('https://jhe.example.org');
+      expect(document.activeElement).toBe($(m.root, '#api-key'));
+    });
+
+    it('fills in the last server and puts the cursor in the address field at launch', async () => {
+      const m = mount(fake());
+      await settle();
+      expect(document.activeElement).toBe($(m.root, '#server-url'));
+      await waitFor(() => ($(m.root, '#server-url') as HTMLInputElement).value, 'the last address');
+      expect(($(m.root, '#server-url') as HTMLInputElement).value).toBe('https://jhe.example.org');
+    });
+
+    it('says when the sign-in could not be kept (no keychain), until the user closes the note', async () => {
+      const m = mount(fake({ keychain: false }));
+      type($(m.root, '#server-url'), 'https://jhe.example.org');
+      button(m.root, 'Use an API key').click();
+      await settle();
+      type($(m.root, '#api-key'), 'a-long-practitioner-key');
+      button(m.root, /^\s*Sign in\s*$/).click();
+      await waitFor(() => m.root.querySelector('.study-card'), 'studies');
+      expect(text($(m.root, '.banner.warn'))).toContain('you will need your key again next time');
+      $(m.root, '#dismiss-not-kept').click();
+      await settle();
+      expect(m.root.querySelector('.banner.warn')).toBeNull();
+      m.app.signOut();
+      await settle();
+      expect(m.root.querySelector('#continue-sign-in')).toBeNull();
+    });
+  });
 });

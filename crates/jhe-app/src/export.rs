@@ -105,6 +105,28 @@ pub async fn export_data(
     })
 }
 
+/// "Delete what was downloaded": after a cancelled or failed export, deletes the parts kept for
+/// resuming it (of every unfinished export in that folder the user chose, and its subfolders),
+/// so no participant data stays behind in a hidden folder.
+pub async fn discard_unfinished(state: &AppState, out_dir: &str) -> Result<Discarded> {
+    let dir = PathBuf::from(out_dir.trim());
+    state.check_granted(&dir)?;
+    let mut done = Discarded {
+        exports: 0,
+        bytes: 0,
+    };
+    for u in jhe_engine::export::unfinished(&dir) {
+        done.bytes += jhe_engine::export::discard_unfinished(&u).map_err(|e| {
+            Error::Io(format!(
+                "Could not delete the unfinished export in {}: {e}. Close any program using it and try again.",
+                u.folder.display()
+            ))
+        })?;
+        done.exports += 1;
+    }
+    Ok(done)
+}
+
 /// Cancels a running job: an export, or a study overview started with a job id.
 pub async fn cancel_export(state: &AppState, job_id: &str) -> Result<()> {
     if let Some(c) = state.jobs.lock().get(job_id) {

@@ -70,6 +70,19 @@ pub struct Session {
     pub user: User,
     /// True for the built-in demo exchange.
     pub demo: bool,
+    /// Whether the sign-in is kept in the computer's password store (the keychain), so the next
+    /// launch can continue it. False for the demo, and when no keychain could be used.
+    pub remembered: bool,
+}
+
+/// A sign-in kept in the keychain that can be continued without typing the key again.
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RememberedSignIn {
+    pub server: String,
+    /// Who signed in ("Mary Richmond", or the e-mail address when the profile has no name).
+    pub name: String,
+    pub method: SignInKind,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, TS)]
@@ -79,6 +92,9 @@ pub struct RecentServer {
     /// ISO time.
     pub last_used: String,
     pub method: SignInKind,
+    /// Who signed in there last (the user's own name, for "Continue as …"; never a secret).
+    #[serde(default)]
+    pub user: Option<String>,
 }
 
 // ----- organizations and studies ----------------------------------------------------------------
@@ -415,6 +431,16 @@ pub struct ExportResult {
     pub files: Vec<ExportedFile>,
     /// Plain sentences (incomplete participants, skipped malformed observations, …).
     pub warnings: Vec<String>,
+}
+
+/// What "Delete what was downloaded" removed.
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Discarded {
+    /// Unfinished exports deleted.
+    pub exports: u32,
+    #[ts(type = "number")]
+    pub bytes: u64,
 }
 
 // ----- offline review ---------------------------------------------------------------------------

@@ -63,26 +63,30 @@ async fn patient_row_of(
 async fn fetch_obs(s: &EngineSession, q: ObservationQuery) -> Result<(Vec<Obs>, Vec<String>)> {
     // Decoded page by page as they arrive (no base64 text kept until the last page).
     let mut f = fetch_observations_map(s, &q, &CancelToken::new(), &|_| {}, &|raw| {
-        omh::decode_owned(raw).ok().map(|d| Obs::from_decoded(&d))
+        omh::decode_owned(raw)
+            .map(|d| Obs::from_decoded(&d))
+            .map_err(|p| p.not_asked)
     })
     .await?;
-    let received = f.observations.len();
     let complete = f.is_complete();
-    let obs: Vec<Obs> = std::mem::take(&mut f.observations)
-        .into_iter()
-        .flatten()
-        .collect();
-    let unreadable = (received - obs.len()) as u64 + f.problems.len() as u64;
+    let (mut obs, mut unreadable, mut not_asked) = (Vec::new(), f.problems.len() as u64, 0);
+    for o in std::mem::take(&mut f.observations) {
+        match o {
+            Ok(o) => obs.push(o),
+            Err(true) => not_asked += 1,
+            Err(false) => unreadable += 1,
+        }
+    }
+    let foreign = f.foreign.len() + not_asked;
     let mut notes = Vec::new();
     if unreadable > 0 {
         notes.push(format!(
             "{unreadable} reading(s) could not be read (malformed on the server) and are not shown; an export lists them in problems.csv."
         ));
     }
-    if !f.foreign.is_empty() {
+    if foreign > 0 {
         notes.push(format!(
-            "The server sent {} reading(s) of another participant, type or period; they were left out.",
-            f.foreign.len()
+            "The server sent {foreign} reading(s) of another participant, type or period; they were left out."
         ));
     }
     if !complete {

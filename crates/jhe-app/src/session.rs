@@ -1,13 +1,11 @@
 //! Servers and signing in: recent servers, checking an address, sign-in with an API key or the
-//! browser (the page opens through the [`Picker`](crate::picker::Picker)), the built-in demo
-//! exchange, sign-out.
-
-use std::sync::Arc;
+//! browser (the page opens through the [`Picker`](crate::picker::Picker)), continuing a sign-in
+//! kept in the keychain ("Continue as …"), the built-in demo exchange, sign-out.
 
 use jhe_engine::api::{Session as EngineSession, SessionOptions};
-use jhe_engine::auth::{BrowserOptions, KeyringStore};
+use jhe_engine::auth::BrowserOptions;
 use jhe_engine::cancel::CancelToken;
-use jhe_engine::server_check;
+use jhe_engine::server_check::{self, ServerUrl};
 
 use crate::error::{Error, Result};
 use crate::ipc::*;
@@ -27,7 +25,21 @@ pub async fn check_server(url: &str) -> Result<ServerCheck> {
     })
 }
 
-fn session_dto(s: &EngineSession, demo: bool) -> Session {
+/// "Mary Richmond", or the e-mail address when the profile has no name.
+fn display_name(s: &EngineSession) -> String {
+    let p = s.profile();
+    let name = format!(
+        "{} {}",
+        p.first_name.as_deref().unwrap_or_default().trim(),
+        p.last_name.as_deref().unwrap_or_default().trim()
+    );
+    match name.trim() {
+        "" => p.email.clone().unwrap_or_default(),
+        n => n.to_string(),
+    }
+}
+
+fn session_dto(s: &EngineSession, demo: bool, remembered: bool) -> Session {
     let p = s.profile();
     Session {
         server: s.server().url.to_string(),
@@ -38,12 +50,13 @@ fn session_dto(s: &EngineSession, demo: bool) -> Session {
             last_name: p.last_name.clone().unwrap_or_default(),
         },
         demo,
+        remembered,
     }
 }
 
-fn start_online(state: &AppState, session: EngineSession, demo: bool) -> Session {
+fn start_online(state: &AppState, session: EngineSession, demo: bool, remembered: bool) -> Session {
     state.clear();
-    let dto = session_dto(&session, demo);
+    let dto = session_dto(&session, demo, remembered);
     *state.source.lock() = Some(Source::Online { session, demo });
     dto
 }
@@ -87,13 +100,84 @@ pub async fn sign_in(state: &AppState, url: &str, method: SignInMethod) -> Resul
     .await;
     state.sign_in.lock().take();
     let (session, kind) = result?;
-    // Keep the sign-in in the OS keychain; a missing keychain does not stop the sign-in.
-    if let Err(e) = session.remember(Arc::new(KeyringStore::default())).await {
-        tracing::warn!("the sign-in is not saved in the keychain: {e}");
-    }
-    state.remember_server(&session.server().url.to_string(), kind);
+    // Keep the sign-in in the keychain; a missing keychain does not stop the sign-in (the
+    // session says so, and the UI tells the user the key is needed again next time).
+    let remembered = match session.remember(state.secrets.clone()).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!("the sign-in is not saved in the keychain: {e}");
+            false
+        }
+    };
+    state.remember_server(
+        &session.server().url.to_string(),
+        kind,
+        Some(display_name(&session)),
+    );
     stop_demo(state).await;
-    Ok(start_online(state, session, false))
+    Ok(start_online(state, session, false, remembered))
+}
+
+/// The most recent server whose sign-in the keychain still holds (for "Continue as …"), if any.
+/// A keychain that cannot be read is "nothing kept": the sign-in form is shown as usual.
+pub async fn remembered_sign_in(state: &AppState) -> Result<Option<RememberedSignIn>> {
+    for r in state.recent_servers() {
+        let Ok(url) = ServerUrl::parse(&r.url) else {
+            continue;
+        };
+        match state.secrets.get(&url.key()) {
+            Ok(Some(_)) => {
+                return Ok(Some(RememberedSignIn {
+                    server: url.to_string(),
+                    name: r.user.clone().unwrap_or_else(|| url.to_string()),
+                    method: r.method,
+                }))
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!("the keychain could not be read: {e}");
+                return Ok(None);
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Continues the sign-in kept in the keychain for `url` without asking for the key. A kept
+/// sign-in the server no longer accepts is `sign_in_again` (the form is shown, the address kept).
+pub async fn continue_sign_in(state: &AppState, url: &str) -> Result<Session> {
+    let cancel = CancelToken::new();
+    if let Some(old) = state.sign_in.lock().replace(cancel.clone()) {
+        old.cancel();
+    }
+    let result = async {
+        let info = cancel.run(server_check::check_server(url)).await?;
+        cancel
+            .run(EngineSession::resume(
+                &info,
+                state.secrets.clone(),
+                SessionOptions::default(),
+            ))
+            .await
+    }
+    .await;
+    state.sign_in.lock().take();
+    let session = result?;
+    let kind = state
+        .recent_servers()
+        .into_iter()
+        .find(|r| {
+            r.url
+                .eq_ignore_ascii_case(&session.server().url.to_string())
+        })
+        .map_or(SignInKind::ApiKey, |r| r.method);
+    state.remember_server(
+        &session.server().url.to_string(),
+        kind,
+        Some(display_name(&session)),
+    );
+    stop_demo(state).await;
+    Ok(start_online(state, session, false, true))
 }
 
 pub async fn cancel_sign_in(state: &AppState) -> Result<()> {
@@ -131,16 +215,15 @@ pub async fn start_demo_with(state: &AppState, config: jhe_sandbox::Config) -> R
     let session =
         EngineSession::sign_in_with_api_key(&server_info, &key, SessionOptions::default()).await?;
     *state.sandbox.lock().await = Some(sb);
-    Ok(start_online(state, session, true))
+    Ok(start_online(state, session, true, false))
 }
 
 pub async fn sign_out(state: &AppState) -> Result<()> {
     let src = state.source.lock().take();
     state.clear();
     if let Some(Source::Online { session, demo }) = src {
-        let store = KeyringStore::default();
-        let store: Option<&dyn jhe_engine::auth::SecretStore> =
-            if demo { None } else { Some(&store) };
+        // Revokes the sign-in and deletes only the app's own keychain entry (the CLI keeps its).
+        let store = (!demo).then_some(state.secrets.as_ref());
         if let Err(e) = session.sign_out(store).await {
             tracing::warn!("sign-out: {e}");
         }

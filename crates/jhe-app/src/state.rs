@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use jhe_engine::api::types::CodeableConcept;
 use jhe_engine::api::Session as EngineSession;
+use jhe_engine::auth::{MemoryStore, SecretStore};
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::chart::Obs;
 use parking_lot::Mutex;
@@ -50,6 +51,9 @@ pub struct AppState {
     pub picker: Arc<dyn Picker>,
     /// The paths the webview may name (see [`Grants`]).
     pub grants: Mutex<Grants>,
+    /// Where sign-ins are kept between launches: the OS keychain's desktop-app entries in the app
+    /// (see `src-tauri`), memory in tests.
+    pub secrets: Arc<dyn SecretStore>,
 }
 
 /// The paths the user chose in a native dialog, and the folders exports were written to: the
@@ -113,7 +117,14 @@ impl AppState {
             config_dir: Mutex::new(config_dir),
             picker,
             grants: Mutex::default(),
+            secrets: Arc::new(MemoryStore::new()),
         }
+    }
+
+    /// Keeps sign-ins in `secrets` (the app passes the OS keychain).
+    pub fn with_secrets(mut self, secrets: Arc<dyn SecretStore>) -> AppState {
+        self.secrets = secrets;
+        self
     }
 
     /// [`Error::InvalidInput`] unless the webview may name `path` (see [`Grants`]).
@@ -166,8 +177,8 @@ impl AppState {
             .unwrap_or_default()
     }
 
-    /// Puts `url` first in the recent servers (at most 8 kept).
-    pub fn remember_server(&self, url: &str, method: SignInKind) {
+    /// Puts `url` first in the recent servers (at most 8 kept), with who signed in there.
+    pub fn remember_server(&self, url: &str, method: SignInKind, user: Option<String>) {
         let Some(p) = self.recent_path() else {
             return;
         };
@@ -179,6 +190,7 @@ impl AppState {
                 url: url.to_string(),
                 last_used: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 method,
+                user,
             },
         );
         list.truncate(8);

@@ -380,3 +380,80 @@ async fn a_study_overview_cancelled_by_its_job_id_fails_as_cancelled() -> TestRe
     assert_eq!(ov.patients.len(), PATIENTS as usize);
     Ok(())
 }
+
+/// "Continue as …": a sign-in is kept in the app's keychain entries, offered and continued after
+/// a restart (a new `AppState` on the same config folder and keychain) without the key, and gone
+/// after "Sign out". A kept sign-in the server no longer accepts is "sign in again".
+#[tokio::test]
+async fn a_sign_in_is_continued_after_a_restart_without_the_key_and_not_after_sign_out(
+) -> TestResult {
+    use jhe_engine::auth::{MemoryStore, SavedSignIn, SecretStore};
+    let sb = jhe_sandbox::Sandbox::start(jhe_sandbox::Config::small()).await?;
+    let key = sb
+        .info()
+        .api_key(jhe_sandbox::demo::MARY)
+        .ok_or("no key for Mary")?
+        .to_string();
+    let config = tempfile::tempdir()?;
+    let secrets = Arc::new(MemoryStore::new());
+    let launch = || {
+        AppState::new(
+            Arc::new(jhe_app::picker::Headless),
+            Some(config.path().to_path_buf()),
+        )
+        .with_secrets(secrets.clone())
+    };
+
+    // First launch: nothing kept; sign in with the key.
+    let first = launch();
+    assert!(session::remembered_sign_in(&first).await?.is_none());
+    let s = session::sign_in(
+        &first,
+        sb.url(),
+        SignInMethod::ApiKey {
+            api_key: key.clone(),
+        },
+    )
+    .await?;
+    assert!(s.remembered, "the sign-in is kept in the keychain");
+    drop(first);
+
+    // Restart: offered by name, continued without the key.
+    let second = launch();
+    let kept = session::remembered_sign_in(&second)
+        .await?
+        .ok_or("nothing offered after a restart")?;
+    assert_eq!(kept.server, s.server);
+    assert_eq!(
+        kept.name,
+        format!("{} {}", s.user.first_name, s.user.last_name)
+    );
+    assert_eq!(kept.method, SignInKind::ApiKey);
+    let again = session::continue_sign_in(&second, &kept.server).await?;
+    assert_eq!(again.user.email, s.user.email);
+    assert!(!again.demo);
+    assert!(!studies::list_studies(&second).await?.is_empty());
+
+    // Sign out: the entry is gone, the next launch offers nothing.
+    session::sign_out(&second).await?;
+    let account = s.server.to_ascii_lowercase();
+    assert_eq!(secrets.get(&account)?, None);
+    assert!(session::remembered_sign_in(&launch()).await?.is_none());
+
+    // A kept key the server no longer accepts: offered, then "sign in again".
+    SavedSignIn::ApiKey {
+        api_key: "bm8tc3VjaDprZXk=".into(),
+    }
+    .save(secrets.as_ref(), &account)?;
+    let third = launch();
+    let kept = session::remembered_sign_in(&third)
+        .await?
+        .ok_or("the stale sign-in is not offered")?;
+    let e = session::continue_sign_in(&third, &kept.server)
+        .await
+        .err()
+        .ok_or("a refused key continued")?;
+    assert_eq!(e.kind(), ErrorKind::SignInAgain);
+    sb.stop().await;
+    Ok(())
+}

@@ -12,7 +12,9 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jhe_engine::api::{Session, SessionOptions};
-use jhe_engine::auth::{BrowserOptions, KeyringStore, SecretStore, DEFAULT_CLIENT_ID};
+use jhe_engine::auth::{
+    BrowserOptions, KeychainOwner, KeyringStore, SecretStore, DEFAULT_CLIENT_ID,
+};
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::error::Error;
 use jhe_engine::export::{Format, Layout};
@@ -42,7 +44,8 @@ Exit codes:
   5    network or server problem: unreachable, not a JHE server, server errors after retries
   6    export finished but incomplete (rows differ from the server's count); see --allow-incomplete
   7    the export could not be written (folder not writable, disk full)
-  130  cancelled with Ctrl-C (what was downloaded is kept; run the same export again to resume)";
+  130  cancelled with Ctrl-C (what was downloaded is kept; run the same export again to resume,
+       or `jhe discard DIR` to delete it)";
 
 #[derive(Parser)]
 #[command(
@@ -104,6 +107,12 @@ enum Cmd {
     },
     /// Export a study's observations (resumes an interrupted export of the same selection)
     Export(ExportArgs),
+    /// Delete what unfinished (cancelled or failed) exports into DIR downloaded
+    Discard {
+        /// The folder the export was started with (--out)
+        #[arg(value_name = "DIR")]
+        dir: std::path::PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -224,7 +233,7 @@ impl Ctx {
         if let Some(key) = api_key_from_env() {
             return Session::sign_in_with_api_key(&info, &key, SessionOptions::default()).await;
         }
-        let store: Arc<dyn SecretStore> = Arc::new(KeyringStore::default());
+        let store: Arc<dyn SecretStore> = Arc::new(KeyringStore::of(KeychainOwner::Cli));
         Session::resume(&info, store, SessionOptions::default()).await
     }
 }
@@ -341,7 +350,37 @@ async fn run(ctx: &Ctx, cmd: Cmd) -> Result<(), Failure> {
         }
         Cmd::Summary { study, parallel } => summary(ctx, study, parallel).await,
         Cmd::Export(a) => export(ctx, a).await,
+        Cmd::Discard { dir } => discard(ctx, &dir),
     }
+}
+
+/// `jhe discard DIR`: deletes the parts kept to resume unfinished exports in DIR (and in its
+/// subfolders, where exports into a folder that held other files went).
+fn discard(ctx: &Ctx, dir: &std::path::Path) -> Result<(), Failure> {
+    let mut deleted = Vec::new();
+    for u in jhe_engine::export::unfinished(dir) {
+        let bytes = jhe_engine::export::discard_unfinished(&u).map_err(|e| {
+            Error::InvalidInput(format!(
+                "Could not delete the unfinished export in {}: {e}. Close any program that uses the folder, then try again.",
+                u.folder.display()
+            ))
+        })?;
+        deleted.push(json!({"folder": u.folder, "started": u.started, "bytes": bytes}));
+    }
+    if ctx.json {
+        output::print_json(&json!({ "deleted": deleted }));
+    } else if deleted.is_empty() {
+        println!("No unfinished export in {}.", dir.display());
+    } else {
+        let bytes: u64 = deleted.iter().filter_map(|d| d["bytes"].as_u64()).sum();
+        println!(
+            "Deleted {} unfinished export(s) in {} ({}).",
+            deleted.len(),
+            dir.display(),
+            indicatif::HumanBytes(bytes)
+        );
+    }
+    Ok(())
 }
 
 async fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), Failure> {
@@ -373,7 +412,7 @@ async fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), Failure> {
         let key = read_api_key(a.api_key_stdin)?;
         Session::sign_in_with_api_key(&info, &key, SessionOptions::default()).await?
     };
-    let store: Arc<dyn SecretStore> = Arc::new(KeyringStore::default());
+    let store: Arc<dyn SecretStore> = Arc::new(KeyringStore::of(KeychainOwner::Cli));
     session.remember(store).await?;
     let mut cfg = Config::load();
     cfg.default_server = Some(info.url.to_string());
@@ -427,7 +466,7 @@ fn open_in_browser(url: &str) {
 
 async fn logout(ctx: &Ctx) -> Result<(), Failure> {
     let info = ctx.server().await?;
-    let store = KeyringStore::default();
+    let store = KeyringStore::of(KeychainOwner::Cli);
     let shared: Arc<dyn SecretStore> = Arc::new(store.clone());
     match Session::resume(&info, shared, SessionOptions::default()).await {
         Ok(s) => {

@@ -164,6 +164,7 @@ fn item<T>(
             patient_id: o.patient_id,
             code: o.coding_code.clone(),
             message: format!("not asked for: {why}; left out"),
+            not_asked: true,
         }),
         None => Item::Observation(o.id, map(o)),
     }
@@ -190,7 +191,8 @@ fn parse_page_careful<T>(
     check: &(dyn Fn(&RawObservation) -> Option<String> + Sync),
     map: &(dyn Fn(RawObservation) -> T + Sync),
 ) -> serde_json::Result<Page<T>> {
-    let w: PageWire = serde_json::from_slice(body)?;
+    let text = omh::PageText::new(body);
+    let w: PageWire = serde_json::from_str(text.as_str())?;
     let next = w
         .link
         .iter()
@@ -201,6 +203,9 @@ fn parse_page_careful<T>(
         .iter()
         .map(|e| {
             let json = e.resource.map_or("null", RawValue::get);
+            if text.is_damaged(json) {
+                return Item::Problem(omh::not_text(omh::from_fhir_json(json)), json.to_string());
+            }
             match omh::from_fhir_json(json) {
                 Ok(o) => item(o, check, map),
                 Err(p) => Item::Problem(p, json.to_string()),

@@ -13,6 +13,7 @@
 //! | `tokenRedirect`, `apiRedirect` | `POST /o/token/`, resp. data-API GETs, answer a redirect (`status` 302 or 307) to `to`: `otherOrigin` (the same sandbox under `localhost` ↔ `127.0.0.1`, path `/_sandbox/trap`), `http` (the same URL with `http://`, a downgrade for a client on https behind a proxy) or an absolute URL |
 //! | `formulas` | text a client writes to files starts like a spreadsheet formula: patient names, identifiers, and the OMH `source_name`, `activity_name` and `datasheet_reference` (`=HYPERLINK(…)`, `+cmd|…`, `-2+3`, `@SUM(…)`, leading TAB or CR) |
 //! | `expiresIn` | token responses carry this `expires_in` (any JSON value: `9223372036854775807`, `1e300`, `-1`); tokens still live `--token-lifetime` |
+//! | `brokenRecords` | the first four rows of every observation page (FHIR search, Admin list) are broken, one way each: bytes that are not UTF-8 in the row, an OMH effective time in the year 0001, an OMH duration of 10^300 hours, an OMH header `schema_id` naming another type than the row's code |
 //!
 //! `/_sandbox/trap` answers every method with `{"trapped": true}` and counts the requests that
 //! reached it, and those that carried a credential (an `Authorization` header or a
@@ -101,6 +102,7 @@ pub struct Hostile {
     pub api_redirect: Option<Redirect>,
     pub formulas: bool,
     pub expires_in: Option<Value>,
+    pub broken_records: bool,
 }
 
 impl Hostile {
@@ -114,6 +116,7 @@ impl Hostile {
             || self.endless_pages.is_some()
             || self.formulas
             || self.expires_in.is_some()
+            || self.broken_records
     }
 }
 
@@ -246,12 +249,103 @@ pub async fn apply(State(st): State<Arc<AppState>>, mut req: Request, next: Next
         if h.formulas {
             formulas(&mut v, "");
         }
+        if h.broken_records && (path == "/FHIR/R5/Observation" || path == "/api/v1/observations") {
+            break_records(&mut v);
+        }
     }
     parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(
-        parts,
-        Body::from(serde_json::to_vec(&v).unwrap_or_default()),
-    )
+    let mut out = serde_json::to_vec(&v).unwrap_or_default();
+    if h.broken_records {
+        out = not_text(&out);
+    }
+    Response::from_parts(parts, Body::from(out))
+}
+
+/// `brokenRecords`: text put into a row and sent as bytes that are not UTF-8.
+const NOT_TEXT_MARK: &str = "\u{E000}not-text\u{E000}";
+
+/// `body` with every [`NOT_TEXT_MARK`] replaced by the bytes `FF FE` (never valid UTF-8).
+fn not_text(body: &[u8]) -> Vec<u8> {
+    let mark = NOT_TEXT_MARK.as_bytes();
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        if body[i..].starts_with(mark) {
+            out.extend_from_slice(&[0xff, 0xfe]);
+            i += mark.len();
+        } else {
+            out.push(body[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Breaks the first four rows of an observation page, one way each (see the module table).
+fn break_records(v: &mut Value) {
+    let fhir = v.get("resourceType").is_some();
+    let rows: Vec<&mut Value> = if fhir {
+        v.get_mut("entry")
+            .and_then(Value::as_array_mut)
+            .map(|a| a.iter_mut().filter_map(|e| e.get_mut("resource")).collect())
+            .unwrap_or_default()
+    } else {
+        v.get_mut("results")
+            .and_then(Value::as_array_mut)
+            .map(|a| a.iter_mut().collect())
+            .unwrap_or_default()
+    };
+    for (i, row) in rows.into_iter().take(4).enumerate() {
+        if i == 0 {
+            row[if fhir { "status" } else { "codingText" }] = NOT_TEXT_MARK.into();
+            continue;
+        }
+        with_omh(row, fhir, |omh| {
+            let frame = &mut omh["body"]["effective_time_frame"];
+            let start = frame
+                .get("date_time")
+                .or_else(|| frame.pointer("/time_interval/start_date_time"))
+                .cloned()
+                .unwrap_or_else(|| json!("2026-01-01T00:00:00Z"));
+            match i {
+                1 => *frame = json!({"date_time": "0001-01-01T00:00:00Z"}),
+                2 => {
+                    *frame = json!({"time_interval": {"start_date_time": start,
+                                                       "duration": {"value": 1e300, "unit": "h"}}})
+                }
+                _ => {
+                    let name = &mut omh["header"]["schema_id"]["name"];
+                    *name = if *name == "heart-rate" {
+                        json!("step-count")
+                    } else {
+                        json!("heart-rate")
+                    };
+                }
+            }
+        });
+    }
+}
+
+/// Runs `f` on a row's OMH data point: the FHIR attachment (base64) or the Admin `omhData`.
+fn with_omh(row: &mut Value, fhir: bool, f: impl FnOnce(&mut Value)) {
+    if !fhir {
+        if let Some(omh) = row.get_mut("omhData").filter(|o| o.is_object()) {
+            f(omh);
+        }
+        return;
+    }
+    let Some(data) = row.pointer_mut("/valueAttachment/data") else {
+        return;
+    };
+    let b64 = &base64::engine::general_purpose::STANDARD;
+    let decoded = data
+        .as_str()
+        .and_then(|d| b64.decode(d).ok())
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+    if let Some(mut omh) = decoded {
+        f(&mut omh);
+        *data = Value::String(b64.encode(omh.to_string()));
+    }
 }
 
 fn redirect(r: &Redirect, headers: &HeaderMap, uri: &Uri) -> Response {
@@ -557,6 +651,18 @@ mod tests {
         .collect();
         assert!(starts.iter().all(|c| "=+-@\t\r".contains(*c)), "{starts:?}");
         assert!(starts.len() >= 3, "{starts:?}");
+    }
+
+    #[test]
+    fn broken_text_is_sent_as_bytes_that_are_not_utf8() {
+        let body =
+            serde_json::to_vec(&json!({"status": NOT_TEXT_MARK, "x": "é"})).unwrap_or_default();
+        let sent = not_text(&body);
+        assert!(std::str::from_utf8(&sent).is_err());
+        assert_eq!(
+            String::from_utf8_lossy(&sent),
+            "{\"status\":\"\u{FFFD}\u{FFFD}\",\"x\":\"é\"}"
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@ import type {
   BackendError,
   KnownError,
   DateRange,
+  Discarded,
   ExportProgress,
   ExportRequest,
   ExportResult,
@@ -28,6 +29,7 @@ import type {
   OverviewProgress,
   PatientData,
   RecentServer,
+  RememberedSignIn,
   RowsPage,
   SeriesPoint,
   ServerCheck,
@@ -45,6 +47,10 @@ export interface FakeOptions {
   tickMs?: number;
   /** "Now" for the generated data (tests pin it). */
   now?: Date;
+  /** A sign-in the fake keychain already holds ("Continue as …" at start). */
+  remembered?: RememberedSignIn;
+  /** False: no keychain, sign-ins are not kept (`Session.remembered` false). */
+  keychain?: boolean;
 }
 
 type Method = Exclude<keyof Backend, 'label'>;
@@ -73,8 +79,16 @@ export class FakeBackend implements Backend {
   private signInWaiter: ((e: BackendError) => void) | null = null;
   private patients = new Map<number, PatientModel[]>();
   private byId = new Map<number, { model: PatientModel; studyId: number }>();
+  /** The fake keychain: the one sign-in it keeps. */
+  private kept: RememberedSignIn | null;
+  private readonly keychain: boolean;
+  private onDemo = false;
+  /** Unfinished (cancelled) exports by folder: bytes kept for resuming. */
+  private unfinished = new Map<string, number>();
 
   constructor(opts: FakeOptions = {}) {
+    this.kept = opts.remembered ?? null;
+    this.keychain = opts.keychain ?? true;
     this.latencyMs = opts.latencyMs ?? 250;
     this.tickMs = opts.tickMs ?? 60;
     this.now = (opts.now ?? new Date()).getTime();
@@ -119,9 +133,23 @@ export class FakeBackend implements Backend {
   async recentServers(): Promise<RecentServer[]> {
     await this.enter('recentServers', []);
     return [
-      { url: 'https://jhe.example.org', lastUsed: new Date(this.now - 2 * 86_400_000).toISOString(), method: 'apiKey' },
-      { url: 'https://exchange.lifespan-lab.example.edu', lastUsed: new Date(this.now - 20 * 86_400_000).toISOString(), method: 'browser' },
+      { url: 'https://jhe.example.org', lastUsed: new Date(this.now - 2 * 86_400_000).toISOString(), method: 'apiKey', user: 'Mary Manager' },
+      { url: 'https://exchange.lifespan-lab.example.edu', lastUsed: new Date(this.now - 20 * 86_400_000).toISOString(), method: 'browser', user: null },
     ];
+  }
+
+  async rememberedSignIn(): Promise<RememberedSignIn | null> {
+    await this.enter('rememberedSignIn', []);
+    return this.kept;
+  }
+
+  async continueSignIn(url: string): Promise<Session> {
+    await this.enter('continueSignIn', [url]);
+    this.onDemo = false;
+    if (!this.kept || this.kept.server !== url) {
+      throw { kind: 'not_signed_in', message: `You are not signed in to ${url}. Sign in first.` } satisfies KnownError;
+    }
+    return { server: url, user: DEMO_USER, demo: false, remembered: true };
   }
 
   async checkServer(url: string): Promise<ServerCheck> {
@@ -177,7 +205,9 @@ export class FakeBackend implements Backend {
         });
       }
       if (cancelled) throw cancelled;
-      return { server: url, user: DEMO_USER, demo: false };
+      this.onDemo = false;
+      if (this.keychain) this.kept = { server: url, name: `${DEMO_USER.firstName} ${DEMO_USER.lastName}`, method: method.kind };
+      return { server: url, user: DEMO_USER, demo: false, remembered: this.keychain };
     } finally {
       this.signInWaiter = null;
     }
@@ -190,11 +220,14 @@ export class FakeBackend implements Backend {
 
   async startDemo(): Promise<Session> {
     await this.enter('startDemo', []);
-    return { server: DEMO_SERVER, user: DEMO_USER, demo: true };
+    this.onDemo = true;
+    return { server: DEMO_SERVER, user: DEMO_USER, demo: true, remembered: false };
   }
 
   async signOut(): Promise<void> {
     await this.enter('signOut', []);
+    // Like the app: signing out of the demo leaves the keychain alone.
+    if (!this.onDemo) this.kept = null;
   }
 
   // ----- browsing -------------------------------------------------------------------------------
@@ -295,8 +328,12 @@ export class FakeBackend implements Backend {
 
   async exportData(jobId: string, req: ExportRequest, onProgress: (p: ExportProgress) => void): Promise<ExportResult> {
     await this.enter('exportData', [jobId, req]);
+    let fetched = 0;
     const check = () => {
-      if (this.cancelled.has(jobId)) throw { kind: 'cancelled', message: MESSAGES.cancelled } satisfies KnownError;
+      if (this.cancelled.has(jobId)) {
+        this.unfinished.set(req.outDir, (this.unfinished.get(req.outDir) ?? 0) + 4096 + fetched * 14);
+        throw { kind: 'cancelled', message: MESSAGES.cancelled } satisfies KnownError;
+      }
     };
     const scopePatients =
       req.scope.kind === 'patient' ? [this.patient(req.scope.patientId)] : this.studyPatients(req.scope.studyId);
@@ -310,7 +347,6 @@ export class FakeBackend implements Backend {
       return { p, byType, total: Object.values(byType).reduce((a, b) => a + b, 0) };
     });
     const expected = perPatient.reduce((a, x) => a + x.total, 0);
-    let fetched = 0;
     // A handful of events however big the study is, like the Rust side's throttled stream.
     const steps = Math.min(perPatient.length, 40);
     for (let s = 0; s < steps; s++) {
@@ -347,12 +383,20 @@ export class FakeBackend implements Backend {
       warnings.push('3 glucose readings were sent in mmol/L; they were converted to mg/dL (listed in problems.csv).');
     }
     onProgress({ phase: 'done', fetched, expected });
+    this.unfinished.delete(req.outDir);
     return { outDir: req.outDir, files, warnings };
   }
 
   async cancelExport(jobId: string): Promise<void> {
     this.calls.push({ method: 'cancelExport', args: [jobId] });
     this.cancelled.add(jobId);
+  }
+
+  async discardUnfinished(outDir: string): Promise<Discarded> {
+    await this.enter('discardUnfinished', [outDir]);
+    const bytes = this.unfinished.get(outDir);
+    this.unfinished.delete(outDir);
+    return bytes === undefined ? { exports: 0, bytes: 0 } : { exports: 1, bytes };
   }
 
   async pickFolder(): Promise<string | null> {

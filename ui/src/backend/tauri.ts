@@ -6,6 +6,7 @@ import {
   toBackendError,
   type Backend,
   type DateRange,
+  type Discarded,
   type ExportProgress,
   type ExportRequest,
   type ExportResult,
@@ -14,6 +15,7 @@ import {
   type OverviewProgress,
   type PatientData,
   type RecentServer,
+  type RememberedSignIn,
   type RowsPage,
   type ServerCheck,
   type Session,
@@ -49,6 +51,12 @@ export class TauriBackend implements Backend {
   recentServers(): Promise<RecentServer[]> {
     return call(this.inv, 'recent_servers');
   }
+  rememberedSignIn(): Promise<RememberedSignIn | null> {
+    return call(this.inv, 'remembered_sign_in');
+  }
+  continueSignIn(url: string): Promise<Session> {
+    return call(this.inv, 'continue_sign_in', { url });
+  }
   checkServer(url: string): Promise<ServerCheck> {
     return call(this.inv, 'check_server', { url });
   }
@@ -83,6 +91,9 @@ export class TauriBackend implements Backend {
   exportData(jobId: string, request: ExportRequest, onProgress: (p: ExportProgress) => void): Promise<ExportResult> {
     const onEvent = this.channel<ExportProgress>(onProgress);
     return call(this.inv, 'export_data', { jobId, request, onEvent });
+  }
+  discardUnfinished(outDir: string): Promise<Discarded> {
+    return call(this.inv, 'discard_unfinished', { outDir });
   }
   cancelExport(jobId: string): Promise<void> {
     return call(this.inv, 'cancel_export', { jobId });

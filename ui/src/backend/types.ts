@@ -53,12 +53,23 @@ export interface Session {
   user: User;
   /** True for the built-in demo exchange: the UI labels every screen "Demo data". */
   demo: boolean;
+  /** The sign-in is kept in the computer's password store (false for the demo, or no keychain). */
+  remembered: boolean;
 }
 
 export interface RecentServer {
   url: string;
   /** ISO time. */
   lastUsed: string;
+  method: SignInMethod['kind'];
+  /** Who signed in there last, e.g. "Mary Richmond". */
+  user: string | null;
+}
+
+/** A sign-in kept in the keychain: "Continue as Mary Richmond" without typing the key again. */
+export interface RememberedSignIn {
+  server: string;
+  name: string;
   method: SignInMethod['kind'];
 }
 
@@ -251,6 +262,13 @@ export interface ExportResult {
   warnings: string[];
 }
 
+/** What "Delete what was downloaded" removed. */
+export interface Discarded {
+  /** Unfinished exports deleted. */
+  exports: number;
+  bytes: number;
+}
+
 // ----- offline review ---------------------------------------------------------------------------
 
 export interface OfflineReview {
@@ -269,6 +287,10 @@ export interface Backend {
 
   // servers and signing in
   recentServers(): Promise<RecentServer[]>;
+  /** The latest sign-in the keychain still holds, or null. */
+  rememberedSignIn(): Promise<RememberedSignIn | null>;
+  /** Continues that sign-in; rejects with sign_in_again when the server no longer accepts it. */
+  continueSignIn(url: string): Promise<Session>;
   /** Validates the address and asks the server what it is. Rejects with invalid_url, insecure_url, not_jhe, network, … */
   checkServer(url: string): Promise<ServerCheck>;
   /** API key, or the system browser (authorization code + PKCE, loopback redirect). */
@@ -291,6 +313,8 @@ export interface Backend {
   /** Resolves when the export ends; rejects with `cancelled` after `cancelExport(jobId)`. */
   exportData(jobId: string, request: ExportRequest, onProgress: (p: ExportProgress) => void): Promise<ExportResult>;
   cancelExport(jobId: string): Promise<void>;
+  /** Deletes the parts kept to resume unfinished exports in `outDir` (a folder the user chose). */
+  discardUnfinished(outDir: string): Promise<Discarded>;
   /** Native folder picker; null when the user closes it. */
   pickFolder(): Promise<string | null>;
   /** Native picker for an export folder or a single .csv / .parquet file; null when closed. */
@@ -333,6 +357,7 @@ export type RustContract = [
   Assert<Same<Rust.User, User>>,
   Assert<Same<Rust.Session, Session>>,
   Assert<Same<Rust.RecentServer, RecentServer>>,
+  Assert<Same<Rust.RememberedSignIn, RememberedSignIn>>,
   Assert<Same<Rust.Role, Role>>,
   Assert<Same<Rust.Organization, Organization>>,
   Assert<Same<Rust.Study, Study>>,
@@ -356,5 +381,6 @@ export type RustContract = [
   Assert<Same<Rust.ExportProgress, ExportProgress>>,
   Assert<Same<Rust.ExportedFile, ExportedFile>>,
   Assert<Same<Rust.ExportResult, ExportResult>>,
+  Assert<Same<Rust.Discarded, Discarded>>,
   Assert<Same<Rust.OfflineReview, OfflineReview>>,
 ];

@@ -22,6 +22,8 @@ export class App implements Host {
   stack: Screen[] = [];
   dialog: ExportDialog | null = null;
   private dialogOpener = '';
+  /** The user closed the "sign-in not kept" note for this session. */
+  private notKeptSeen = false;
   private scheduled = false;
   private focusTarget: string | null = null;
   private readonly clock: () => Date;
@@ -82,6 +84,7 @@ export class App implements Host {
 
   signedIn(session: Session): void {
     this.session = session;
+    this.notKeptSeen = false;
     this.offline = null;
     this.go([new StudiesScreen(this)]);
   }
@@ -161,6 +164,21 @@ export class App implements Host {
     return nothing;
   }
 
+  /** When the keychain could not keep a real sign-in: say so once, the user closes it. */
+  private notKeptNote(): TemplateResult | typeof nothing {
+    if (this.session && !this.session.demo && !this.session.remembered && !this.notKeptSeen) {
+      return html`<div class="banner warn" role="note" aria-label="Sign-in not kept">
+        <strong>Your sign-in could not be kept</strong> in this computer’s password store, so you will need your
+        key again next time. (On Linux, a password store such as GNOME Keyring must be running.)
+        <button type="button" class="btn small" id="dismiss-not-kept" @click=${() => {
+          this.notKeptSeen = true;
+          this.requestUpdate();
+        }}>OK</button>
+      </div>`;
+    }
+    return nothing;
+  }
+
   private header(): TemplateResult {
     const crumbs = this.stack.length > 1 || !(this.screen instanceof SignInScreen) ? this.stack : [];
     const s = this.session;
@@ -188,7 +206,7 @@ export class App implements Host {
   }
 
   private template(): TemplateResult {
-    return html`${this.header()} ${this.banner()}
+    return html`${this.header()} ${this.notKeptNote()} ${this.banner()}
       <div class="screen" ?inert=${this.dialog !== null} aria-hidden=${this.dialog ? 'true' : 'false'}>${this.screen.render()}</div>
       ${this.dialog ? this.dialog.render() : nothing}`;
   }

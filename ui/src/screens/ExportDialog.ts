@@ -37,6 +37,9 @@ export class ExportDialog {
   progress: ExportProgress | null = null;
   result: ExportResult | null = null;
   error: BackendError | null = null;
+  /** After "Delete what was downloaded": what happened, in words. */
+  discardNote = '';
+  discarding = false;
 
   constructor(
     private readonly host: Host,
@@ -126,6 +129,7 @@ export class ExportDialog {
     }
     this.problem = '';
     this.error = null;
+    this.discardNote = '';
     this.result = null;
     this.progress = { phase: 'counting', fetched: 0, expected: 0 };
     this.stage = 'running';
@@ -277,10 +281,39 @@ export class ExportDialog {
     </div>`;
   }
 
+  /** Deletes what the unfinished export downloaded (kept to resume it). */
+  private discard = async (): Promise<void> => {
+    if (this.discarding) return;
+    this.discarding = true;
+    this.update();
+    try {
+      const d = await this.host.backend.discardUnfinished(this.outDir);
+      this.discardNote =
+        d.exports === 0
+          ? 'Nothing was left to delete.'
+          : `Deleted what was downloaded (${bytes(d.bytes)}). "Start again" now starts from the beginning.`;
+    } catch (e) {
+      this.discardNote = toBackendError(e).message;
+    }
+    this.discarding = false;
+    this.host.focusAfterRender('#export-discard-note');
+    this.update();
+  };
+
   private failed(): TemplateResult {
     const err = this.error!;
     return html`<div class="export-failed">
       ${errorNotice(err)}
+      <p class="hint">
+        What was already downloaded is kept (hidden) in the folder you chose, so “${err.kind === 'cancelled' ? 'Start again' : 'Try again'}”
+        continues where it stopped. Not going on with this export? Delete it, so no participant data stays behind.
+      </p>
+      <p>
+        <button type="button" class="btn small" id="export-discard" ?disabled=${this.discarding} @click=${this.discard}>
+          Delete what was downloaded
+        </button>
+      </p>
+      ${this.discardNote ? html`<p class="note" id="export-discard-note" role="status" tabindex="-1">${this.discardNote}</p>` : nothing}
       <div class="dialog-actions">
         <button type="button" class="btn" @click=${this.close}>Close</button>
         <button type="button" class="btn" @click=${() => ((this.stage = 'form'), (this.error = null), this.update())}>Change the choices</button>

@@ -1,15 +1,16 @@
 // The first screen. A coordinator arrives here with, at most, a server address from an e-mail:
 // every path forward (API key, browser, demo, files on disk) is one visible button, and every
-// failure says what to do next right where they were typing.
+// failure says what to do next right where they were typing. Coming back, a sign-in the keychain
+// still holds is one button ("Continue as …"), and the last server's address is already filled in.
 import { html, nothing, type TemplateResult } from 'lit-html';
 import { live } from 'lit-html/directives/live.js';
-import { toBackendError, type BackendError, type RecentServer } from '../backend/types';
+import { toBackendError, type BackendError, type RecentServer, type RememberedSignIn } from '../backend/types';
 import { ADDRESS_KINDS, KEY_KINDS } from '../lib/errors';
 import { daysAgo } from '../lib/format';
 import { errorNotice } from './ErrorNotice';
 import type { Host } from './host';
 
-type Busy = null | 'checking' | 'signing' | 'browser' | 'demo' | 'opening';
+type Busy = null | 'checking' | 'signing' | 'browser' | 'demo' | 'opening' | 'continuing';
 
 export class SignInScreen {
   readonly crumb = 'Sign in';
@@ -19,16 +20,58 @@ export class SignInScreen {
   busy: Busy = null;
   error: BackendError | null = null;
   recent: RecentServer[] = [];
+  /** A sign-in the keychain holds; while set (and not declined), the screen offers to continue it. */
+  kept: RememberedSignIn | null = null;
+  private touched = false;
 
   constructor(private readonly host: Host) {
+    host.focusAfterRender('#server-url');
     void host.backend.recentServers().then(
       (r) => {
         this.recent = r;
+        // Coming back: the last server's address is filled in (unless the user already typed).
+        if (!this.touched && !this.url && r[0]) this.url = r[0].url;
         host.requestUpdate();
       },
       () => undefined, // no history is not worth an error on the first screen
     );
+    void host.backend.rememberedSignIn().then(
+      (k) => {
+        if (!k || this.touched || this.busy) return;
+        this.kept = k;
+        host.focusAfterRender('#continue-sign-in');
+      },
+      () => undefined, // an unreadable keychain means: sign in as usual
+    );
   }
+
+  private continueKept = async (): Promise<void> => {
+    const kept = this.kept;
+    if (!kept || this.busy) return;
+    this.set({ busy: 'continuing', error: null });
+    try {
+      const session = await this.host.backend.continueSignIn(kept.server);
+      this.busy = null;
+      this.host.signedIn(session);
+    } catch (e) {
+      // The kept sign-in no longer works (or the server is away): the form, with the address
+      // filled in and the reason shown where the user will act on it.
+      const err = toBackendError(e);
+      this.kept = null;
+      this.url = kept.server;
+      this.set({ busy: null, error: err, method: kept.method === 'apiKey' ? 'apiKey' : this.method });
+      this.host.focusAfterRender(ADDRESS_KINDS.has(err.kind) ? '#server-url' : kept.method === 'apiKey' ? '#api-key' : '#server-url');
+    }
+  };
+
+  private someoneElse = (): void => {
+    if (this.busy) return;
+    this.url = this.kept?.server ?? this.url;
+    this.kept = null;
+    this.touched = true;
+    this.set({ error: null });
+    this.host.focusAfterRender('#server-url');
+  };
 
   private set(patch: Partial<Pick<SignInScreen, 'busy' | 'error' | 'method'>>): void {
     Object.assign(this, patch);
@@ -118,6 +161,7 @@ export class SignInScreen {
 
   private pickRecent(r: RecentServer): void {
     this.url = r.url;
+    this.touched = true;
     this.set({ error: null, method: r.method === 'apiKey' ? 'apiKey' : this.method });
     this.host.focusAfterRender(r.method === 'apiKey' ? '#api-key' : '#server-url');
   }
@@ -134,8 +178,40 @@ export class SignInScreen {
       browser: 'Finish signing in in the browser window that just opened. This window continues by itself.',
       demo: 'Starting the demo exchange…',
       opening: 'Opening your files…',
+      continuing: `Signing in as ${this.kept?.name ?? 'you'}…`,
     };
     return html`<main class="signin" aria-labelledby="screen-title">
+      ${this.kept ? this.renderKept(this.kept, status, otherErr) : this.renderForm(status, { addressErr, keyErr, otherErr })}
+      ${this.renderAlt(busy)}
+    </main>`;
+  }
+
+  private renderKept(kept: RememberedSignIn, status: Record<Exclude<Busy, null>, string>, err: BackendError | null): TemplateResult {
+    const busy = this.busy !== null;
+    const host = kept.server.replace(/^https?:\/\//, '');
+    return html`<section class="card signin-card">
+      <h1 id="screen-title" tabindex="-1">Welcome back</h1>
+      <p class="lead">Your sign-in to <strong>${host}</strong> is kept in this computer’s password store.</p>
+      <div class="actions">
+        <button type="button" id="continue-sign-in" class="btn primary" ?disabled=${busy} @click=${this.continueKept}>
+          Continue as ${kept.name}
+        </button>
+        <button type="button" id="sign-in-other" class="btn" ?disabled=${busy} @click=${this.someoneElse}>Sign in as someone else</button>
+      </div>
+      <div class="status" role="status" aria-live="polite">
+        ${this.busy ? html`<span class="spinner" aria-hidden="true"></span> ${status[this.busy]}` : nothing}
+      </div>
+      ${err ? errorNotice(err) : nothing}
+    </section>`;
+  }
+
+  private renderForm(
+    status: Record<Exclude<Busy, null>, string>,
+    errs: { addressErr: BackendError | null; keyErr: BackendError | null; otherErr: BackendError | null },
+  ): TemplateResult {
+    const { addressErr, keyErr, otherErr } = errs;
+    const busy = this.busy !== null;
+    return html`
       <section class="card signin-card">
         <h1 id="screen-title" tabindex="-1">Sign in to JupyterHealth Exchange</h1>
         <p class="lead">See how your studies are going, look at a participant’s data, and save it for your statistician.</p>
@@ -152,7 +228,10 @@ export class SignInScreen {
               aria-describedby=${addressErr ? 'server-url-hint server-url-error' : 'server-url-hint'}
               aria-invalid=${addressErr ? 'true' : 'false'}
               .value=${live(this.url)}
-              @input=${(e: Event) => (this.url = (e.target as HTMLInputElement).value)}
+              @input=${(e: Event) => {
+                this.url = (e.target as HTMLInputElement).value;
+                this.touched = true;
+              }}
               ?disabled=${busy}
             />
             <p class="hint" id="server-url-hint">The address of your JHE web portal — the one you open in your web browser.</p>
@@ -205,9 +284,11 @@ export class SignInScreen {
           ${this.busy === 'browser' ? html`<button type="button" class="btn small" @click=${this.cancelBrowser}>Cancel</button>` : nothing}
         </div>
         ${otherErr ? errorNotice(otherErr) : nothing}
-      </section>
+      </section>`;
+  }
 
-      <section class="card signin-alt" aria-label="Other ways in">
+  private renderAlt(busy: boolean): TemplateResult {
+    return html`<section class="card signin-alt" aria-label="Other ways in">
         <button type="button" class="btn demo" ?disabled=${busy} @click=${this.demo} aria-describedby="demo-hint">
           Explore the demo exchange
         </button>
@@ -217,7 +298,6 @@ export class SignInScreen {
           Open an exported file or folder…
         </button>
         <p class="hint" id="open-hint">Review data you saved earlier, without signing in.</p>
-      </section>
-    </main>`;
+      </section>`;
   }
 }

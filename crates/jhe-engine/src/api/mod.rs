@@ -427,7 +427,10 @@ impl Session {
                 &params,
                 &format!("the observations of study {study_id}"),
                 &|b: &[u8]| {
-                    let p: Page<&serde_json::value::RawValue> = serde_json::from_slice(b)?;
+                    // One item with bytes that are not UTF-8 fails that item, not the page.
+                    let text = omh::PageText::new(b);
+                    let p: Page<&serde_json::value::RawValue> =
+                        serde_json::from_str(text.as_str())?;
                     Ok(Page {
                         count: p.count,
                         next: p.next,
@@ -435,10 +438,14 @@ impl Session {
                             .results
                             .into_iter()
                             .map(|r| {
+                                let read = omh::from_admin_json(r.get());
+                                if text.is_damaged(r.get()) {
+                                    return (Err(omh::not_text(read)), None);
+                                }
                                 let name = serde_json::from_str::<AdminName>(r.get())
                                     .ok()
                                     .and_then(AdminName::into_pair);
-                                (omh::from_admin_json(r.get()), name)
+                                (read, name)
                             })
                             .collect(),
                     })

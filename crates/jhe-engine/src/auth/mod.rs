@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 pub use browser::{BrowserOptions, DEFAULT_CLIENT_ID};
-pub use store::{KeyringStore, MemoryStore, SavedSignIn, SecretStore, KEYCHAIN_SERVICE};
+pub use store::{KeychainOwner, KeyringStore, MemoryStore, SavedSignIn, SecretStore};
 
 use crate::error::{Error, Result};
 use crate::http::{self, RetryPolicy};

@@ -8,8 +8,23 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// Keychain "service" name of JHE Desktop's entries.
-pub const KEYCHAIN_SERVICE: &str = "org.jupyterhealth.jhe-desktop";
+/// Which program's keychain entries: the desktop app and the `jhe` command line keep their own,
+/// so signing out of one never signs the other out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeychainOwner {
+    Desktop,
+    Cli,
+}
+
+impl KeychainOwner {
+    /// The keychain "service" name of this program's entries (one entry per server address).
+    pub fn service(self) -> &'static str {
+        match self {
+            KeychainOwner::Desktop => "org.jupyterhealth.jhe-desktop",
+            KeychainOwner::Cli => "org.jupyterhealth.jhe-cli",
+        }
+    }
+}
 
 /// A place to keep one secret per account (the account is the server's address).
 pub trait SecretStore: Send + Sync {
@@ -70,15 +85,12 @@ pub struct KeyringStore {
     service: String,
 }
 
-impl Default for KeyringStore {
-    fn default() -> Self {
-        KeyringStore {
-            service: KEYCHAIN_SERVICE.to_string(),
-        }
-    }
-}
-
 impl KeyringStore {
+    /// The entries of `owner` (the desktop app or the command line).
+    pub fn of(owner: KeychainOwner) -> KeyringStore {
+        KeyringStore::new(owner.service())
+    }
+
     pub fn new(service: &str) -> KeyringStore {
         KeyringStore {
             service: service.to_string(),
@@ -200,7 +212,7 @@ mod tests {
     /// The keychain must be the platform's real one, never keyring's in-memory mock.
     #[test]
     fn keyring_uses_the_platform_store_not_the_mock() -> Result<()> {
-        let entry = KeyringStore::default().entry("https://example.org")?;
+        let entry = KeyringStore::of(KeychainOwner::Desktop).entry("https://example.org")?;
         let cred = entry.get_credential();
         assert!(cred
             .downcast_ref::<keyring::mock::MockCredential>()
@@ -217,6 +229,27 @@ mod tests {
         assert!(cred
             .downcast_ref::<keyring::windows::WinCredential>()
             .is_some());
+        Ok(())
+    }
+
+    /// Run against a real Secret Service (the e2e step starts one: `tests/e2e/run.sh`): the app's
+    /// and the command line's sign-ins to the same server are separate entries, and deleting one
+    /// (what "Sign out" does) leaves the other.
+    #[test]
+    #[ignore = "needs a real, unlocked keychain"]
+    fn real_keychain_keeps_the_apps_and_the_clis_sign_ins_apart() -> Result<()> {
+        let account = format!("https://keychain-test-{}.example.org", std::process::id());
+        let app = KeyringStore::of(KeychainOwner::Desktop);
+        let cli = KeyringStore::of(KeychainOwner::Cli);
+        app.set(&account, "app-secret")?;
+        cli.set(&account, "cli-secret")?;
+        assert_eq!(app.get(&account)?.as_deref(), Some("app-secret"));
+        assert_eq!(cli.get(&account)?.as_deref(), Some("cli-secret"));
+        app.delete(&account)?;
+        assert_eq!(app.get(&account)?, None);
+        assert_eq!(cli.get(&account)?.as_deref(), Some("cli-secret"));
+        cli.delete(&account)?;
+        assert_eq!(cli.get(&account)?, None);
         Ok(())
     }
 }

@@ -4,6 +4,9 @@
 //! the study and the time, and an unfinished run of the same export in such a subfolder is
 //! found and resumed. So a second export can neither overwrite an earlier one's files nor leave
 //! them mixed with its own.
+//!
+//! An export the user gives up on can be found ([`unfinished`]) and what it downloaded deleted
+//! ([`discard_unfinished`]), so no participant data is left behind in a hidden folder.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -70,6 +73,77 @@ pub(super) fn choose(chosen: &Path, spec: &ExportSpec) -> std::io::Result<PathBu
         n += 1;
     }
     Ok(path)
+}
+
+/// An unfinished export: the folder it writes into and what it downloaded so far.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unfinished {
+    pub folder: PathBuf,
+    /// When it started (ISO 8601, UTC).
+    pub started: String,
+    /// Bytes downloaded and kept for resuming.
+    pub bytes: u64,
+}
+
+/// The state of an unfinished export in `dir`, if `dir` holds one (a real folder, not a link).
+fn unfinished_in(dir: &Path) -> Option<Unfinished> {
+    let partial = dir.join(PARTIAL_DIR);
+    if !fs::symlink_metadata(&partial).is_ok_and(|m| m.is_dir()) {
+        return None;
+    }
+    let state = read_json::<StateFile>(&partial.join("state.json")).ok()?;
+    Some(Unfinished {
+        folder: dir.to_path_buf(),
+        started: state.created_at,
+        bytes: size_of(&partial, 3),
+    })
+}
+
+/// Bytes of the files under `dir`, `depth` levels down at most; links are not followed.
+fn size_of(dir: &Path, depth: u32) -> u64 {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Some((e.path(), fs::symlink_metadata(e.path()).ok()?)))
+        .map(|(p, m)| match () {
+            _ if m.is_file() => m.len(),
+            _ if m.is_dir() && depth > 0 => size_of(&p, depth - 1),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// The unfinished exports in the folder the user chose and in its subfolders (where exports
+/// into a folder that held other files went), newest subfolder first.
+pub fn unfinished(chosen: &Path) -> Vec<Unfinished> {
+    let mut found: Vec<Unfinished> = unfinished_in(chosen).into_iter().collect();
+    let mut subdirs: Vec<PathBuf> = fs::read_dir(chosen)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .map(|e| e.path())
+                .take(SUBFOLDERS_SCANNED)
+                .collect()
+        })
+        .unwrap_or_default();
+    subdirs.sort();
+    found.extend(subdirs.iter().rev().filter_map(|d| unfinished_in(d)));
+    found
+}
+
+/// Deletes what an unfinished export downloaded (its hidden `.jhe-partial` folder), and its
+/// folder too when nothing else is left there. Returns the bytes deleted.
+pub fn discard_unfinished(u: &Unfinished) -> std::io::Result<u64> {
+    let Some(now) = unfinished_in(&u.folder) else {
+        return Ok(0);
+    };
+    fs::remove_dir_all(u.folder.join(PARTIAL_DIR))?;
+    if fs::read_dir(&u.folder)?.next().is_none() {
+        fs::remove_dir(&u.folder)?;
+    }
+    Ok(now.bytes)
 }
 
 #[cfg(test)]
@@ -144,5 +218,52 @@ mod tests {
         let c = choose(t.path(), &other).expect("choose");
         assert_ne!(c, sub);
         assert_ne!(c, t.path());
+    }
+
+    #[test]
+    fn unfinished_exports_are_found_and_what_they_downloaded_is_deleted() {
+        let t = tempfile::tempdir().expect("tmp");
+        fs::write(t.path().join("notes.txt"), "mine").expect("write");
+        let s = spec(t.path());
+        let sub = t.path().join("study-30006_2026-12-01_0900");
+        plant_state(&sub, &s);
+        fs::create_dir_all(sub.join(PARTIAL_DIR).join("parts")).expect("mkdir");
+        fs::write(sub.join(PARTIAL_DIR).join("parts/u1.parquet"), [7u8; 1000]).expect("write");
+        plant_state(t.path(), &s);
+        let found = unfinished(t.path());
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].folder, t.path());
+        assert_eq!(found[1].folder, sub);
+        assert!(found[1].bytes >= 1000, "{found:?}");
+        assert!(discard_unfinished(&found[1]).expect("discard") >= 1000);
+        assert!(!sub.exists(), "the subfolder held nothing else and is gone");
+        discard_unfinished(&found[0]).expect("discard");
+        assert!(!t.path().join(PARTIAL_DIR).exists());
+        assert!(
+            t.path().join("notes.txt").exists(),
+            "the user's own files stay"
+        );
+        assert!(unfinished(t.path()).is_empty());
+        assert_eq!(discard_unfinished(&found[0]).expect("again"), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_partial_folder_is_not_followed() {
+        let t = tempfile::tempdir().expect("tmp");
+        let elsewhere = tempfile::tempdir().expect("tmp");
+        let s = spec(elsewhere.path());
+        plant_state(elsewhere.path(), &s);
+        std::os::unix::fs::symlink(
+            elsewhere.path().join(PARTIAL_DIR),
+            t.path().join(PARTIAL_DIR),
+        )
+        .expect("link");
+        assert!(unfinished(t.path()).is_empty());
+        assert!(elsewhere
+            .path()
+            .join(PARTIAL_DIR)
+            .join("state.json")
+            .exists());
     }
 }

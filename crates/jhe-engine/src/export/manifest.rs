@@ -288,7 +288,7 @@ const PROBLEM_COLUMNS: [(&str, &str); 5] = [
     ("code", "The observation's coding code."),
     (
         "message",
-        "What is wrong with it; the observation was skipped. \"not asked for: …\" marks a row the server sent that the search did not ask for (another participant or type, or an effective time outside the export's dates, UTC days); its unit is marked suspect in manifest.json.",
+        "What is wrong with it; the observation was skipped. \"not asked for: …\" marks a row the server sent that the search did not ask for (another participant or type, an effective time outside the export's dates, UTC days, or an OMH header schema_id naming another type than the row's code); its unit is marked suspect in manifest.json. Also listed: rows with bytes that are not text (invalid UTF-8), and effective times outside 1900-01-01 to 2199-12-31 UTC or durations outside 0 to 100 years.",
     ),
 ];
 

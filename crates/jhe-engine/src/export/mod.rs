@@ -25,6 +25,7 @@
 mod files;
 mod folder;
 pub use files::{formula_safe, needs_formula_guard};
+pub use folder::{discard_unfinished, unfinished, Unfinished};
 mod manifest;
 mod merge;
 pub mod read;

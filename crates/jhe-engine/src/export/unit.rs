@@ -54,6 +54,11 @@ impl UnitBuilder {
         }
         let obs = match item {
             Ok(o) => o,
+            // Readable, but not the type its code says (OMH `schema_id`): a lying server's row.
+            Err(p) if p.not_asked => {
+                self.foreign.push(p);
+                return;
+            }
             Err(p) => {
                 self.decode_problems.push(p);
                 return;

@@ -10,7 +10,9 @@ use super::record::{
     DecodedObservation, EffectiveTime, Envelope, HeaderInfo, OmhPayload, OmhSource, Problem,
     RawObservation, Values,
 };
-use super::time::{duration_us, parse_date_time, ParsedTime, US_PER_DAY};
+use super::time::{
+    duration_us, in_range, is_duration_unit, parse_date_time, ParsedTime, US_PER_DAY,
+};
 use super::types::DataType;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
@@ -78,6 +80,7 @@ fn problem_of(raw: &RawObservation, message: String) -> Problem {
         patient_id: raw.patient_id,
         code: raw.coding_code.clone(),
         message,
+        not_asked: false,
     }
 }
 
@@ -118,6 +121,19 @@ type Read = (
 
 fn decode_parts(p: Parts) -> Result<DecodedObservation, Problem> {
     match read_omh(&p.code, &p.omh) {
+        Ok((_, header, ..)) if schema_disagrees(header.schema_id.as_deref(), &p.code) => {
+            Err(Problem {
+                message: format!(
+                    "not asked for: its OMH header names the schema {}, not its code {}; left out",
+                    header.schema_id.as_deref().unwrap_or_default(),
+                    p.code
+                ),
+                observation_id: p.id,
+                patient_id: p.patient_id,
+                code: p.code,
+                not_asked: true,
+            })
+        }
         Ok((time, header, view, values, context)) => {
             let mut envelope = p.envelope;
             if envelope.effective.is_none() {
@@ -149,6 +165,7 @@ fn decode_parts(p: Parts) -> Result<DecodedObservation, Problem> {
             patient_id: p.patient_id,
             code: p.code,
             message,
+            not_asked: false,
         }),
     }
 }
@@ -204,16 +221,39 @@ fn duration_of(ti: &fast::Interval) -> Result<Option<i64>, String> {
         _ => (None, None),
     };
     match (value, unit) {
-        (Some(v), Some(u)) => duration_us(v, u)
-            .map(Some)
-            .ok_or_else(|| format!("effective_time_frame: unknown duration unit {u:?}")),
+        (Some(v), Some(u)) => duration_us(v, u).map(Some).ok_or_else(|| {
+            if is_duration_unit(u) {
+                // 1e300, not three hundred digits.
+                let v = if v.abs() < 1e9 {
+                    v.to_string()
+                } else {
+                    format!("{v:e}")
+                };
+                format!("effective_time_frame: duration {v} {u} is out of range (0 to 100 years)")
+            } else {
+                format!("effective_time_frame: unknown duration unit {u:?}")
+            }
+        }),
         _ => Err("effective_time_frame: duration without value and unit".into()),
     }
 }
 
 /// Reads `effective_time_frame` (a `date_time`, or a `time_interval` given as start+end,
-/// start+duration, end+duration, or date+part_of_day).
+/// start+duration, end+duration, or date+part_of_day); a time outside 1900–2199 is an error.
 fn effective_time(body: &Body) -> Result<EffectiveTime, String> {
+    let t = effective_time_any(body)?;
+    for us in [Some(t.start_utc), t.end_utc].into_iter().flatten() {
+        if !in_range(us) {
+            return Err(format!(
+                "effective_time_frame: {} is out of range (1900-01-01 to 2199-12-31)",
+                super::time::iso_z(us)
+            ));
+        }
+    }
+    Ok(t)
+}
+
+fn effective_time_any(body: &Body) -> Result<EffectiveTime, String> {
     let Some(tf) = body.time_frame.as_ref().filter(|t| t.is_object) else {
         return Err("no effective_time_frame".into());
     };
@@ -289,6 +329,12 @@ fn jstr(v: &Option<J>) -> Option<String> {
     v.as_ref().and_then(J::as_str).map(str::to_string)
 }
 
+/// Whether the OMH header's `schema_id` (`namespace:name:version`) names another type than the
+/// row's code (ASCII case aside). A payload without a complete `schema_id` does not disagree.
+fn schema_disagrees(schema_id: Option<&str>, code: &str) -> bool {
+    schema_id.is_some_and(|s| !s.eq_ignore_ascii_case(code.trim()))
+}
+
 fn header_info(header: Option<&Header>) -> HeaderInfo {
     let Some(h) = header else {
         return HeaderInfo::default();
@@ -300,7 +346,16 @@ fn header_info(header: Option<&Header>) -> HeaderInfo {
         .filter(|s| s.kind.as_ref().and_then(J::as_str) == Some("manufacturer"))
         .find_map(reference)
         .or_else(|| h.sheets.iter().find_map(reference));
+    let schema_id = match (
+        jstr(&h.schema.namespace),
+        jstr(&h.schema.name),
+        jstr(&h.schema.version),
+    ) {
+        (Some(ns), Some(name), Some(v)) => Some(format!("{ns}:{name}:{v}")),
+        _ => None,
+    };
     HeaderInfo {
+        schema_id,
         uuid: jstr(&h.uuid),
         modality: jstr(&h.modality),
         source_name: jstr(&h.source_name),

@@ -19,8 +19,8 @@ pub mod types;
 pub mod units;
 
 pub use self::decode::{decode, decode_owned};
-pub(crate) use self::fast::read_page_fast;
 pub use self::fast::{from_admin_json, from_fhir_json};
+pub(crate) use self::fast::{not_text, read_page_fast, PageText};
 pub use self::record::*;
 pub use self::source::{from_admin_result, from_admin_result_owned, from_fhir_resource};
 pub use self::types::{DataType, Field, FieldRef, TypeSpec};

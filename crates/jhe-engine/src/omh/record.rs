@@ -105,6 +105,7 @@ impl DecodeError {
             .unwrap_or("")
             .to_string();
         Problem {
+            not_asked: false,
             observation_id: id,
             patient_id,
             code,
@@ -113,14 +114,20 @@ impl DecodeError {
     }
 }
 
-/// A malformed observation: reported and skipped, never fatal.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+/// A malformed observation, or one the search did not ask for: reported and skipped, never
+/// fatal.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("observation {observation_id} (patient {patient_id}, {code}): {message}")]
 pub struct Problem {
     pub observation_id: u64,
     pub patient_id: u64,
     pub code: String,
     pub message: String,
+    /// The row is readable but not what was asked for (another participant, type or period, or
+    /// a payload whose OMH `schema_id` is not its code): a sign of a lying server, so the unit
+    /// it came with is marked suspect.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_asked: bool,
 }
 
 /// The effective time of an observation (`body.effective_time_frame`).
@@ -163,6 +170,9 @@ impl EffectiveTime {
 /// Facts from the OMH header.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeaderInfo {
+    /// `schema_id` as `namespace:name:version` (e.g. `omh:blood-glucose:4.0`), when complete.
+    #[serde(default)]
+    pub schema_id: Option<String>,
     pub uuid: Option<String>,
     /// `sensed` / `self-reported`.
     pub modality: Option<String>,

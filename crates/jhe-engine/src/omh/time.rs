@@ -14,6 +14,20 @@ pub const US_PER_SEC: i64 = 1_000_000;
 pub const US_PER_MIN: i64 = 60 * US_PER_SEC;
 pub const US_PER_DAY: i64 = 86_400 * US_PER_SEC;
 
+/// The effective times an observation may have: from 1900-01-01 to before 2200-01-01 (UTC).
+/// Anything else is not a measurement time but a broken or hostile payload, reported as a
+/// problem (future dates inside the range are for the data-quality checks to flag).
+pub const EARLIEST_US: i64 = -2_208_988_800 * US_PER_SEC;
+pub const LATEST_US: i64 = 7_258_118_400 * US_PER_SEC;
+
+/// The longest duration read from a payload: 100 (Gregorian) years.
+pub const MAX_DURATION_US: i64 = 100 * 31_556_952 * US_PER_SEC;
+
+/// Whether `utc_us` is inside [`EARLIEST_US`, `LATEST_US`).
+pub fn in_range(utc_us: i64) -> bool {
+    (EARLIEST_US..LATEST_US).contains(&utc_us)
+}
+
 /// A date-time read from an OMH payload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ParsedTime {
@@ -201,6 +215,8 @@ pub fn parse_date_time(s: &str) -> Option<ParsedTime> {
 
 /// Microseconds of an OMH duration `{value, unit}` (units of duration-unit-value: `ps` … `yr`;
 /// `Mo` and `yr` are average Gregorian months and years, as the JHE server counts them).
+/// `None` for an unknown unit, and for a value that is not finite, negative or longer than
+/// [`MAX_DURATION_US`] (see [`is_duration_unit`] to tell the two apart).
 pub fn duration_us(value: f64, unit: &str) -> Option<i64> {
     let secs = match unit {
         "ps" => value * 1e-12,
@@ -216,10 +232,16 @@ pub fn duration_us(value: f64, unit: &str) -> Option<i64> {
         "yr" => value * 31_556_952.0,
         _ => return None,
     };
-    if !secs.is_finite() {
+    let us = secs * 1e6;
+    if !us.is_finite() || us < 0.0 || us > MAX_DURATION_US as f64 {
         return None;
     }
-    Some((secs * 1e6) as i64)
+    Some(us as i64)
+}
+
+/// Whether `unit` is a duration unit [`duration_us`] knows.
+pub fn is_duration_unit(unit: &str) -> bool {
+    duration_us(0.0, unit).is_some()
 }
 
 fn push_naive(out: &mut String, us: i64, always_frac: bool) {

@@ -292,3 +292,76 @@ async fn rows_the_search_did_not_ask_for_are_left_out_and_reported() {
         );
     }
 }
+
+/// One broken row fails alone, never its page or the export: bytes that are not UTF-8, an OMH
+/// effective time in the year 0001, a duration of 10^300 hours (once an overflow), and a payload
+/// whose OMH `schema_id` names another type than its code. The first three are listed in
+/// `problems.csv` as malformed; the last is a row not asked for, so its unit is suspect. The same
+/// holds for the Admin API's list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_rows_fail_one_by_one_and_the_rest_of_their_page_is_exported() {
+    let sb = sandbox().await;
+    let s = sign_in(&sb).await.expect("honest sign-in");
+    let patient = s.study_patients(DEMO_STUDY).await.expect("patients")[0].id;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut req = ExportRequest::new(DEMO_STUDY, dir.path());
+    req.patient_ids = Some(vec![patient]);
+    let honest = export_study(&s, req.clone(), |_| {}, CancelToken::new())
+        .await
+        .expect("honest export");
+    let (_, honest_ids) = read_export(dir.path(), &honest.manifest);
+
+    sb.set_hostile(Hostile {
+        broken_records: true,
+        ..Hostile::default()
+    });
+    let dir2 = tempfile::tempdir().expect("tmp");
+    req.out_dir = dir2.path().to_path_buf();
+    let out = export_study(&s, req, |_| {}, CancelToken::new())
+        .await
+        .expect("the export survives broken rows");
+    let m = &out.manifest;
+    let malformed = m.problems_count - honest.manifest.problems_count;
+    assert!(malformed >= 3, "three kinds of malformed rows: {malformed}");
+    assert!(m.foreign_rows_dropped >= 1, "the row of another schema");
+    assert_eq!(
+        m.total_observations + malformed + m.foreign_rows_dropped,
+        honest.manifest.total_observations,
+        "every row is either exported or reported"
+    );
+    let (_, ids) = read_export(dir2.path(), m);
+    assert!(ids.is_subset(&honest_ids));
+    assert_eq!(ids.len() as u64, m.total_observations);
+    let listed = std::fs::read_to_string(dir2.path().join("problems.csv")).expect("problems.csv");
+    for what in [
+        "invalid UTF-8",
+        "0001-01-01T00:00:00Z is out of range",
+        "duration 1e300 h is out of range",
+        "names the schema omh:heart-rate",
+    ] {
+        assert!(
+            listed.contains(what),
+            "problems.csv names {what:?}:\n{listed}"
+        );
+    }
+    assert!(
+        m.units.iter().any(|u| u.suspect),
+        "the unit with the other schema is suspect"
+    );
+
+    // The Admin API's list: the page is read, the broken items are problems.
+    let org = s.study(DEMO_STUDY).await.expect("study").organization.id;
+    let admin = s
+        .admin_observations(org, DEMO_STUDY, Some(patient))
+        .await
+        .expect("an Admin page with broken items is still read");
+    assert!(!admin.observations.is_empty());
+    assert!(
+        admin
+            .problems
+            .iter()
+            .any(|p| p.message.contains("invalid UTF-8") && p.observation_id > 0),
+        "{:?}",
+        admin.problems
+    );
+}

@@ -40,13 +40,31 @@ export type Session = { server: string, user: User,
 /**
  * True for the built-in demo exchange.
  */
-demo: boolean, };
+demo: boolean, 
+/**
+ * Whether the sign-in is kept in the computer's password store (the keychain), so the next
+ * launch can continue it. False for the demo, and when no keychain could be used.
+ */
+remembered: boolean, };
 
 export type RecentServer = { url: string, 
 /**
  * ISO time.
  */
-lastUsed: string, method: SignInKind, };
+lastUsed: string, method: SignInKind, 
+/**
+ * Who signed in there last (the user's own name, for "Continue as …"; never a secret).
+ */
+user: string | null, };
+
+/**
+ * A sign-in kept in the keychain that can be continued without typing the key again.
+ */
+export type RememberedSignIn = { server: string, 
+/**
+ * Who signed in ("Mary Richmond", or the e-mail address when the profile has no name).
+ */
+name: string, method: SignInKind, };
 
 export type Role = "manager" | "member" | "viewer";
 
@@ -228,6 +246,15 @@ export type ExportResult = { outDir: string, files: Array<ExportedFile>,
  * Plain sentences (incomplete participants, skipped malformed observations, …).
  */
 warnings: Array<string>, };
+
+/**
+ * What "Delete what was downloaded" removed.
+ */
+export type Discarded = { 
+/**
+ * Unfinished exports deleted.
+ */
+exports: number, bytes: number, };
 
 export type OfflineReview = { 
 /**

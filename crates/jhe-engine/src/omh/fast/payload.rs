@@ -227,6 +227,10 @@ enum K {
     Header,
     Body,
     Uuid,
+    SchemaId,
+    Namespace,
+    Name,
+    Version,
     Modality,
     SourceCreation,
     AcquisitionProvenance,
@@ -255,6 +259,10 @@ impl K {
             "header" => K::Header,
             "body" => K::Body,
             "uuid" => K::Uuid,
+            "schema_id" => K::SchemaId,
+            "namespace" => K::Namespace,
+            "name" => K::Name,
+            "version" => K::Version,
             "modality" => K::Modality,
             "source_creation_date_time" => K::SourceCreation,
             "acquisition_provenance" => K::AcquisitionProvenance,
@@ -543,9 +551,24 @@ impl<'de> Deserialize<'de> for Sheets<'de> {
     }
 }
 
+/// `header.schema_id`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct SchemaId<'a> {
+    pub namespace: Option<J<'a>>,
+    pub name: Option<J<'a>>,
+    pub version: Option<J<'a>>,
+}
+
+lenient_object!(SchemaId, "an OMH schema id", SchemaId::default(), {
+    Namespace => namespace,
+    Name => name,
+    Version => version,
+});
+
 /// The OMH header facts.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Header<'a> {
+    pub schema: SchemaId<'a>,
     pub uuid: Option<J<'a>>,
     pub modality: Option<J<'a>>,
     pub source_name: Option<J<'a>>,
@@ -558,6 +581,10 @@ lenient_object!(
     "an OMH header",
     Header::default(),
     |h, k, map| match k {
+        K::SchemaId => {
+            h.schema = map.next_value()?;
+            true
+        }
         K::Uuid => {
             h.uuid = Some(map.next_value()?);
             true

@@ -28,6 +28,7 @@ pub fn from_fhir_json(json: &str) -> Result<RawObservation, Problem> {
         patient_id: 0,
         code: String::new(),
         message: format!("not JSON ({e})"),
+        not_asked: false,
     })?;
     from_fhir_resource(&v).map_err(|e| e.to_problem(&v))
 }
@@ -295,6 +296,7 @@ pub fn from_admin_json(json: &str) -> Result<RawObservation, Problem> {
         patient_id: 0,
         code: String::new(),
         message: format!("not JSON ({e})"),
+        not_asked: false,
     })?;
     crate::omh::from_admin_result(&v).map_err(|e| e.to_problem(&v))
 }

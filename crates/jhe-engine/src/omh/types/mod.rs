@@ -182,6 +182,9 @@ pub struct Band {
 pub struct Series {
     pub field: u8,
     pub label: &'static str,
+    /// Values outside `[low, high]` (the chart's unit) are physiologically implausible: charts
+    /// mark them and metrics leave them out (documented in the data dictionary).
+    pub plausible: Option<(f64, f64)>,
 }
 
 /// How the app charts a type.

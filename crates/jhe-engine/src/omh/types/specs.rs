@@ -168,6 +168,8 @@ pub const BLOOD_GLUCOSE: TypeSpec = TypeSpec {
             &[Series {
                 field: 0,
                 label: "Glucose",
+
+                plausible: Some((20.0, 600.0)),
             }],
         )
     },
@@ -269,10 +271,14 @@ pub const BLOOD_PRESSURE: TypeSpec = TypeSpec {
                 Series {
                     field: 0,
                     label: "Systolic",
+
+                    plausible: Some((50.0, 260.0)),
                 },
                 Series {
                     field: 1,
                     label: "Diastolic",
+
+                    plausible: Some((25.0, 180.0)),
                 },
             ],
         )
@@ -312,6 +318,8 @@ pub const HEART_RATE: TypeSpec = TypeSpec {
         &[Series {
             field: 0,
             label: "Heart rate",
+
+            plausible: Some((25.0, 250.0)),
         }],
     ),
     reader: Reader::Scan(|b| Ok(Values::HeartRate(required(b, "heart_rate", per_minute)?))),
@@ -344,6 +352,8 @@ pub const STEP_COUNT: TypeSpec = TypeSpec {
             &[Series {
                 field: 0,
                 label: "Steps",
+
+                plausible: Some((0.0, 100_000.0)),
             }],
         )
     },
@@ -385,6 +395,8 @@ pub const BODY_WEIGHT: TypeSpec = TypeSpec {
         &[Series {
             field: 0,
             label: "Weight",
+
+            plausible: Some((1.0, 500.0)),
         }],
     ),
     reader: Reader::Scan(|b| Ok(Values::BodyWeight(required(b, "body_weight", mass_kg)?))),
@@ -429,6 +441,8 @@ pub const OXYGEN_SATURATION: TypeSpec = TypeSpec {
         &[Series {
             field: 0,
             label: "SpO2",
+
+            plausible: Some((50.0, 100.0)),
         }],
     ),
     reader: Reader::Scan(|b| {
@@ -466,6 +480,8 @@ pub const RESPIRATORY_RATE: TypeSpec = TypeSpec {
         &[Series {
             field: 0,
             label: "Respiratory rate",
+
+            plausible: Some((4.0, 70.0)),
         }],
     ),
     reader: Reader::Scan(|b| {
@@ -504,6 +520,8 @@ pub const BODY_TEMPERATURE: TypeSpec = TypeSpec {
         &[Series {
             field: 0,
             label: "Temperature",
+
+            plausible: Some((25.0, 45.0)),
         }],
     ),
     reader: Reader::Scan(|b| {
@@ -524,6 +542,8 @@ const NIGHTLY: ChartSpec = ChartSpec {
         &[Series {
             field: 0,
             label: "Asleep",
+
+            plausible: Some((0.0, 1440.0)),
         }],
     )
 };
@@ -648,6 +668,8 @@ pub const PHYSICAL_ACTIVITY: TypeSpec = TypeSpec {
         &[Series {
             field: 1,
             label: "Distance",
+
+            plausible: None,
         }],
     ),
     reader: Reader::Scan(|b| {
