@@ -15,6 +15,31 @@ const lastCall = (m: { backend: { calls: { method: string; args: unknown[] }[] }
   [...m.backend.calls].reverse().find((c) => c.method === method)!;
 
 describe('Participant view', () => {
+  it('sums up glucose as time in ranges with the consensus goals and the headline numbers', async () => {
+    const m = await openParticipant();
+    const glucose = $$(m.root, '.type-card')[0]!;
+    const legend = $$(glucose, '.band-legend li').map((li) => text(li));
+    expect(legend.map((l) => l.replace(/\s+\d[\d.]* %.*$/, ''))).toEqual([
+      'Very low: below 54',
+      'Low: 54–69',
+      'In range: 70–180',
+      'High: 181–250',
+      'Very high: above 250',
+    ]);
+    expect(legend[2]).toContain('(goal over 70 %)');
+    // The bar's shares add up to the whole, and the bar says them for screen readers.
+    const widths = $$(glucose, '.bands .band').map((b) => parseFloat(b.style.width));
+    expect(widths.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 6);
+    expect($(glucose, '.bands').getAttribute('aria-label')).toMatch(/^Very low: below 54: [\d.]+ %; Low/);
+    const metrics = $$(glucose, '.metric dt').map((d) => d.textContent);
+    expect(metrics).toEqual(['Average glucose', 'GMI', 'Variability (CV)']);
+    expect(text($(glucose, '.metric dd'))).toMatch(/^\d+ mg\/dL$/);
+    expect($(glucose, '.metric').getAttribute('title')).toBe('Mean of the readings.');
+    expect(text($(glucose, '.basis'))).toMatch(/^From \d+ reading\(s\) in this period; days are the participant's local dates\.$/);
+    // Blood pressure in the fake has no summary: no empty box is drawn.
+    expect($$(m.root, '.type-card')[1]!.querySelector('.summary')).toBeNull();
+  });
+
   it('shows one card per data type with its chart and statistics', async () => {
     const m = await openParticipant();
     const cards = $$(m.root, '.type-card');

@@ -292,6 +292,54 @@ pub struct TypeSeries {
     /// Plain sentences about what the server sent that is not shown: readings that could not be
     /// read, rows that were not asked for, or fewer readings than the server counts.
     pub notes: Vec<String>,
+    /// What the readings say by the field's standard definitions (CGM, blood pressure, steps,
+    /// SpO2); absent for other types.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub summary: Option<Summary>,
+}
+
+/// A type card's clinical summary (see `crate::summary`).
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Shares of readings per band, lowest first (time in ranges; blood-pressure categories);
+    /// empty for types without bands.
+    pub bands: Vec<Band>,
+    pub metrics: Vec<Metric>,
+    /// One sentence: how many readings, whose days, what was left out.
+    pub basis: String,
+    /// Implausible readings left out of every number.
+    #[ts(type = "number")]
+    pub excluded: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Band {
+    /// Stable name, e.g. `in-range`, `stage-1` (the UI's colour).
+    pub key: String,
+    /// e.g. "In range: 70–180".
+    pub label: String,
+    /// Share of readings, 0–100.
+    pub percent: f64,
+    /// The consensus goal, e.g. "goal over 70 %"; empty when there is none.
+    pub goal: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Metric {
+    pub label: String,
+    /// `None` when it cannot be computed (e.g. too few readings).
+    pub value: Option<f64>,
+    /// Decimals to show.
+    pub decimals: u8,
+    /// Shown instead of the number when set, e.g. "132/80 (stage 1 hypertension)".
+    pub text: Option<String>,
+    pub unit: String,
+    /// What it means, in one sentence (a tooltip and for screen readers).
+    pub help: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, TS)]

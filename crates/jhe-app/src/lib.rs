@@ -8,6 +8,7 @@
 //! * [`export`] — export jobs with progress and cancel, the folder dialogs around them;
 //! * [`offline`] — reading an export back for review;
 //! * [`views`] — observations → what the participant view shows (live and offline alike);
+//! * [`summary`] — a type card's clinical summary (time in ranges, GMI, BP categories, …);
 //! * [`ipc`] — the payloads, exported to TypeScript; [`error`] — `{kind, message}`;
 //! * [`state`] — what is remembered between operations; [`picker`] — the desktop's dialogs.
 
@@ -20,6 +21,7 @@ pub mod picker;
 pub mod session;
 pub mod state;
 pub mod studies;
+pub mod summary;
 pub mod views;
 
 pub use error::{Error, Result};

@@ -457,3 +457,65 @@ async fn a_sign_in_is_continued_after_a_restart_without_the_key_and_not_after_si
     sb.stop().await;
     Ok(())
 }
+
+/// The glucose card sums the readings up (time in the five consensus ranges, adding up to the
+/// whole) and leaves the implausible ones the demo plants (1,200 mg/dL and the like) out of every
+/// number, saying how many: as many as the readings table shows outside 20–600 mg/dL.
+#[tokio::test]
+async fn the_glucose_card_sums_up_the_readings_without_the_implausible_ones() -> TestResult {
+    let state = AppState::default();
+    session::start_demo_with(
+        &state,
+        jhe_sandbox::Config {
+            patients: PATIENTS,
+            days: 3,
+            dirty_share: 0.25,
+            ..jhe_sandbox::Config::default()
+        },
+    )
+    .await?;
+    let ov = studies::study_overview(&state, STUDY, |_| {}).await?;
+    let code = "omh:blood-glucose:4.0";
+    let mut excluded_in_all = 0;
+    for p in ov
+        .patients
+        .iter()
+        .filter(|p| p.counts.get(code).copied().unwrap_or(0) > 0)
+    {
+        let data = participant::patient_data(&state, STUDY, p.id, DateRange::default()).await?;
+        let g = data
+            .types
+            .iter()
+            .find(|t| t.code == code)
+            .ok_or("no glucose")?;
+        let Some(s) = &g.summary else {
+            return Err(format!("participant {}: no glucose summary", p.id).into());
+        };
+        let keys: Vec<&str> = s.bands.iter().map(|b| b.key.as_str()).collect();
+        assert_eq!(keys, ["very-low", "low", "in-range", "high", "very-high"]);
+        let total: f64 = s.bands.iter().map(|b| b.percent).sum();
+        assert!((total - 100.0).abs() < 1e-9, "{total}");
+        // The readings table, independently: values outside 20–600 mg/dL.
+        let page = participant::rows(&state, p.id, code, 0, g.rows, DateRange::default()).await?;
+        let col = page
+            .columns
+            .iter()
+            .position(|c| c.unit.as_deref() == Some("mg/dL"))
+            .ok_or("no mg/dL column")?;
+        let outside = page
+            .rows
+            .iter()
+            .filter(|r| matches!(r[col], Cell::Number(v) if !(20.0..=600.0).contains(&v)))
+            .count() as u64;
+        assert_eq!(s.excluded, outside, "participant {}", p.id);
+        excluded_in_all += s.excluded;
+        let mean = s.metrics.iter().find(|m| m.label == "Average glucose");
+        let mean = mean.and_then(|m| m.value).ok_or("no mean")?;
+        assert!((20.0..=600.0).contains(&mean), "{mean}");
+    }
+    assert!(
+        excluded_in_all > 0,
+        "the demo planted implausible glucose values"
+    );
+    Ok(())
+}

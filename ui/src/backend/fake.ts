@@ -35,6 +35,7 @@ import type {
   ServerCheck,
   Session,
   SignInMethod,
+  Summary,
   Study,
   StudyOverview,
   TypeSeries,
@@ -302,6 +303,7 @@ export class FakeBackend implements Backend {
         points,
         rows: w.count,
         notes: [],
+        ...(code === 'omh:blood-glucose:4.0' && v.length ? { summary: glucoseSummary(v) } : {}),
       };
     });
     return {
@@ -433,4 +435,29 @@ export class FakeBackend implements Backend {
       warnings: [],
     };
   }
+}
+
+/** A glucose summary like the Rust side's (consensus bands, plausible 20–600 mg/dL), for the preview. */
+function glucoseSummary(all: number[]): Summary {
+  const v = all.filter((x) => x >= 20 && x <= 600);
+  const share = (f: (x: number) => boolean) => (v.length ? (v.filter(f).length / v.length) * 100 : 0);
+  const mean = v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+  const sd = v.length > 1 && mean !== null ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : null;
+  const excluded = all.length - v.length;
+  return {
+    bands: [
+      { key: 'very-low', label: 'Very low: below 54', percent: share((x) => x < 54), goal: 'goal under 1 %' },
+      { key: 'low', label: 'Low: 54–69', percent: share((x) => x >= 54 && x < 70), goal: 'goal under 4 %' },
+      { key: 'in-range', label: 'In range: 70–180', percent: share((x) => x >= 70 && x <= 180), goal: 'goal over 70 %' },
+      { key: 'high', label: 'High: 181–250', percent: share((x) => x > 180 && x <= 250), goal: 'goal under 25 %' },
+      { key: 'very-high', label: 'Very high: above 250', percent: share((x) => x > 250), goal: 'goal under 5 %' },
+    ],
+    metrics: [
+      { label: 'Average glucose', value: mean, decimals: 0, text: null, unit: 'mg/dL', help: 'Mean of the readings.' },
+      { label: 'GMI', value: mean === null ? null : 3.31 + 0.02392 * mean, decimals: 1, text: null, unit: '%', help: 'Glucose management indicator.' },
+      { label: 'Variability (CV)', value: mean && sd !== null ? (sd / mean) * 100 : null, decimals: 1, text: null, unit: '%', help: 'SD ÷ mean.' },
+    ],
+    basis: `From ${v.length} reading(s) in this period; days are the participant's local dates.${excluded ? ` ${excluded} implausible reading(s) (outside glucose 20–600 mg/dL) are not counted.` : ''}`,
+    excluded,
+  };
 }

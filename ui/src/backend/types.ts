@@ -193,6 +193,40 @@ export interface TypeSeries {
   /** Plain sentences about what the server sent that is not shown (unreadable readings, rows not
    *  asked for, fewer readings than the server counts). */
   notes: string[];
+  /** What the readings say by the field's standard definitions (CGM, blood pressure, steps, SpO2). */
+  summary?: Summary;
+}
+
+/** A type card's clinical summary, computed in Rust (`jhe_app::summary`). */
+export interface Summary {
+  /** Shares of readings per band, lowest first (time in ranges, blood-pressure categories). */
+  bands: Band[];
+  metrics: Metric[];
+  /** One sentence: how many readings, whose days, what was left out. */
+  basis: string;
+  /** Implausible readings left out of every number. */
+  excluded: number;
+}
+
+export interface Band {
+  /** e.g. `in-range`, `stage-1` (the colour). */
+  key: string;
+  label: string;
+  /** 0–100. */
+  percent: number;
+  /** e.g. "goal over 70 %"; empty when there is none. */
+  goal: string;
+}
+
+export interface Metric {
+  label: string;
+  value: number | null;
+  decimals: number;
+  /** Shown instead of the number when set. */
+  text: string | null;
+  unit: string;
+  /** What it means, one sentence. */
+  help: string;
 }
 
 export interface PatientData {
@@ -370,6 +404,9 @@ export type RustContract = [
   Assert<Same<Rust.DateRange, DateRange>>,
   Assert<Same<Rust.Stats, Stats>>,
   Assert<Same<Rust.SeriesPoint, SeriesPoint>>,
+  Assert<Same<Rust.Band, Band>>,
+  Assert<Same<Rust.Metric, Metric>>,
+  Assert<Same<Rust.Summary, Summary>>,
   Assert<Same<Rust.TypeSeries, TypeSeries>>,
   Assert<Same<Rust.PatientData, PatientData>>,
   Assert<Same<Rust.RowColumn, RowColumn>>,

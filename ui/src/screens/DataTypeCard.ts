@@ -3,7 +3,7 @@
 // keys), and the raw readings on request.
 import { html, nothing, type TemplateResult } from 'lit-html';
 import { styleMap } from 'lit-html/directives/style-map.js';
-import type { ConsentState, DateRange, Stats, TypeSeries } from '../backend/types';
+import type { ConsentState, DateRange, Stats, Summary, TypeSeries } from '../backend/types';
 import { dateTime, int, num, plural } from '../lib/format';
 import { sanitizeSvg } from '../lib/sanitize-svg';
 import type { Host } from './host';
@@ -125,6 +125,41 @@ export class DataTypeCard {
     </dl>`;
   }
 
+  /** Time in ranges (or BP categories) as one stacked bar with a legend, and the headline numbers. */
+  private summary(sum: Summary, id: string): TemplateResult {
+    const pct = (p: number) => `${p < 1 && p > 0 ? p.toFixed(1) : Math.round(p)} %`;
+    const value = (m: Summary['metrics'][number]) =>
+      m.text ?? (m.value === null ? 'not enough data' : `${m.value.toLocaleString('en-US', { minimumFractionDigits: m.decimals, maximumFractionDigits: m.decimals })}${m.unit ? ` ${m.unit}` : ''}`);
+    return html`<section class="summary" aria-labelledby=${`${id}-sum`}>
+      <h3 id=${`${id}-sum`} class="sr-only">${this.series.label}: summary</h3>
+      ${sum.bands.length
+        ? html`<div class="bands" role="img" aria-label=${sum.bands.map((b) => `${b.label}: ${pct(b.percent)}`).join('; ')}>
+              ${sum.bands.map((b) =>
+                b.percent > 0
+                  ? html`<span class=${`band band-${b.key}`} style=${styleMap({ width: `${b.percent}%` })} title=${`${b.label}: ${pct(b.percent)}`}></span>`
+                  : nothing,
+              )}
+            </div>
+            <ul class="band-legend">
+              ${sum.bands.map(
+                (b) => html`<li><span class=${`swatch band-${b.key}`} aria-hidden="true"></span>${b.label}
+                  <strong>${pct(b.percent)}</strong>${b.goal ? html` <span class="muted">(${b.goal})</span>` : nothing}</li>`,
+              )}
+            </ul>`
+        : nothing}
+      <dl class="metrics">
+        ${sum.metrics.map(
+          (m) => html`<div class="metric" title=${m.help}>
+            <dt>${m.label}</dt>
+            <dd>${value(m)}</dd>
+            <dd class="sr-only">${m.help}</dd>
+          </div>`,
+        )}
+      </dl>
+      <p class="muted basis">${sum.basis}</p>
+    </section>`;
+  }
+
   render(): TemplateResult {
     const s = this.series;
     const id = `type-${s.code.replace(/[^a-z0-9]+/gi, '-')}`;
@@ -146,7 +181,8 @@ export class DataTypeCard {
                   Consent: ${CONSENT_TEXT[this.consent!].text.toLowerCase()}. No ${s.label.toLowerCase()} data is shared for this participant.`
               : html`No ${s.label.toLowerCase()} observations in this period. Choose a longer period to look further back.`}
           </p>`
-        : html`${s.stats2 && s.valueLabels ? this.pairStats(s.stats, s.stats2, s.valueLabels, s.unit) : this.stats(s.stats, s.unit)}
+        : html`${s.summary ? this.summary(s.summary, id) : nothing}
+            ${s.stats2 && s.valueLabels ? this.pairStats(s.stats, s.stats2, s.valueLabels, s.unit) : this.stats(s.stats, s.unit)}
             <div class="chart" tabindex="0" role="group"
               aria-label=${`${s.label} chart. Use the left and right arrow keys to read values.`}
               aria-describedby=${`${id}-readout`}

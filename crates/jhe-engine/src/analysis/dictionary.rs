@@ -71,10 +71,36 @@ pub const METRICS_DICTIONARY: &[MetricDef] = &[
     d("metrics_spo2", "below_90_percent", "% of readings", "Readings with SpO2 < 90 % (90 itself is not below)."),
 ];
 
+/// The rule for physiologically implausible readings, with each type's range from its spec.
+pub fn plausible_rule() -> String {
+    let ranges: Vec<String> = crate::omh::DataType::KNOWN
+        .iter()
+        .filter_map(|t| t.spec())
+        .flat_map(|s| {
+            s.chart.series.iter().filter_map(move |x| {
+                let (lo, hi) = x.plausible?;
+                Some(
+                    format!("{} {lo}–{hi} {}", x.label.to_lowercase(), s.chart.unit)
+                        .trim_end()
+                        .to_string(),
+                )
+            })
+        })
+        .collect();
+    format!(
+        "Physiologically implausible readings are left out of every metric and statistic (charts \
+         mark them on their top edge instead of drawing them; exports keep them as sent). A reading \
+         is implausible when a value lies outside its type's range, edges included as plausible: {}.",
+        ranges.join("; ")
+    )
+}
+
 /// The dictionary as Markdown (one table), for a README or the export's `dictionary.md`.
 pub fn dictionary_markdown() -> String {
-    let mut s =
-        format!("{GENERAL_RULES}\n\n| table | column | unit | definition |\n|---|---|---|---|\n");
+    let mut s = format!(
+        "{GENERAL_RULES}\n\n{}\n\n| table | column | unit | definition |\n|---|---|---|---|\n",
+        plausible_rule()
+    );
     for m in METRICS_DICTIONARY {
         s.push_str(&format!(
             "| {} | {} | {} | {} |\n",
@@ -98,5 +124,11 @@ mod tests {
             .collect();
         assert_eq!(cols, CGM_COLUMNS.to_vec());
         assert!(dictionary_markdown().contains("| metrics_cgm | gri_zone |"));
+        let rule = plausible_rule();
+        assert!(rule.contains("glucose 20–600 mg/dL"), "{rule}");
+        assert!(
+            rule.contains("systolic 50–260 mmHg; diastolic 25–180 mmHg"),
+            "{rule}"
+        );
     }
 }

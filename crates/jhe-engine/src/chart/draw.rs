@@ -16,6 +16,8 @@ const RED: RGBColor = RGBColor(0xC0, 0x26, 0x2D);
 const DIASTOLIC: RGBColor = RGBColor(0x25, 0x63, 0xEC);
 const DIASTOLIC_HEX: &str = "#2563EC";
 const BAND: RGBColor = RGBColor(0x16, 0xA3, 0x4A);
+/// Marks of implausible readings.
+const FLAGGED: RGBColor = RGBColor(0xE8, 0x6A, 0x00);
 const FONT: &str = "sans-serif";
 
 /// Per pixel column keep the first, lowest, highest and last reading (in time order): the line
@@ -63,9 +65,11 @@ fn decimate(
 
 type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
 
+#[allow(clippy::too_many_arguments)]
 pub(super) fn draw(
     pres: &Presentation,
     series: &[Point],
+    flagged: &[i64],
     bars: bool,
     from: i64,
     to: i64,
@@ -197,6 +201,23 @@ pub(super) fn draw(
                 }
                 labelled = true;
             }
+        }
+        // Implausible readings: a mark on the top edge at their time (not a value).
+        let marks: Vec<i64> = flagged
+            .iter()
+            .copied()
+            .filter(|t| (from..=to).contains(t))
+            .collect();
+        if !marks.is_empty() {
+            chart
+                .draw_series(
+                    marks
+                        .iter()
+                        .map(|&t| TriangleMarker::new((t, yhi), 6, FLAGGED.filled())),
+                )?
+                .label("Implausible value, not counted")
+                .legend(|(x, y)| TriangleMarker::new((x + 9, y), 6, FLAGGED.filled()));
+            legend = true;
         }
         if legend {
             chart

@@ -236,8 +236,18 @@ impl Default for Options {
 pub fn render(view: &DataType, obs: &[Obs], opts: &Options) -> Chart {
     let pres = presentation(view);
     let rows = obs.len();
+    // Physiologically implausible readings (the type spec's ranges) are neither drawn as data nor
+    // counted in the statistics; the chart marks when they were sent.
+    let plausible = |o: &&Obs| view.spec().is_none_or(|s| s.plausible(o.v, o.v2));
+    let mut flagged: Vec<i64> = obs
+        .iter()
+        .filter(|o| !plausible(o))
+        .map(|o| o.t_us)
+        .collect();
+    flagged.sort_unstable();
     let mut pts: Vec<Point> = obs
         .iter()
+        .filter(plausible)
         .filter_map(|o| {
             o.v.filter(|v| v.is_finite()).map(|v| Point {
                 t_us: o.t_us,
@@ -274,7 +284,7 @@ pub fn render(view: &DataType, obs: &[Obs], opts: &Options) -> Chart {
                 (first - US_PER_DAY / 2, first + US_PER_DAY / 2)
             }
         });
-        draw::draw(&pres, &series, bars, from, to, offset_us, opts)
+        draw::draw(&pres, &series, &flagged, bars, from, to, offset_us, opts)
             .map_err(|e| tracing::warn!("chart of {}: {e}", pres.label))
             .ok()
     };
@@ -399,6 +409,22 @@ mod tests {
             to_us: 0,
         });
         assert!(ax.left > 0.0 && ax.left < ax.right && ax.right < 1.0);
+    }
+
+    #[test]
+    fn implausible_readings_are_marked_not_drawn_or_counted() {
+        let start = 1_750_000_000_000_000;
+        let mut obs = cgm(200, 5, start);
+        let clean = render(&DataType::BloodGlucose, &obs, &Options::default());
+        obs[50].v = Some(1200.0);
+        obs[51].v = Some(2.0);
+        let c = render(&DataType::BloodGlucose, &obs, &Options::default());
+        assert_eq!(c.rows, 200, "every row is still a row");
+        assert_eq!(c.stats.n, 198, "the two implausible ones are not counted");
+        assert!(c.stats.max < 600.0, "{:?}", c.stats);
+        assert!(c.svg.contains("Implausible value, not counted"));
+        assert!(!clean.svg.contains("Implausible"));
+        assert!(c.points.iter().all(|p| p.v < 600.0 && p.v > 20.0));
     }
 
     #[test]

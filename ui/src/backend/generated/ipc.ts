@@ -152,6 +152,60 @@ v2?: number, };
  */
 export type ChartXAxis = { left: number, right: number, from: string, to: string, };
 
+export type Band = { 
+/**
+ * Stable name, e.g. `in-range`, `stage-1` (the UI's colour).
+ */
+key: string, 
+/**
+ * e.g. "In range: 70–180".
+ */
+label: string, 
+/**
+ * Share of readings, 0–100.
+ */
+percent: number, 
+/**
+ * The consensus goal, e.g. "goal over 70 %"; empty when there is none.
+ */
+goal: string, };
+
+export type Metric = { label: string, 
+/**
+ * `None` when it cannot be computed (e.g. too few readings).
+ */
+value: number | null, 
+/**
+ * Decimals to show.
+ */
+decimals: number, 
+/**
+ * Shown instead of the number when set, e.g. "132/80 (stage 1 hypertension)".
+ */
+text: string | null, unit: string, 
+/**
+ * What it means, in one sentence (a tooltip and for screen readers).
+ */
+help: string, };
+
+/**
+ * A type card's clinical summary (see `crate::summary`).
+ */
+export type Summary = { 
+/**
+ * Shares of readings per band, lowest first (time in ranges; blood-pressure categories);
+ * empty for types without bands.
+ */
+bands: Array<Band>, metrics: Array<Metric>, 
+/**
+ * One sentence: how many readings, whose days, what was left out.
+ */
+basis: string, 
+/**
+ * Implausible readings left out of every number.
+ */
+excluded: number, };
+
 export type TypeSeries = { code: string, label: string, unit: string, 
 /**
  * Statistics of `v` (for blood pressure: systolic).
@@ -181,7 +235,12 @@ rows: number,
  * Plain sentences about what the server sent that is not shown: readings that could not be
  * read, rows that were not asked for, or fewer readings than the server counts.
  */
-notes: Array<string>, };
+notes: Array<string>, 
+/**
+ * What the readings say by the field's standard definitions (CGM, blood pressure, steps,
+ * SpO2); absent for other types.
+ */
+summary?: Summary, };
 
 export type PatientData = { patient: PatientRow, 
 /**

@@ -178,7 +178,7 @@ pub struct Band {
 }
 
 /// A charted value: a quantity field and its label in the readings table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Series {
     pub field: u8,
     pub label: &'static str,
@@ -251,6 +251,19 @@ pub struct TypeSpec {
 }
 
 impl TypeSpec {
+    /// Whether a reading's charted values (`v`, and `v2` for the second series) lie in the
+    /// series' plausible ranges; a missing value or range does not make it implausible.
+    pub fn plausible(&self, v: Option<f64>, v2: Option<f64>) -> bool {
+        let ok = |v: Option<f64>, i: usize| match (
+            v,
+            self.chart.series.get(i).and_then(|s| s.plausible),
+        ) {
+            (Some(v), Some((lo, hi))) => (lo..=hi).contains(&v),
+            _ => true,
+        };
+        ok(v, 0) && ok(v2, 1)
+    }
+
     /// The column holding quantity `field`'s normalised value.
     pub fn value_def(&self, field: u8) -> Option<&'static ColumnDef> {
         self.columns.iter().find_map(|c| match c.src {

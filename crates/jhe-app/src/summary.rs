@@ -1,0 +1,361 @@
+//! The clinical summary on a participant's type card: what the readings of the chosen period
+//! say, by the field's standard definitions (`jhe_engine::analysis`: CGM consensus 2019 and GRI,
+//! AHA 2017 blood-pressure categories, daily steps, SpO2), with physiologically implausible
+//! values (the type spec's `plausible` range) left out of every number and counted. Live and
+//! offline alike (it works on the decoded [`Obs`]).
+
+use jhe_engine::analysis::{
+    self, bp_metrics, cgm_metrics, spo2_metrics, step_metrics, BpCategory, BpGoal, BpReading,
+    GlucoseReading, GlucoseUnit, Period, TimedValue,
+};
+use jhe_engine::chart::Obs;
+use jhe_engine::omh::DataType;
+
+use crate::ipc::{Band, Metric, Summary};
+
+/// The reading's UTC offset in seconds (its wall clock minus its instant; 0 when unknown).
+fn offset_s(o: &Obs) -> i32 {
+    o.local_us.map_or(0, |l| {
+        ((l - o.t_us) / 1_000_000).clamp(-86_400, 86_400) as i32
+    })
+}
+
+/// Whether a reading's values lie in the type's plausible ranges.
+fn plausible(view: &DataType, o: &Obs) -> bool {
+    view.spec().is_none_or(|s| s.plausible(o.v, o.v2))
+}
+
+/// The plausible range of the type's main value, in words ("20–600 mg/dL").
+fn range_words(view: &DataType) -> String {
+    let Some(spec) = view.spec() else {
+        return String::new();
+    };
+    spec.chart
+        .series
+        .iter()
+        .filter_map(|s| {
+            let (lo, hi) = s.plausible?;
+            Some(format!("{} {lo}–{hi}", s.label.to_lowercase()))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+        + if spec.chart.unit.is_empty() { "" } else { " " }
+        + spec.chart.unit
+}
+
+fn metric(label: &str, value: Option<f64>, decimals: u8, unit: &str, help: &str) -> Metric {
+    Metric {
+        label: label.into(),
+        value,
+        decimals,
+        text: None,
+        unit: unit.into(),
+        help: help.into(),
+    }
+}
+
+fn band(key: &str, label: &str, percent: Option<f64>, goal: &str) -> Band {
+    Band {
+        key: key.into(),
+        label: label.into(),
+        percent: percent.unwrap_or(0.0),
+        goal: goal.into(),
+    }
+}
+
+/// The summary of one type's readings (already limited to the period), or `None` for a type
+/// without standard metrics (or no readings).
+pub fn summary(view: &DataType, obs: &[Obs]) -> Option<Summary> {
+    let kept: Vec<&Obs> = obs.iter().filter(|o| plausible(view, o)).collect();
+    let excluded = (obs.len() - kept.len()) as u64;
+    let timed = |o: &&Obs| {
+        o.v.map(|v| TimedValue {
+            utc_us: o.t_us,
+            offset_s: offset_s(o),
+            value: v,
+        })
+    };
+    let (bands, metrics, n) = match view {
+        DataType::BloodGlucose => {
+            let rs: Vec<GlucoseReading> = kept
+                .iter()
+                .filter_map(|o| {
+                    Some(GlucoseReading {
+                        utc_us: o.t_us,
+                        offset_s: offset_s(o),
+                        value: o.v?,
+                        unit: GlucoseUnit::MgDl,
+                    })
+                })
+                .collect();
+            let m = cgm_metrics("", &rs, Period::ALL);
+            let bands = vec![
+                band(
+                    "very-low",
+                    "Very low: below 54",
+                    m.very_low_percent,
+                    "goal under 1 %",
+                ),
+                band("low", "Low: 54–69", m.low_percent, "goal under 4 %"),
+                band(
+                    "in-range",
+                    "In range: 70–180",
+                    m.in_range_percent,
+                    "goal over 70 %",
+                ),
+                band("high", "High: 181–250", m.high_percent, "goal under 25 %"),
+                band(
+                    "very-high",
+                    "Very high: above 250",
+                    m.very_high_percent,
+                    "goal under 5 %",
+                ),
+            ];
+            let mut gri = metric(
+                "Glycemia risk (GRI)",
+                m.gri,
+                0,
+                "of 100",
+                "Glycemia Risk Index (Klonoff 2023): 0 is best, 100 worst; zone A (0–20) to E (81–100).",
+            );
+            gri.text = m
+                .gri
+                .zip(m.gri_zone)
+                .map(|(g, z)| format!("{g:.0} (zone {})", z.as_str()));
+            let metrics = vec![
+                metric("Average glucose", m.mean_mg_dl, 0, "mg/dL", "Mean of the readings."),
+                metric(
+                    "GMI",
+                    m.gmi_percent,
+                    1,
+                    "%",
+                    "Glucose management indicator: the HbA1c that the average glucose suggests (3.31 + 0.02392 × mean mg/dL).",
+                ),
+                metric(
+                    "Variability (CV)",
+                    m.cv_percent,
+                    1,
+                    "%",
+                    "Coefficient of variation: SD ÷ mean. 36 % or less counts as stable.",
+                ),
+                metric(
+                    "Time in tight range",
+                    m.tight_range_percent,
+                    1,
+                    "%",
+                    "Share of readings from 70 to 140 mg/dL.",
+                ),
+                gri,
+                metric(
+                    "Time CGM active",
+                    m.active_percent,
+                    0,
+                    "%",
+                    "Readings received ÷ readings expected at the sensor's interval, first to last reading. 70 % or more is enough for these numbers.",
+                ),
+            ];
+            (bands, metrics, m.n_readings)
+        }
+        DataType::BloodPressure => {
+            let rs: Vec<BpReading> = kept
+                .iter()
+                .filter_map(|o| {
+                    Some(BpReading {
+                        utc_us: o.t_us,
+                        offset_s: offset_s(o),
+                        systolic: o.v?,
+                        diastolic: o.v2?,
+                    })
+                })
+                .collect();
+            let goal = BpGoal::default();
+            let m = bp_metrics("", &rs, Period::ALL, goal);
+            let pc = |c: BpCategory| m.category_percent.map(|p| p[c as usize]);
+            let bands = vec![
+                band("normal", "Normal: below 120/80", pc(BpCategory::Normal), ""),
+                band(
+                    "elevated",
+                    "Elevated: 120–129 / below 80",
+                    pc(BpCategory::Elevated),
+                    "",
+                ),
+                band(
+                    "stage-1",
+                    "Stage 1: 130–139 or 80–89",
+                    pc(BpCategory::Stage1),
+                    "",
+                ),
+                band(
+                    "stage-2",
+                    "Stage 2: 140+ or 90+",
+                    pc(BpCategory::Stage2),
+                    "",
+                ),
+                band(
+                    "crisis",
+                    "Crisis: above 180 or above 120",
+                    pc(BpCategory::Crisis),
+                    "",
+                ),
+            ];
+            let mut mean = metric(
+                "Average",
+                None,
+                0,
+                "mmHg",
+                "Mean systolic / diastolic, and its AHA 2017 category.",
+            );
+            mean.text = m.mean_systolic.zip(m.mean_diastolic).map(|(s, d)| {
+                let cat = m.category_of_mean.map(category_words).unwrap_or_default();
+                format!("{s:.0}/{d:.0} ({cat})")
+            });
+            let metrics = vec![
+                mean,
+                metric(
+                    "At goal",
+                    m.at_goal_percent,
+                    0,
+                    "%",
+                    &format!(
+                        "Share of readings below {:.0}/{:.0} mmHg.",
+                        goal.systolic_below, goal.diastolic_below
+                    ),
+                ),
+            ];
+            (bands, metrics, m.n_readings)
+        }
+        DataType::StepCount => {
+            let rs: Vec<TimedValue> = kept.iter().filter_map(timed).collect();
+            let m = step_metrics(&rs, Period::ALL, analysis::other::STEP_GOAL);
+            let metrics = vec![
+                metric(
+                    "Steps per day",
+                    m.mean_daily_steps,
+                    0,
+                    "steps",
+                    "Mean of the daily totals (the participant's local dates; days without data are not counted).",
+                ),
+                metric(
+                    "Days at goal",
+                    m.days_at_goal_percent,
+                    0,
+                    "%",
+                    &format!("Share of days with {:.0} steps or more.", m.goal),
+                ),
+            ];
+            (Vec::new(), metrics, rs.len() as u64)
+        }
+        DataType::OxygenSaturation => {
+            let rs: Vec<TimedValue> = kept.iter().filter_map(timed).collect();
+            let m = spo2_metrics(&rs, Period::ALL);
+            let metrics = vec![
+                metric(
+                    "Average SpO2",
+                    m.mean_percent,
+                    1,
+                    "%",
+                    "Mean of the readings.",
+                ),
+                metric(
+                    "Below 90 %",
+                    m.below_90_percent,
+                    1,
+                    "% of readings",
+                    "Share of readings under 90 % oxygen saturation.",
+                ),
+            ];
+            (Vec::new(), metrics, m.n_readings)
+        }
+        _ => return None,
+    };
+    if n == 0 && excluded == 0 {
+        return None;
+    }
+    let mut basis =
+        format!("From {n} reading(s) in this period; days are the participant's local dates.");
+    if excluded > 0 {
+        basis.push_str(&format!(
+            " {excluded} implausible reading(s) (outside {}) are not counted.",
+            range_words(view)
+        ));
+    }
+    Some(Summary {
+        bands,
+        metrics,
+        basis,
+        excluded,
+    })
+}
+
+fn category_words(c: BpCategory) -> String {
+    match c {
+        BpCategory::Normal => "normal",
+        BpCategory::Elevated => "elevated",
+        BpCategory::Stage1 => "stage 1 hypertension",
+        BpCategory::Stage2 => "stage 2 hypertension",
+        BpCategory::Crisis => "hypertensive crisis",
+    }
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(i: i64, v: f64, v2: Option<f64>) -> Obs {
+        Obs {
+            observation_id: i as u64,
+            patient_id: 1,
+            code: String::new(),
+            t_us: 1_700_000_000_000_000 + i * 300_000_000,
+            end_us: None,
+            local_us: Some(1_700_000_000_000_000 + i * 300_000_000 - 5 * 3_600_000_000),
+            v: Some(v),
+            v2,
+            device: None,
+        }
+    }
+
+    #[test]
+    fn glucose_bands_use_the_consensus_edges_and_implausible_values_are_not_counted() {
+        // One reading per band at its edges, plus a planted 1,200 mg/dL.
+        let vals = [53.0, 54.0, 69.0, 70.0, 180.0, 181.0, 250.0, 251.0, 1200.0];
+        let o: Vec<Obs> = vals
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| obs(i as i64, v, None))
+            .collect();
+        let s = summary(&DataType::BloodGlucose, &o).expect("a summary");
+        let pct: Vec<f64> = s.bands.iter().map(|b| b.percent).collect();
+        assert_eq!(pct, [12.5, 25.0, 25.0, 25.0, 12.5]);
+        assert_eq!(s.excluded, 1);
+        assert!(s.basis.contains("From 8 reading(s)"), "{}", s.basis);
+        assert!(s.basis.contains("glucose 20–600 mg/dL"), "{}", s.basis);
+        let mean = s.metrics.iter().find(|m| m.label == "Average glucose");
+        let want = vals[..8].iter().sum::<f64>() / 8.0;
+        assert_eq!(mean.and_then(|m| m.value), Some(want));
+    }
+
+    #[test]
+    fn blood_pressure_uses_the_aha_categories_and_drops_a_zero_reading() {
+        let o = vec![
+            obs(0, 118.0, Some(76.0)),
+            obs(1, 125.0, Some(78.0)),
+            obs(2, 135.0, Some(70.0)),
+            obs(3, 150.0, Some(95.0)),
+            obs(4, 0.0, Some(0.0)),
+        ];
+        let s = summary(&DataType::BloodPressure, &o).expect("a summary");
+        let pct: Vec<f64> = s.bands.iter().map(|b| b.percent).collect();
+        assert_eq!(pct, [25.0, 25.0, 25.0, 25.0, 0.0]);
+        assert_eq!(s.excluded, 1);
+        let avg = s.metrics[0].text.as_deref().unwrap_or_default();
+        assert_eq!(avg, "132/80 (stage 1 hypertension)");
+    }
+
+    #[test]
+    fn types_without_standard_metrics_have_no_summary() {
+        assert!(summary(&DataType::RespiratoryRate, &[obs(0, 14.0, None)]).is_none());
+        assert!(summary(&DataType::BloodGlucose, &[]).is_none());
+    }
+}
