@@ -105,6 +105,18 @@ enum Cmd {
         #[arg(long, default_value_t = jobs::DEFAULT_PARALLELISM, value_name = "N")]
         parallel: usize,
     },
+    /// Data quality: future or offset-less times, re-sent readings, odd units, types outside the
+    /// study, implausible values, outliers; each finding with its observation ids (--json)
+    Check {
+        #[arg(long, value_name = "ID")]
+        study: u64,
+        /// Only this participant
+        #[arg(long, value_name = "ID")]
+        patient: Option<u64>,
+        /// Participants read at once
+        #[arg(long, default_value_t = jobs::DEFAULT_PARALLELISM, value_name = "N")]
+        parallel: usize,
+    },
     /// Export a study's observations (resumes an interrupted export of the same selection)
     Export(ExportArgs),
     /// Delete what unfinished (cancelled or failed) exports into DIR downloaded
@@ -349,6 +361,11 @@ async fn run(ctx: &Ctx, cmd: Cmd) -> Result<(), Failure> {
             Ok(())
         }
         Cmd::Summary { study, parallel } => summary(ctx, study, parallel).await,
+        Cmd::Check {
+            study,
+            patient,
+            parallel,
+        } => check(ctx, study, patient, parallel).await,
         Cmd::Export(a) => export(ctx, a).await,
         Cmd::Discard { dir } => discard(ctx, &dir),
     }
@@ -566,6 +583,43 @@ async fn summary(ctx: &Ctx, study: u64, parallel: usize) -> Result<(), Failure> 
         output::print_json(&sum);
     } else {
         output::summary_table(&sum);
+    }
+    Ok(())
+}
+
+async fn check(
+    ctx: &Ctx,
+    study: u64,
+    patient: Option<u64>,
+    parallel: usize,
+) -> Result<(), Failure> {
+    let s = ctx.session().await?;
+    let cancel = CancelToken::new();
+    ctrl_c_cancels(&cancel, ctx.quiet);
+    let pb = bar(ctx);
+    pb.set_style(spinner_style());
+    pb.set_message("Checking…");
+    let pb2 = pb.clone();
+    let res = jobs::check_study(
+        &s,
+        study,
+        patient,
+        parallel,
+        move |p: Progress| {
+            pb2.set_message(format!(
+                "Checking participants: {}/{}",
+                p.units_done, p.units_total
+            ));
+        },
+        cancel,
+    )
+    .await;
+    pb.finish_and_clear();
+    let report = res?;
+    if ctx.json {
+        output::print_json(&report);
+    } else {
+        output::quality_table(&report);
     }
     Ok(())
 }

@@ -189,6 +189,40 @@ pub fn summary_table(sum: &StudySummary) {
     println!("Counts per type; consent shown when not given: (declined), (pending), (?) unknown.");
 }
 
+/// `jhe check`: one line per finding (participant, type, kind, how many, what).
+pub fn quality_table(r: &jhe_engine::jobs::QualityReport) {
+    println!(
+        "Study {}: {} participants, {} observations checked, {} finding(s){}",
+        r.study_id,
+        r.participants,
+        r.observations,
+        r.findings.len(),
+        if r.unreadable > 0 {
+            format!(", {} observation(s) unreadable", r.unreadable)
+        } else {
+            String::new()
+        }
+    );
+    if r.findings.is_empty() {
+        return;
+    }
+    let rows = r
+        .findings
+        .iter()
+        .map(|f| {
+            vec![
+                f.participant_id.to_string(),
+                f.code.clone(),
+                f.kind.as_str().to_string(),
+                f.observation_ids.len().to_string(),
+                f.detail.clone(),
+            ]
+        })
+        .collect();
+    table(&["PARTICIPANT", "TYPE", "KIND", "N", "WHAT"], rows);
+    println!("Observation ids: jhe check … --json (findings[].observation_ids).");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

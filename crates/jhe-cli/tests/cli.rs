@@ -373,3 +373,83 @@ async fn ctrl_c_cancels_with_130_and_the_same_command_resumes() {
         text(&out.stdout)
     );
 }
+
+/// `jhe check --json`: findings as objects with `kind`, `participant_id` and `observation_ids`
+/// (the planted defects of the demo data among them); the table names them in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_lists_findings_with_their_observation_ids() {
+    let sb = Sandbox::start(Config {
+        dirty_share: 0.2,
+        ..Config::small()
+    })
+    .await
+    .expect("sandbox");
+    let cfg = tempfile::tempdir().expect("tmp");
+    let k = key(&sb, MARY);
+    let out = run(
+        jhe(Some(sb.url()), Some(&k), cfg.path()),
+        &["check", "--study", "30006", "--json"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let findings = v["findings"].as_array().expect("findings");
+    assert!(!findings.is_empty(), "{v}");
+    let planted: std::collections::HashSet<u64> = sb
+        .planted_defects()
+        .into_iter()
+        .map(|(id, _, _)| u64::from(id))
+        .collect();
+    for f in findings {
+        assert!(f["kind"].is_string() && f["participant_id"].is_u64(), "{f}");
+        assert!(
+            !f["observation_ids"].as_array().expect("ids").is_empty(),
+            "{f}"
+        );
+    }
+    assert!(
+        findings.iter().any(|f| f["kind"] == "implausible"
+            && f["observation_ids"].as_array().is_some_and(|ids| ids
+                .iter()
+                .all(|i| i.as_u64().is_some_and(|i| planted.contains(&i))))),
+        "{v}"
+    );
+    let out = run(
+        jhe(Some(sb.url()), Some(&k), cfg.path()),
+        &["check", "--study", "30006", "--patient", "40006"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let t = text(&out.stdout);
+    assert!(t.starts_with("Study 30006: 1 participants"), "{t}");
+}
+
+/// `jhe discard DIR` deletes what a cancelled export downloaded, and says so.
+#[tokio::test]
+async fn discard_deletes_what_an_unfinished_export_downloaded() {
+    let cfg = tempfile::tempdir().expect("tmp");
+    let out_dir = tempfile::tempdir().expect("tmp");
+    let partial = out_dir.path().join(".jhe-partial");
+    std::fs::create_dir_all(partial.join("parts")).expect("mkdir");
+    std::fs::write(partial.join("parts/u1.parquet"), [1u8; 2048]).expect("write");
+    std::fs::write(
+        partial.join("state.json"),
+        r#"{"fingerprint":{"part_format":2,"engine_version":"0","format":"csv","layout":"per_type","server":"http://x","study_id":30006,"patient_ids":[],"codes":[],"date_from":null,"date_to":null},"created_at":"2026-12-01T00:00:00Z"}"#,
+    )
+    .expect("write");
+    let dir = out_dir.path().to_string_lossy().to_string();
+    let out = run(jhe(None, None, cfg.path()), &["discard", &dir]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("Deleted 1 unfinished export(s)"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(!partial.exists());
+    let out = run(jhe(None, None, cfg.path()), &["discard", &dir]).await;
+    assert!(
+        text(&out.stdout).starts_with("No unfinished export"),
+        "{}",
+        text(&out.stdout)
+    );
+}

@@ -513,6 +513,20 @@ impl Sandbox {
     pub fn hostile_stats(&self) -> &HostileStats {
         &self.state.hostile_stats
     }
+    /// The ground truth of the planted defects: `(observation id, patient id, defect)` of every
+    /// deliberately dirty observation in the store (upload gaps are not observations).
+    pub fn planted_defects(&self) -> Vec<(u32, u32, generate::DirtyKind)> {
+        self.state
+            .store
+            .read()
+            .rows()
+            .iter()
+            .filter_map(|r| match &r.payload {
+                store::Payload::Gen(_, p) => p.dirty().map(|d| (r.id, r.patient_id, d)),
+                store::Payload::Raw(_) => None,
+            })
+            .collect()
+    }
     /// Every token stops working at once (clients must sign in again).
     pub fn revoke_all_tokens(&self) -> usize {
         self.state.auth.lock().revoke_all()

@@ -90,7 +90,8 @@ pub fn plausible_rule() -> String {
     format!(
         "Physiologically implausible readings are left out of every metric and statistic (charts \
          mark them on their top edge instead of drawing them; exports keep them as sent). A reading \
-         is implausible when a value lies outside its type's range, edges included as plausible: {}.",
+         is implausible when a value lies outside its type's range, edges included as plausible, or \
+         when a blood pressure's diastolic value is not below its systolic one: {}.",
         ranges.join("; ")
     )
 }

@@ -13,6 +13,7 @@ pub mod dictionary;
 pub mod frame;
 pub mod iglu;
 pub mod other;
+pub mod quality;
 mod stats;
 
 pub use bp::{bp_category, bp_metrics, BpCategory, BpGoal, BpMetrics, BpReading};

@@ -1,7 +1,9 @@
-//! Jobs the app and the CLI share: exporting a study ([`export_study`], in [`export`]) and the
-//! per-participant overview of a study ([`study_summary`], in [`summary`]), with the progress
+//! Jobs the app and the CLI share: exporting a study ([`export_study`], in [`export`]), the
+//! per-participant overview of a study ([`study_summary`], in [`summary`]) and its data-quality
+//! check ([`check_study`], in [`check`]), with the progress
 //! they report ([`Progress`], in one of the [`Phase`]s).
 
+pub mod check;
 pub mod export;
 pub mod summary;
 
@@ -11,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::Session;
 
+pub use check::{check_study, QualityReport};
 pub use export::{export_study, unit_key, ExportOutcome, ExportRequest};
 pub use summary::{study_summary, PatientSummary, StudySummary};
 

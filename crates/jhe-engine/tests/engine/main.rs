@@ -8,6 +8,7 @@ mod common;
 mod golden_support;
 
 mod analysis_metrics;
+mod checking_quality;
 mod connecting;
 mod export_roundtrip;
 mod exporting;

@@ -252,7 +252,8 @@ pub struct TypeSpec {
 
 impl TypeSpec {
     /// Whether a reading's charted values (`v`, and `v2` for the second series) lie in the
-    /// series' plausible ranges; a missing value or range does not make it implausible.
+    /// series' plausible ranges (and, for blood pressure, diastolic is below systolic); a missing
+    /// value or range does not make it implausible.
     pub fn plausible(&self, v: Option<f64>, v2: Option<f64>) -> bool {
         let ok = |v: Option<f64>, i: usize| match (
             v,
@@ -261,7 +262,10 @@ impl TypeSpec {
             (Some(v), Some((lo, hi))) => (lo..=hi).contains(&v),
             _ => true,
         };
-        ok(v, 0) && ok(v2, 1)
+        // Blood pressure: the diastolic value is below the systolic one.
+        let ordered = self.chart.style != Style::BloodPressure
+            || v.zip(v2).is_none_or(|(sys, dia)| dia < sys);
+        ok(v, 0) && ok(v2, 1) && ordered
     }
 
     /// The column holding quantity `field`'s normalised value.
