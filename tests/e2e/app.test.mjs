@@ -369,13 +369,14 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
 
   // The keychain is the real one: run.sh starts GNOME Keyring's Secret Service in the test's D-Bus
   // session, and the app (a release-like build) keeps its sign-in there.
-  test('restarted after the sign-in, the app continues as Mary without the key; after "Sign out" it does not', async () => {
+  test('restarted after the sign-in, the app continues as ManagerMary Richmond without the key; after "Sign out" it does not', async () => {
     const text = () => wd.exec('return document.body.innerText');
     assert.doesNotMatch(await text(), /could not be kept/, 'the sign-in was kept in the keychain');
     await restartApp();
     const go = await wd.waitFor('#continue-sign-in', { timeout: 60_000 });
     const offered = await text();
-    assert.match(offered, /Continue as Mary/);
+    // The real JHE seed names her "ManagerMary Richmond" (first name "ManagerMary").
+    assert.match(offered, /Continue as ManagerMary Richmond/);
     assert.match(offered, new RegExp(sandboxInfo.url.replace(/^https?:\/\//, '').replace(/[.]/g, '\\.')));
     assert.equal((await wd.findAll('#api-key')).length, 0, 'no key is asked for');
     await shot('continue-as');

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs inside the e2e's private D-Bus session (run.sh): starts a real Secret Service (GNOME
-# Keyring, keyrings in the test's temporary XDG_DATA_HOME, unlocked with an empty password) so the
+# Keyring, keyrings in the test's temporary XDG_DATA_HOME, unlocked with a throw-away password) so the
 # app's keychain path is what the tests exercise, runs the window tests under Xvfb, then the
 # keychain test that the app's and the CLI's sign-ins are separate entries. Every process started
 # here is stopped here, and every wait is bounded.
@@ -12,7 +12,8 @@ stop_keyring() { [[ -n "$keyring_pid" ]] && kill "$keyring_pid" 2>/dev/null || t
 trap stop_keyring EXIT
 
 if command -v gnome-keyring-daemon >/dev/null; then
-  printf '' | gnome-keyring-daemon --foreground --unlock --components=secrets >"$TMP/keyring.log" 2>&1 &
+  # A non-empty password: with an empty one no keyring is created and every write fails.
+  printf 'jhe-e2e' | gnome-keyring-daemon --foreground --unlock --components=secrets >"$TMP/keyring.log" 2>&1 &
   keyring_pid=$!
   for _ in $(seq 1 100); do
     if dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \

@@ -37,7 +37,7 @@ describe('Participant view', () => {
     expect($(glucose, '.metric').getAttribute('title')).toBe('Mean of the readings.');
     expect(text($(glucose, '.basis'))).toMatch(/^From \d+ reading\(s\) in this period; days are the participant's local dates\.$/);
     // Blood pressure in the fake has no summary: no empty box is drawn.
-    expect($$(m.root, '.type-card')[1]!.querySelector('.summary')).toBeNull();
+    expect($$(m.root, '.type-card')[1]!.querySelector('.type-summary')).toBeNull();
   });
 
   it('shows one card per data type with its chart and statistics', async () => {

@@ -130,7 +130,7 @@ export class DataTypeCard {
     const pct = (p: number) => `${p < 1 && p > 0 ? p.toFixed(1) : Math.round(p)} %`;
     const value = (m: Summary['metrics'][number]) =>
       m.text ?? (m.value === null ? 'not enough data' : `${m.value.toLocaleString('en-US', { minimumFractionDigits: m.decimals, maximumFractionDigits: m.decimals })}${m.unit ? ` ${m.unit}` : ''}`);
-    return html`<section class="summary" aria-labelledby=${`${id}-sum`}>
+    return html`<section class="type-summary" aria-labelledby=${`${id}-sum`}>
       <h3 id=${`${id}-sum`} class="sr-only">${this.series.label}: summary</h3>
       ${sum.bands.length
         ? html`<div class="bands" role="img" aria-label=${sum.bands.map((b) => `${b.label}: ${pct(b.percent)}`).join('; ')}>
