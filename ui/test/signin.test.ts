@@ -102,6 +102,18 @@ describe('Sign in', () => {
     expect($(m.root, '#api-key').getAttribute('aria-describedby')).toContain('api-key-error');
   });
 
+  it('trims an address pasted from the browser bar to the server and says so', async () => {
+    const m = mount(fake());
+    type($(m.root, '#server-url'), 'https://jhe.example.org/portal/studies');
+    button(m.root, 'Use an API key').click();
+    await settle();
+    type($(m.root, '#api-key'), 'short');
+    button(m.root, /^\s*Sign in\s*$/).click();
+    await waitFor(() => m.root.querySelector('#api-key-error'), 'key error');
+    expect(($(m.root, '#server-url') as HTMLInputElement).value).toBe('https://jhe.example.org');
+    expect(text($(m.root, '#server-url-trimmed'))).toContain("Using https://jhe.example.org, the server's own address");
+  });
+
   it('fills the address from a recent server', async () => {
     const m = mount(fake());
     await waitFor(() => m.root.querySelector('.chip'), 'recent servers');

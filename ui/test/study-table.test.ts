@@ -7,6 +7,41 @@ const names = (root: HTMLElement) => bodyRows(root).map((r) => $(r, '[data-open]
 const header = (root: HTMLElement, key: string) => $(root, `[data-sort="${key}"]`).closest('[role="columnheader"]') as HTMLElement;
 
 describe('Study overview', () => {
+  it('the summary boxes show the participants they count when clicked, and say which one is on', async () => {
+    const m = mount(fake());
+    await openStudy(m);
+    const tiles = () => $$(m.root, '.summary .tile');
+    const count = (t: HTMLElement) => Number(text($(t, 'strong')).replace(/,/g, ''));
+    const [all, recent, stale, never, pending] = tiles();
+    expect(all!.getAttribute('aria-pressed')).toBe('true');
+    const showing = () => Number(/Showing ([\d,]+) of/.exec(text(m.root))![1]!.replace(/,/g, ''));
+    for (const [i, tile] of [recent!, stale!, never!, pending!].entries()) {
+      const n = count(tile);
+      tile.click();
+      await settle();
+      const now = tiles()[i + 1]!;
+      expect(now.getAttribute('aria-pressed')).toBe('true');
+      expect(tiles()[0]!.getAttribute('aria-pressed')).toBe('false');
+      expect(showing()).toBe(n);
+      // Clicking it again shows everyone again.
+      now.click();
+      await settle();
+      expect(showing()).toBe(1200);
+      expect(tiles()[0]!.getAttribute('aria-pressed')).toBe('true');
+    }
+    // The stale box lists exactly the participants whose last upload is older than 3 days.
+    tiles()[2]!.click();
+    await settle();
+    expect(bodyRows(m.root).every((r) => r.classList.contains('stale'))).toBe(true);
+    // "participants" clears every filter, the search too.
+    type($(m.root, '#participant-search'), 'zzz-nobody');
+    await settle();
+    tiles()[0]!.click();
+    await settle();
+    expect(showing()).toBe(1200);
+    expect(($(m.root, '#participant-search') as HTMLInputElement).value).toBe('');
+  });
+
   it('renders 1,200 participants virtually: only a window of rows is in the DOM', async () => {
     const m = mount(fake());
     await openStudy(m);

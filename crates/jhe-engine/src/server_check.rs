@@ -84,6 +84,17 @@ impl ServerUrl {
                 break;
             }
         }
+        // …and pages of the web portal or the API deeper down (`/portal/studies`,
+        // `/api/v1/studies/30006`, `/admin/`): the server is what comes before them.
+        for segment in ["/portal", "/admin", "/api", "/FHIR", "/o"] {
+            let cut = path.match_indices(segment).find(|(i, _)| {
+                let rest = &path[i + segment.len()..];
+                rest.is_empty() || rest.starts_with('/')
+            });
+            if let Some((i, _)) = cut {
+                path.truncate(i);
+            }
+        }
         url.set_path(&path);
         Ok(ServerUrl(url))
     }
@@ -374,6 +385,31 @@ mod tests {
         assert_eq!(ok("http://localhost:8000"), "http://localhost:8000");
         assert_eq!(ok("http://[::1]:8000"), "http://[::1]:8000");
         assert_eq!(ok("https://h.org/jhe/api/v1/"), "https://h.org/jhe");
+        // Addresses pasted from the browser bar: the portal's pages, the API, the admin.
+        assert_eq!(
+            ok("https://jhe.example.org/portal/studies"),
+            "https://jhe.example.org"
+        );
+        assert_eq!(
+            ok("https://h.org/jhe/portal/studies/30006?tab=1"),
+            "https://h.org/jhe"
+        );
+        assert_eq!(
+            ok("https://jhe.example.org/api/v1/studies/30006"),
+            "https://jhe.example.org"
+        );
+        assert_eq!(
+            ok("https://jhe.example.org/admin/"),
+            "https://jhe.example.org"
+        );
+        assert_eq!(
+            ok("https://jhe.example.org/o/authorize/?x=1"),
+            "https://jhe.example.org"
+        );
+        assert_eq!(
+            ok("https://jhe.example.org/portals"),
+            "https://jhe.example.org/portals"
+        );
         for bad in [
             "http://jhe.example.org",
             "http://10.0.0.5:8000",

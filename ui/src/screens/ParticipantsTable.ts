@@ -14,6 +14,14 @@ export const ROW_HEIGHT = 40;
 /** Uploads older than this many days are flagged. */
 export const STALE_DAYS = 3;
 
+/** The study summary's upload groups (each participant is in exactly one). */
+export type UploadFilter = 'all' | 'recent' | 'stale' | 'never';
+
+export function uploadGroup(p: PatientRow): Exclude<UploadFilter, 'all'> {
+  const d = p.daysSinceLastUpload;
+  return d === undefined ? 'never' : d > STALE_DAYS ? 'stale' : 'recent';
+}
+
 export const CONSENT_TEXT: Record<ConsentState | 'none', { icon: string; text: string }> = {
   consented: { icon: '✓', text: 'Consented' },
   pending: { icon: '◷', text: 'Pending' },
@@ -37,6 +45,8 @@ export class ParticipantsTable {
   query = '';
   consent: ConsentFilter = 'all';
   staleOnly = false;
+  /** Set by the study's summary boxes: who uploaded recently, stopped, or never uploaded. */
+  upload: UploadFilter = 'all';
   scrollTop = 0;
   viewport = 0;
   private search: string[];
@@ -59,7 +69,7 @@ export class ParticipantsTable {
 
   /** The rows after filtering and sorting (cached until an input changes). */
   rows(): PatientRow[] {
-    const key = [this.sortKey, this.sortDir, this.query, this.consent, this.staleOnly].join('\u0000');
+    const key = [this.sortKey, this.sortDir, this.query, this.consent, this.staleOnly, this.upload].join('\u0000');
     if (key === this.cacheKey) return this.cache;
     const q = this.query.trim().toLowerCase().split(/\s+/).filter(Boolean);
     const codes = this.overview.types.map((t) => t.code);
@@ -70,6 +80,7 @@ export class ParticipantsTable {
       if (this.consent === 'pending' && !codes.some((c) => p.consent[c] === 'pending')) return;
       if (this.consent === 'declined' && !codes.some((c) => p.consent[c] === 'declined')) return;
       if (this.staleOnly && !((p.daysSinceLastUpload ?? Infinity) > STALE_DAYS)) return;
+      if (this.upload !== 'all' && uploadGroup(p) !== this.upload) return;
       out.push(p);
     });
     const dir = this.sortDir === 'ascending' ? 1 : -1;
@@ -127,6 +138,22 @@ export class ParticipantsTable {
 
   setConsent(c: ConsentFilter): void {
     this.consent = c;
+    this.scrollToTop();
+    this.requestUpdate();
+  }
+
+  setUpload(u: UploadFilter): void {
+    this.upload = u;
+    this.scrollToTop();
+    this.requestUpdate();
+  }
+
+  /** Everyone: no search, no filter. */
+  clearFilters(): void {
+    this.query = '';
+    this.consent = 'all';
+    this.staleOnly = false;
+    this.upload = 'all';
     this.scrollToTop();
     this.requestUpdate();
   }

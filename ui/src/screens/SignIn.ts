@@ -22,6 +22,8 @@ export class SignInScreen {
   recent: RecentServer[] = [];
   /** A sign-in the keychain holds; while set (and not declined), the screen offers to continue it. */
   kept: RememberedSignIn | null = null;
+  /** Said when the address used is not what was typed (a portal page pasted from the browser). */
+  trimmed = '';
   private touched = false;
 
   constructor(private readonly host: Host) {
@@ -115,7 +117,11 @@ export class SignInScreen {
     const { backend } = this.host;
     this.set({ busy: 'checking', error: null });
     try {
-      const check = await backend.checkServer(this.url.trim());
+      const typed = this.url.trim();
+      const check = await backend.checkServer(typed);
+      const bare = (u: string) => u.replace(/^https?:\/\//i, '').replace(/\/+$/, '').toLowerCase();
+      this.trimmed =
+        bare(typed) !== bare(check.url) ? `Using ${check.url}, the server's own address (what you pasted was a page on it).` : '';
       this.url = check.url;
       this.set({ busy: method.kind === 'browser' ? 'browser' : 'signing' });
       const session = await backend.signIn(check.url, method);
@@ -235,6 +241,7 @@ export class SignInScreen {
               ?disabled=${busy}
             />
             <p class="hint" id="server-url-hint">The address of your JHE web portal — the one you open in your web browser.</p>
+            ${this.trimmed ? html`<p class="hint note" id="server-url-trimmed" role="status">${this.trimmed}</p>` : nothing}
             ${addressErr ? errorNotice(addressErr, { id: 'server-url-error' }) : nothing}
             ${this.recent.length
               ? html`<div class="recent" role="group" aria-labelledby="recent-label">

@@ -6,7 +6,7 @@ import { int, plural } from '../lib/format';
 import { newJobId } from '../lib/job';
 import { errorNotice } from './ErrorNotice';
 import type { Host } from './host';
-import { CONSENT_TEXT, ParticipantsTable, STALE_DAYS, type ConsentFilter } from './ParticipantsTable';
+import { CONSENT_TEXT, ParticipantsTable, STALE_DAYS, uploadGroup, type ConsentFilter, type UploadFilter } from './ParticipantsTable';
 
 export class StudyOverviewScreen {
   overview: StudyOverview | null = null;
@@ -82,25 +82,39 @@ export class StudyOverviewScreen {
     );
   };
 
-  private summary(o: StudyOverview): TemplateResult {
-    const codes = o.types.map((t) => t.code);
-    let recent = 0;
-    let stale = 0;
-    let never = 0;
+  /** The study at a glance; each box shows the participants it counts when clicked. */
+  private summary(o: StudyOverview, t: ParticipantsTable): TemplateResult {
+    const codes = o.types.map((c) => c.code);
+    const groups = { recent: 0, stale: 0, never: 0 };
     let pending = 0;
     for (const p of o.patients) {
-      const d = p.daysSinceLastUpload;
-      if (d === undefined) never++;
-      else if (d > STALE_DAYS) stale++;
-      else recent++;
+      groups[uploadGroup(p)]++;
       if (codes.some((c) => p.consent[c] === 'pending')) pending++;
     }
-    const item = (n: number, text: string, cls = '') => html`<li class=${cls}><strong>${int(n)}</strong> ${text}</li>`;
-    return html`<ul class="summary" aria-label="Study at a glance">
-      ${item(o.patients.length, o.patients.length === 1 ? 'participant' : 'participants')}
-      ${item(recent, `uploaded in the last ${STALE_DAYS} days`)}
-      ${item(stale, `no upload for more than ${STALE_DAYS} days`, stale ? 'warn' : '')}
-      ${item(never, 'never uploaded')} ${this.host.offline ? nothing : item(pending, 'with consent pending')}
+    const everyone = t.upload === 'all' && t.consent === 'all' && !t.staleOnly && !t.query;
+    const box = (n: number, text: string, pressed: boolean, onClick: () => void, cls = '') =>
+      html`<li class=${cls}>
+        <button type="button" class="tile" aria-pressed=${pressed ? 'true' : 'false'} @click=${onClick}>
+          <strong>${int(n)}</strong> ${text}
+        </button>
+      </li>`;
+    const upload = (g: UploadFilter) => () => {
+      const on = t.upload === g;
+      t.clearFilters();
+      if (!on) t.setUpload(g);
+    };
+    return html`<ul class="summary" aria-label="Study at a glance (choose one to show those participants)">
+      ${box(o.patients.length, o.patients.length === 1 ? 'participant' : 'participants', everyone, () => t.clearFilters())}
+      ${box(groups.recent, `uploaded in the last ${STALE_DAYS} days`, t.upload === 'recent', upload('recent'))}
+      ${box(groups.stale, `no upload for more than ${STALE_DAYS} days`, t.upload === 'stale', upload('stale'), groups.stale ? 'warn' : '')}
+      ${box(groups.never, 'never uploaded', t.upload === 'never', upload('never'), groups.never ? 'warn' : '')}
+      ${this.host.offline
+        ? nothing
+        : box(pending, 'with consent pending', t.consent === 'pending' && t.upload === 'all', () => {
+            const on = t.consent === 'pending' && t.upload === 'all';
+            t.clearFilters();
+            if (!on) t.setConsent('pending');
+          })}
     </ul>`;
   }
 
@@ -127,7 +141,7 @@ export class StudyOverviewScreen {
         : nothing}
       ${this.error ? errorNotice(this.error, { retry: this.load }) : nothing}
       ${o && t
-        ? html`${this.summary(o)}
+        ? html`${this.summary(o, t)}
             <div class="toolbar" role="search" aria-label="Find participants">
               <div class="field inline">
                 <label for="participant-search">Search</label>
