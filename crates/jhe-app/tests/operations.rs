@@ -519,3 +519,44 @@ async fn the_glucose_card_sums_up_the_readings_without_the_implausible_ones() ->
     );
     Ok(())
 }
+
+/// A user who may list a study's participants but not see their consents (the server answers
+/// 403 on consents): every type reads "not visible to you", never "not asked" or "pending", and
+/// the counts and the participant view still work.
+#[tokio::test]
+async fn consents_the_user_may_not_see_read_not_visible_not_not_asked() -> TestResult {
+    let state = demo_app(Arc::new(jhe_app::picker::Headless)).await?;
+    let honest = studies::study_overview(&state, STUDY, |_| {}).await?;
+    assert!(honest.patients.iter().any(|p| p
+        .consent
+        .values()
+        .any(|c| matches!(c, ConsentState::Consented))));
+    if let Some(sb) = state.sandbox.lock().await.as_ref() {
+        sb.set_hostile(jhe_sandbox::Hostile {
+            forbid_consents: true,
+            ..jhe_sandbox::Hostile::default()
+        });
+    }
+    let ov = studies::study_overview(&state, STUDY, |_| {}).await?;
+    assert_eq!(ov.patients.len(), honest.patients.len());
+    for (p, h) in ov.patients.iter().zip(&honest.patients) {
+        assert_eq!(p.id, h.id);
+        assert_eq!(p.consent.len(), ov.types.len(), "participant {}", p.id);
+        assert!(
+            p.consent
+                .values()
+                .all(|c| matches!(c, ConsentState::NotVisible)),
+            "participant {}: {:?}",
+            p.id,
+            p.consent
+        );
+        assert_eq!(
+            p.counts, h.counts,
+            "the counts do not depend on seeing consents"
+        );
+    }
+    let p = &ov.patients[0];
+    let data = participant::patient_data(&state, STUDY, p.id, DateRange::default()).await?;
+    assert_eq!(data.types.len(), ov.types.len());
+    Ok(())
+}

@@ -13,6 +13,7 @@
 //! | `tokenRedirect`, `apiRedirect` | `POST /o/token/`, resp. data-API GETs, answer a redirect (`status` 302 or 307) to `to`: `otherOrigin` (the same sandbox under `localhost` ↔ `127.0.0.1`, path `/_sandbox/trap`), `http` (the same URL with `http://`, a downgrade for a client on https behind a proxy) or an absolute URL |
 //! | `formulas` | text a client writes to files starts like a spreadsheet formula: patient names, identifiers, and the OMH `source_name`, `activity_name` and `datasheet_reference` (`=HYPERLINK(…)`, `+cmd|…`, `-2+3`, `@SUM(…)`, leading TAB or CR) |
 //! | `expiresIn` | token responses carry this `expires_in` (any JSON value: `9223372036854775807`, `1e300`, `-1`); tokens still live `--token-lifetime` |
+//! | `forbidConsents` | `GET /api/v1/patients/{id}/consents` answers 403 (a user who may list a study's participants but not see their consents) |
 //! | `brokenRecords` | the first four rows of every observation page (FHIR search, Admin list) are broken, one way each: bytes that are not UTF-8 in the row, an OMH effective time in the year 0001, an OMH duration of 10^300 hours, an OMH header `schema_id` naming another type than the row's code |
 //!
 //! `/_sandbox/trap` answers every method with `{"trapped": true}` and counts the requests that
@@ -103,6 +104,7 @@ pub struct Hostile {
     pub formulas: bool,
     pub expires_in: Option<Value>,
     pub broken_records: bool,
+    pub forbid_consents: bool,
 }
 
 impl Hostile {
@@ -169,6 +171,16 @@ pub async fn apply(State(st): State<Arc<AppState>>, mut req: Request, next: Next
         .filter(|_| get && is_data_api(&path))
     {
         return redirect(r, req.headers(), req.uri());
+    }
+    if h.forbid_consents
+        && get
+        && path.starts_with("/api/v1/patients/")
+        && path.ends_with("/consents")
+    {
+        return crate::http::detail(
+            StatusCode::FORBIDDEN,
+            "You do not have permission to perform this action.",
+        );
     }
     let body_here = if h.body_paths.is_empty() {
         is_data_api(&path)
