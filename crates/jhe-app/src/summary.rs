@@ -5,25 +5,12 @@
 //! offline alike (it works on the decoded [`Obs`]).
 
 use jhe_engine::analysis::{
-    self, bp_metrics, cgm_metrics, spo2_metrics, step_metrics, BpCategory, BpGoal, BpReading,
-    GlucoseReading, GlucoseUnit, Period, TimedValue,
+    self, bp_metrics, cgm_metrics, input, spo2_metrics, step_metrics, BpCategory, BpGoal, Period,
 };
 use jhe_engine::chart::Obs;
 use jhe_engine::omh::DataType;
 
 use crate::ipc::{Band, Metric, Summary};
-
-/// The reading's UTC offset in seconds (its wall clock minus its instant; 0 when unknown).
-fn offset_s(o: &Obs) -> i32 {
-    o.local_us.map_or(0, |l| {
-        ((l - o.t_us) / 1_000_000).clamp(-86_400, 86_400) as i32
-    })
-}
-
-/// Whether a reading's values lie in the type's plausible ranges.
-fn plausible(view: &DataType, o: &Obs) -> bool {
-    view.spec().is_none_or(|s| s.plausible(o.v, o.v2))
-}
 
 /// The plausible range of the type's main value, in words ("20–600 mg/dL").
 fn range_words(view: &DataType) -> String {
@@ -66,29 +53,12 @@ fn band(key: &str, label: &str, percent: Option<f64>, goal: &str) -> Band {
 /// The summary of one type's readings (already limited to the period), or `None` for a type
 /// without standard metrics (or no readings).
 pub fn summary(view: &DataType, obs: &[Obs]) -> Option<Summary> {
-    let kept: Vec<&Obs> = obs.iter().filter(|o| plausible(view, o)).collect();
-    let excluded = (obs.len() - kept.len()) as u64;
-    let timed = |o: &&Obs| {
-        o.v.map(|v| TimedValue {
-            utc_us: o.t_us,
-            offset_s: offset_s(o),
-            value: v,
-        })
-    };
+    let excluded;
     let (bands, metrics, n) = match view {
         DataType::BloodGlucose => {
-            let rs: Vec<GlucoseReading> = kept
-                .iter()
-                .filter_map(|o| {
-                    Some(GlucoseReading {
-                        utc_us: o.t_us,
-                        offset_s: offset_s(o),
-                        value: o.v?,
-                        unit: GlucoseUnit::MgDl,
-                    })
-                })
-                .collect();
-            let m = cgm_metrics("", &rs, Period::ALL);
+            let rs = input::glucose(obs);
+            excluded = rs.implausible;
+            let m = cgm_metrics("", &rs.readings, Period::ALL);
             let bands = vec![
                 band(
                     "very-low",
@@ -157,19 +127,10 @@ pub fn summary(view: &DataType, obs: &[Obs]) -> Option<Summary> {
             (bands, metrics, m.n_readings)
         }
         DataType::BloodPressure => {
-            let rs: Vec<BpReading> = kept
-                .iter()
-                .filter_map(|o| {
-                    Some(BpReading {
-                        utc_us: o.t_us,
-                        offset_s: offset_s(o),
-                        systolic: o.v?,
-                        diastolic: o.v2?,
-                    })
-                })
-                .collect();
+            let rs = input::blood_pressure(obs);
+            excluded = rs.implausible;
             let goal = BpGoal::default();
-            let m = bp_metrics("", &rs, Period::ALL, goal);
+            let m = bp_metrics("", &rs.readings, Period::ALL, goal);
             let pc = |c: BpCategory| m.category_percent.map(|p| p[c as usize]);
             let bands = vec![
                 band("normal", "Normal: below 120/80", pc(BpCategory::Normal), ""),
@@ -225,8 +186,9 @@ pub fn summary(view: &DataType, obs: &[Obs]) -> Option<Summary> {
             (bands, metrics, m.n_readings)
         }
         DataType::StepCount => {
-            let rs: Vec<TimedValue> = kept.iter().filter_map(timed).collect();
-            let m = step_metrics(&rs, Period::ALL, analysis::other::STEP_GOAL);
+            let rs = input::timed(view, obs);
+            excluded = rs.implausible;
+            let m = step_metrics(&rs.readings, Period::ALL, analysis::other::STEP_GOAL);
             let metrics = vec![
                 metric(
                     "Steps per day",
@@ -243,11 +205,12 @@ pub fn summary(view: &DataType, obs: &[Obs]) -> Option<Summary> {
                     &format!("Share of days with {:.0} steps or more.", m.goal),
                 ),
             ];
-            (Vec::new(), metrics, rs.len() as u64)
+            (Vec::new(), metrics, rs.readings.len() as u64)
         }
         DataType::OxygenSaturation => {
-            let rs: Vec<TimedValue> = kept.iter().filter_map(timed).collect();
-            let m = spo2_metrics(&rs, Period::ALL);
+            let rs = input::timed(view, obs);
+            excluded = rs.implausible;
+            let m = spo2_metrics(&rs.readings, Period::ALL);
             let metrics = vec![
                 metric(
                     "Average SpO2",

@@ -117,6 +117,24 @@ enum Cmd {
         #[arg(long, default_value_t = jobs::DEFAULT_PARALLELISM, value_name = "N")]
         parallel: usize,
     },
+    /// Clinical metrics per participant: CGM (time in ranges, GMI, CV, GRI, MAGE, MODD, …), blood
+    /// pressure (AHA categories, % at goal), steps, SpO2 (definitions: the data dictionary)
+    Metrics {
+        #[arg(long, value_name = "ID")]
+        study: u64,
+        /// Only this participant
+        #[arg(long, value_name = "ID")]
+        patient: Option<u64>,
+        /// First day (UTC, YYYY-MM-DD); default: all of each participant's data
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        from: Option<NaiveDate>,
+        /// Last day, inclusive
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        to: Option<NaiveDate>,
+        /// Participants read at once
+        #[arg(long, default_value_t = jobs::DEFAULT_PARALLELISM, value_name = "N")]
+        parallel: usize,
+    },
     /// Export a study's observations (resumes an interrupted export of the same selection)
     Export(ExportArgs),
     /// Delete what unfinished (cancelled or failed) exports into DIR downloaded
@@ -366,6 +384,13 @@ async fn run(ctx: &Ctx, cmd: Cmd) -> Result<(), Failure> {
             patient,
             parallel,
         } => check(ctx, study, patient, parallel).await,
+        Cmd::Metrics {
+            study,
+            patient,
+            from,
+            to,
+            parallel,
+        } => metrics(ctx, study, patient, (from, to), parallel).await,
         Cmd::Export(a) => export(ctx, a).await,
         Cmd::Discard { dir } => discard(ctx, &dir),
     }
@@ -620,6 +645,45 @@ async fn check(
         output::print_json(&report);
     } else {
         output::quality_table(&report);
+    }
+    Ok(())
+}
+
+async fn metrics(
+    ctx: &Ctx,
+    study: u64,
+    patient: Option<u64>,
+    days: (Option<NaiveDate>, Option<NaiveDate>),
+    parallel: usize,
+) -> Result<(), Failure> {
+    let s = ctx.session().await?;
+    let cancel = CancelToken::new();
+    ctrl_c_cancels(&cancel, ctx.quiet);
+    let pb = bar(ctx);
+    pb.set_style(spinner_style());
+    pb.set_message("Reading…");
+    let pb2 = pb.clone();
+    let res = jobs::study_metrics(
+        &s,
+        study,
+        patient,
+        days,
+        parallel,
+        move |p: Progress| {
+            pb2.set_message(format!(
+                "Reading participants: {}/{}",
+                p.units_done, p.units_total
+            ));
+        },
+        cancel,
+    )
+    .await;
+    pb.finish_and_clear();
+    let m = res?;
+    if ctx.json {
+        output::print_json(&m);
+    } else {
+        output::metrics_tables(&m);
     }
     Ok(())
 }

@@ -189,6 +189,88 @@ pub fn summary_table(sum: &StudySummary) {
     println!("Counts per type; consent shown when not given: (declined), (pending), (?) unknown.");
 }
 
+/// `jhe metrics`: a CGM table and a blood-pressure table, one row per participant.
+pub fn metrics_tables(m: &jhe_engine::jobs::StudyMetrics) {
+    let period = match (m.from, m.to) {
+        (None, None) => "all of each participant's data".to_string(),
+        (f, t) => format!(
+            "{} to {} (UTC days)",
+            f.map_or("the start".into(), |d| d.to_string()),
+            t.map_or("today".into(), |d| d.to_string())
+        ),
+    };
+    println!(
+        "Study {}: {} participants, {period}",
+        m.study_id,
+        m.participants.len()
+    );
+    let f = |v: Option<f64>, d: usize| v.map_or("-".to_string(), |v| format!("{v:.d$}"));
+    let cgm: Vec<Vec<String>> = m
+        .participants
+        .iter()
+        .filter_map(|p| {
+            let c = p.cgm.as_ref()?;
+            Some(vec![
+                c.participant_id.clone(),
+                c.n_readings.to_string(),
+                f(c.mean_mg_dl, 0),
+                f(c.gmi_percent, 1),
+                f(c.cv_percent, 1),
+                f(c.very_low_percent, 1),
+                f(c.low_percent, 1),
+                f(c.in_range_percent, 1),
+                f(c.high_percent, 1),
+                f(c.very_high_percent, 1),
+                c.gri
+                    .zip(c.gri_zone)
+                    .map_or("-".into(), |(g, z)| format!("{g:.0} {}", z.as_str())),
+                f(c.active_percent, 0),
+                f(c.mage_mg_dl, 1),
+                f(c.modd_mg_dl, 1),
+            ])
+        })
+        .collect();
+    if !cgm.is_empty() {
+        println!("\nCGM (mg/dL; % of readings: very low < 54, low 54–69, in range 70–180, high 181–250, very high > 250)");
+        table(
+            &[
+                "ID", "N", "MEAN", "GMI %", "CV %", "V.LOW", "LOW", "IN RANGE", "HIGH", "V.HIGH",
+                "GRI", "ACTIVE %", "MAGE", "MODD",
+            ],
+            cgm,
+        );
+    }
+    let bp: Vec<Vec<String>> = m
+        .participants
+        .iter()
+        .filter_map(|p| {
+            let b = p.blood_pressure.as_ref()?;
+            Some(vec![
+                b.participant_id.clone(),
+                b.n_readings.to_string(),
+                b.mean_systolic
+                    .zip(b.mean_diastolic)
+                    .map_or("-".into(), |(s, d)| format!("{s:.0}/{d:.0}")),
+                b.category_of_mean.map_or("-", |c| c.as_str()).to_string(),
+                f(b.at_goal_percent, 0),
+            ])
+        })
+        .collect();
+    if !bp.is_empty() {
+        println!("\nBlood pressure (mmHg; AHA 2017 category of the mean; at goal: below 130/80)");
+        table(&["ID", "N", "MEAN", "CATEGORY", "AT GOAL %"], bp);
+    }
+    let left_out: u64 = m
+        .participants
+        .iter()
+        .flat_map(|p| p.implausible.values())
+        .sum();
+    if left_out > 0 {
+        println!("\n{left_out} implausible reading(s) left out (jhe check lists them).");
+    }
+    println!("All metrics and their definitions: jhe metrics … --json, and the data dictionary.");
+}
+
 /// `jhe check`: one line per finding (participant, type, kind, how many, what).
 pub fn quality_table(r: &jhe_engine::jobs::QualityReport) {
     println!(

@@ -453,3 +453,82 @@ async fn discard_deletes_what_an_unfinished_export_downloaded() {
         text(&out.stdout)
     );
 }
+
+/// `jhe metrics --json`: per participant CGM and blood-pressure metrics over all their data; the
+/// five glucose bands add up to the whole, and every glucose reading the server counts is either
+/// in `n_readings` or left out as implausible. The table names the bands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_cover_every_reading_and_name_the_bands() {
+    let sb = Sandbox::start(Config {
+        dirty_share: 0.1,
+        ..Config::small()
+    })
+    .await
+    .expect("sandbox");
+    let cfg = tempfile::tempdir().expect("tmp");
+    let k = key(&sb, MARY);
+    let out = run(
+        jhe(Some(sb.url()), Some(&k), cfg.path()),
+        &["metrics", "--study", "30006", "--json"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let out = run(
+        jhe(Some(sb.url()), Some(&k), cfg.path()),
+        &["summary", "--study", "30006", "--json"],
+    )
+    .await;
+    let sum: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let code = "omh:blood-glucose:4.0";
+    let parts = m["participants"].as_array().expect("participants");
+    assert_eq!(parts.len(), 3);
+    let mut with_cgm = 0;
+    for p in parts {
+        let id = p["participant_id"].as_u64().expect("id");
+        let counted = sum["patients"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|s| s["patient"]["id"] == id))
+            .and_then(|s| s["counts"][code].as_u64())
+            .unwrap_or(0);
+        let Some(c) = p["cgm"].as_object() else {
+            assert_eq!(
+                counted, 0,
+                "participant {id} has glucose but no CGM metrics"
+            );
+            continue;
+        };
+        with_cgm += 1;
+        let left_out = p["implausible"][code].as_u64().unwrap_or(0);
+        assert_eq!(
+            c["n_readings"].as_u64().unwrap_or(0) + left_out,
+            counted,
+            "participant {id}"
+        );
+        let bands: f64 = [
+            "very_low_percent",
+            "low_percent",
+            "in_range_percent",
+            "high_percent",
+            "very_high_percent",
+        ]
+        .iter()
+        .filter_map(|b| c[*b].as_f64())
+        .sum();
+        assert!((bands - 100.0).abs() < 1e-9, "participant {id}: {bands}");
+    }
+    assert!(with_cgm > 0);
+    // One day with data: the last full day before the data's end.
+    let end = chrono::NaiveDate::parse_from_str(&sb.info().data.data_end[..10], "%Y-%m-%d")
+        .expect("a date");
+    let day = end.pred_opt().expect("a day before").to_string();
+    let out = run(
+        jhe(Some(sb.url()), Some(&k), cfg.path()),
+        &["metrics", "--study", "30006", "--from", &day, "--to", &day],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let t = text(&out.stdout);
+    assert!(t.contains(&format!("{day} to {day} (UTC days)")), "{t}");
+    assert!(t.contains("in range 70–180"), "{t}");
+}

@@ -12,6 +12,7 @@ pub mod cgm;
 pub mod dictionary;
 pub mod frame;
 pub mod iglu;
+pub mod input;
 pub mod other;
 pub mod quality;
 mod stats;
