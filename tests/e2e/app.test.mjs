@@ -179,14 +179,7 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
     sandboxInfo = JSON.parse(readFileSync(infoFile, 'utf8'));
     driver = startProcess(DRIVER, ['--port', String(PORT)], { env: { ...process.env } });
     await waitForPort(`http://127.0.0.1:${PORT}`);
-    wd = await Session.start(`http://127.0.0.1:${PORT}`, { 'tauri:options': { application: APP } });
-    // The first command right after the session opens sometimes races the window: retry once.
-    try {
-      await wd.findAll('body');
-    } catch {
-      await sleep(1000);
-      await wd.findAll('body');
-    }
+    await startApp();
   });
 
   after(async () => {
@@ -397,17 +390,23 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
   });
 });
 
-/** Closes the app's window (the app exits with it) and starts the app again in a new session. */
-async function restartApp() {
-  await wd.quit(15_000);
-  await wd_until(() => pidsOf(APP).length === 0, 'the app exited with its window', 20_000);
+/** Starts the app in a new WebDriver session. */
+async function startApp() {
   wd = await Session.start(`http://127.0.0.1:${PORT}`, { 'tauri:options': { application: APP } });
+  // The first command right after the session opens sometimes races the window: retry once.
   try {
     await wd.findAll('body');
   } catch {
     await sleep(1000);
     await wd.findAll('body');
   }
+}
+
+/** Closes the app's window (the app exits with it) and starts the app again. */
+async function restartApp() {
+  await wd.quit(15_000);
+  await wd_until(() => pidsOf(APP).length === 0, 'the app exited with its window', 20_000);
+  await startApp();
 }
 
 async function wd_until(fn, what, timeout, log) {

@@ -580,34 +580,40 @@ fn ctrl_c_cancels(cancel: &CancelToken, quiet: bool) {
 }
 
 async fn summary(ctx: &Ctx, study: u64, parallel: usize) -> Result<(), Failure> {
+    let job =
+        move |s: Session, p, c| async move { jobs::study_summary(&s, study, parallel, p, c).await };
+    participant_job(ctx, Phase::Summarizing.label(), job, output::summary_table).await
+}
+
+/// Runs a per-participant job with a spinner ("Checking participants: 3/20") that Ctrl-C
+/// cancels, then prints its result as JSON or with `table`.
+async fn participant_job<T, Fut>(
+    ctx: &Ctx,
+    what: &'static str,
+    job: impl FnOnce(Session, Box<dyn Fn(Progress) + Send + Sync>, CancelToken) -> Fut,
+    table: fn(&T),
+) -> Result<(), Failure>
+where
+    T: serde::Serialize,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+{
     let s = ctx.session().await?;
     let cancel = CancelToken::new();
     ctrl_c_cancels(&cancel, ctx.quiet);
     let pb = bar(ctx);
     pb.set_style(spinner_style());
-    pb.set_message(format!("{}…", Phase::Planning.label()));
+    pb.set_message(format!("{what}…"));
     let pb2 = pb.clone();
-    let res = jobs::study_summary(
-        &s,
-        study,
-        parallel,
-        move |p: Progress| {
-            pb2.set_message(format!(
-                "{}: {}/{}",
-                Phase::Summarizing.label(),
-                p.units_done,
-                p.units_total
-            ));
-        },
-        cancel,
-    )
-    .await;
+    let progress = Box::new(move |p: Progress| {
+        pb2.set_message(format!("{what}: {}/{}", p.units_done, p.units_total));
+    });
+    let res = job(s, progress, cancel).await;
     pb.finish_and_clear();
-    let sum = res?;
+    let out = res?;
     if ctx.json {
-        output::print_json(&sum);
+        output::print_json(&out);
     } else {
-        output::summary_table(&sum);
+        table(&out);
     }
     Ok(())
 }
@@ -618,35 +624,10 @@ async fn check(
     patient: Option<u64>,
     parallel: usize,
 ) -> Result<(), Failure> {
-    let s = ctx.session().await?;
-    let cancel = CancelToken::new();
-    ctrl_c_cancels(&cancel, ctx.quiet);
-    let pb = bar(ctx);
-    pb.set_style(spinner_style());
-    pb.set_message("Checking…");
-    let pb2 = pb.clone();
-    let res = jobs::check_study(
-        &s,
-        study,
-        patient,
-        parallel,
-        move |p: Progress| {
-            pb2.set_message(format!(
-                "Checking participants: {}/{}",
-                p.units_done, p.units_total
-            ));
-        },
-        cancel,
-    )
-    .await;
-    pb.finish_and_clear();
-    let report = res?;
-    if ctx.json {
-        output::print_json(&report);
-    } else {
-        output::quality_table(&report);
-    }
-    Ok(())
+    let job = move |s: Session, p, c| async move {
+        jobs::check_study(&s, study, patient, parallel, p, c).await
+    };
+    participant_job(ctx, "Checking participants", job, output::quality_table).await
 }
 
 async fn metrics(
@@ -656,36 +637,10 @@ async fn metrics(
     days: (Option<NaiveDate>, Option<NaiveDate>),
     parallel: usize,
 ) -> Result<(), Failure> {
-    let s = ctx.session().await?;
-    let cancel = CancelToken::new();
-    ctrl_c_cancels(&cancel, ctx.quiet);
-    let pb = bar(ctx);
-    pb.set_style(spinner_style());
-    pb.set_message("Reading…");
-    let pb2 = pb.clone();
-    let res = jobs::study_metrics(
-        &s,
-        study,
-        patient,
-        days,
-        parallel,
-        move |p: Progress| {
-            pb2.set_message(format!(
-                "Reading participants: {}/{}",
-                p.units_done, p.units_total
-            ));
-        },
-        cancel,
-    )
-    .await;
-    pb.finish_and_clear();
-    let m = res?;
-    if ctx.json {
-        output::print_json(&m);
-    } else {
-        output::metrics_tables(&m);
-    }
-    Ok(())
+    let job = move |s: Session, p, c| async move {
+        jobs::study_metrics(&s, study, patient, days, parallel, p, c).await
+    };
+    participant_job(ctx, "Reading participants", job, output::metrics_tables).await
 }
 
 async fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {

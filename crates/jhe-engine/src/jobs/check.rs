@@ -46,20 +46,7 @@ pub async fn check_study(
         .into_iter()
         .map(|s| s.coding_code)
         .collect();
-    let mut patients: Vec<u64> = cancel
-        .run(session.study_patients(study_id))
-        .await?
-        .into_iter()
-        .map(|p| p.id)
-        .collect();
-    if let Some(p) = patient {
-        if !patients.contains(&p) {
-            return Err(crate::error::Error::InvalidInput(format!(
-                "Participant {p} is not in study {study_id} (or your account cannot see them)."
-            )));
-        }
-        patients = vec![p];
-    }
+    let patients = super::participants(session, study_id, patient, &cancel).await?;
     let mut report = Reporter::new("check", session, &progress);
     report.p.units_total = patients.len();
     report.enter(Phase::Fetching);

@@ -66,20 +66,7 @@ pub async fn study_metrics(
     let parallelism = super::parallelism(parallelism);
     cancel.run(session.study(study_id)).await?;
     let scopes: Vec<CodeableConcept> = cancel.run(session.study_scopes(study_id)).await?;
-    let mut patients: Vec<u64> = cancel
-        .run(session.study_patients(study_id))
-        .await?
-        .iter()
-        .map(|p| p.id)
-        .collect();
-    if let Some(p) = patient {
-        if !patients.contains(&p) {
-            return Err(Error::InvalidInput(format!(
-                "Participant {p} is not in study {study_id} (or your account cannot see them)."
-            )));
-        }
-        patients = vec![p];
-    }
+    let patients = super::participants(session, study_id, patient, &cancel).await?;
     let wanted: Vec<(&DataType, &CodeableConcept)> = METRIC_TYPES
         .iter()
         .flat_map(|t| {

@@ -25,6 +25,28 @@ pub const DEFAULT_PARALLELISM: usize = 4;
 /// Upper bound of `parallelism` (be gentle with the server).
 pub const MAX_PARALLELISM: usize = 16;
 
+/// The ids of a study's participants, or just `patient` (an error when they are not in it).
+async fn participants(
+    session: &Session,
+    study_id: u64,
+    patient: Option<u64>,
+    cancel: &crate::cancel::CancelToken,
+) -> crate::error::Result<Vec<u64>> {
+    let all: Vec<u64> = cancel
+        .run(session.study_patients(study_id))
+        .await?
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    match patient {
+        None => Ok(all),
+        Some(p) if all.contains(&p) => Ok(vec![p]),
+        Some(p) => Err(crate::error::Error::InvalidInput(format!(
+            "Participant {p} is not in study {study_id} (or your account cannot see them)."
+        ))),
+    }
+}
+
 /// The requested parallelism, within bounds (0: the default).
 fn parallelism(requested: usize) -> usize {
     match requested {
