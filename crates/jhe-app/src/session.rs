@@ -109,13 +109,24 @@ pub async fn sign_in(state: &AppState, url: &str, method: SignInMethod) -> Resul
             false
         }
     };
+    Ok(signed_in(state, session, kind, remembered).await)
+}
+
+/// A real (not demo) sign-in succeeded: the server goes first in the recent ones with who signed
+/// in, the demo stops, and the session becomes the app's.
+async fn signed_in(
+    state: &AppState,
+    session: EngineSession,
+    kind: SignInKind,
+    remembered: bool,
+) -> Session {
     state.remember_server(
         &session.server().url.to_string(),
         kind,
         Some(display_name(&session)),
     );
     stop_demo(state).await;
-    Ok(start_online(state, session, false, remembered))
+    start_online(state, session, false, remembered)
 }
 
 /// The most recent server whose sign-in the keychain still holds (for "Continue as …"), if any.
@@ -171,13 +182,7 @@ pub async fn continue_sign_in(state: &AppState, url: &str) -> Result<Session> {
                 .eq_ignore_ascii_case(&session.server().url.to_string())
         })
         .map_or(SignInKind::ApiKey, |r| r.method);
-    state.remember_server(
-        &session.server().url.to_string(),
-        kind,
-        Some(display_name(&session)),
-    );
-    stop_demo(state).await;
-    Ok(start_online(state, session, false, true))
+    Ok(signed_in(state, session, kind, true).await)
 }
 
 pub async fn cancel_sign_in(state: &AppState) -> Result<()> {
