@@ -15,6 +15,27 @@ const lastCall = (m: { backend: { calls: { method: string; args: unknown[] }[] }
   [...m.backend.calls].reverse().find((c) => c.method === method)!;
 
 describe('Participant view', () => {
+  it('says plainly when a type is not summarised, instead of zeros and a missing chart', async () => {
+    const backend = fake();
+    const real = backend.getPatientData.bind(backend);
+    backend.getPatientData = async (...args) => {
+      const d = await real(...args);
+      const t = d.types[0]!;
+      d.types[0] = { ...t, stats: { n: 0, mean: 0, min: 0, max: 0, sd: 0 }, chartSvg: '', points: [], rows: 13 };
+      delete d.types[0].summary;
+      return d;
+    };
+    const m = mount(backend);
+    await openStudy(m);
+    $(m.root, '.tbody [role="row"] [data-open]').click();
+    await waitFor(() => m.root.querySelector('.type-card .not-summarised'), 'the note');
+    const card = $$(m.root, '.type-card')[0]!;
+    expect(text($(card, '.not-summarised'))).toContain('Not summarised — 13 readings');
+    expect(card.querySelector('.stats')).toBeNull();
+    expect(text(card)).not.toContain('could not be drawn');
+    expect(button(card, 'Show all 13 observations')).toBeTruthy();
+  });
+
   it('sums up glucose as time in ranges with the consensus goals and the headline numbers', async () => {
     const m = await openParticipant();
     const glucose = $$(m.root, '.type-card')[0]!;

@@ -181,7 +181,15 @@ export class DataTypeCard {
                   Consent: ${CONSENT_TEXT[this.consent!].text.toLowerCase()}. No ${s.label.toLowerCase()} data is shared for this participant.`
               : html`No ${s.label.toLowerCase()} observations in this period. Choose a longer period to look further back.`}
           </p>`
-        : html`${s.summary ? this.summary(s.summary, id) : nothing}
+        : s.stats.n === 0 && !this.chart
+          ? html`<p class="empty not-summarised">
+                Not summarised — ${plural(s.rows, 'reading', 'readings')} of a kind without a single value to chart; see them in the table.
+              </p>
+              <button type="button" class="btn small" aria-expanded=${this.readings ? 'true' : 'false'} @click=${this.toggleReadings}>
+                ${this.readings ? 'Hide observations' : `Show all ${plural(s.rows, 'observation', 'observations')}`}
+              </button>
+              ${this.readings ? this.readings.render() : nothing}`
+          : html`${s.summary ? this.summary(s.summary, id) : nothing}
             ${s.stats2 && s.valueLabels ? this.pairStats(s.stats, s.stats2, s.valueLabels, s.unit) : this.stats(s.stats, s.unit)}
             <div class="chart" tabindex="0" role="group"
               aria-label=${`${s.label} chart. Use the left and right arrow keys to read values.`}
