@@ -190,3 +190,59 @@ describe('Study overview', () => {
     expect(document.activeElement?.getAttribute('data-open')).toBe(first.dataset.pid);
   });
 });
+
+describe('Who needs attention', () => {
+  it('lists the participants the rules flag, with why; the rules can be changed and are remembered', async () => {
+    localStorage.clear();
+    const backend = fake();
+    const m = mount(backend);
+    await openStudy(m);
+    const o = await backend.getStudyOverview(30006);
+    const expected = (days: number) =>
+      o.patients.filter((p) => {
+        const d = p.daysSinceLastUpload;
+        const types = o.types.map((t) => t.code);
+        return (
+          d === undefined ||
+          d > days ||
+          types.some((c) => p.consent[c] === 'consented' && (p.counts[c] ?? 0) === 0) ||
+          types.some((c) => p.consent[c] === 'pending')
+        );
+      }).length;
+    const title = () => text($(m.root, '#attention-title'));
+    const n = expected(3);
+    expect(n).toBeGreaterThan(0);
+    expect(title()).toBe(`${n.toLocaleString('en-US')} participants need attention`);
+    const items = $$(m.root, '.attention-list li');
+    expect(items.length).toBe(Math.min(6, n));
+    expect(text(items[0]!)).toMatch(/— (never uploaded|no upload for \d+ days|consented but no|consent pending)/);
+    // Show all, then open one.
+    button(m.root, `Show all ${n.toLocaleString('en-US')}`).click();
+    await settle();
+    expect($$(m.root, '.attention-list li').length).toBe(n);
+
+    // A longer grace period and no consent rule: fewer participants.
+    $(m.root, '#attention-rules').click();
+    await settle();
+    const days = $(m.root, '#rule-days') as HTMLInputElement;
+    days.value = '30';
+    days.dispatchEvent(new Event('change'));
+    await settle();
+    const pendingBox = $$(m.root, '.attention-rules input[type="checkbox"]')[2] as HTMLInputElement;
+    pendingBox.checked = false;
+    pendingBox.dispatchEvent(new Event('change'));
+    await settle();
+    const fewer = o.patients.filter((p) => {
+      const d = p.daysSinceLastUpload;
+      return d === undefined || d > 30 || o.types.some((t) => p.consent[t.code] === 'consented' && (p.counts[t.code] ?? 0) === 0);
+    }).length;
+    expect(title()).toContain(fewer.toLocaleString('en-US'));
+    expect(fewer).toBeLessThan(n);
+
+    // Remembered: a new window uses the same rules.
+    const m2 = mount(backend);
+    await openStudy(m2);
+    expect(text($(m2.root, '#attention-title'))).toContain(fewer.toLocaleString('en-US'));
+    localStorage.clear();
+  });
+});

@@ -4,6 +4,7 @@ import { html, nothing, type TemplateResult } from 'lit-html';
 import { toBackendError, type BackendError, type OverviewProgress, type Study, type StudyOverview } from '../backend/types';
 import { int, plural } from '../lib/format';
 import { newJobId } from '../lib/job';
+import { loadRules, reasons, saveRules, type AttentionRules } from '../lib/attention';
 import { errorNotice } from './ErrorNotice';
 import type { Host } from './host';
 import { CONSENT_TEXT, ParticipantsTable, STALE_DAYS, uploadGroup, type ConsentFilter, type UploadFilter } from './ParticipantsTable';
@@ -11,6 +12,10 @@ import { CONSENT_TEXT, ParticipantsTable, STALE_DAYS, uploadGroup, type ConsentF
 export class StudyOverviewScreen {
   overview: StudyOverview | null = null;
   table: ParticipantsTable | null = null;
+  /** "Who needs a nudge": the coordinator's rules (remembered), the rules form, the whole list. */
+  rules: AttentionRules = loadRules();
+  showRules = false;
+  showAllFlagged = false;
   loading = false;
   progress: OverviewProgress | null = null;
   error: BackendError | null = null;
@@ -82,6 +87,59 @@ export class StudyOverviewScreen {
     );
   };
 
+  private setRules(patch: Partial<AttentionRules>): void {
+    this.rules = { ...this.rules, ...patch };
+    saveRules(this.rules);
+    this.host.requestUpdate();
+  }
+
+  /** The participants the rules flag, with why, at the top of the study. */
+  private attention(o: StudyOverview): TemplateResult {
+    const flagged = o.patients
+      .map((p) => ({ p, why: reasons(p, o.types, this.rules) }))
+      .filter((x) => x.why.length > 0);
+    const shown = this.showAllFlagged ? flagged : flagged.slice(0, 6);
+    const r = this.rules;
+    const check = (key: 'neverUploaded' | 'consentedNoData' | 'consentPending', label: string) =>
+      html`<label class="check"><input type="checkbox" .checked=${r[key]}
+        @change=${(e: Event) => this.setRules({ [key]: (e.target as HTMLInputElement).checked })} /> ${label}</label>`;
+    return html`<section class="attention card" aria-labelledby="attention-title">
+      <div class="attention-head">
+        <h2 id="attention-title">${flagged.length ? `${plural(flagged.length, 'participant needs', 'participants need')} attention` : 'Nobody needs attention'}</h2>
+        <button type="button" class="btn small" id="attention-rules" aria-expanded=${this.showRules ? 'true' : 'false'}
+          @click=${() => ((this.showRules = !this.showRules), this.host.requestUpdate())}>Rules…</button>
+      </div>
+      ${this.showRules
+        ? html`<div class="attention-rules" role="group" aria-label="Who needs attention">
+            <label class="field inline">No upload for more than
+              <input id="rule-days" type="number" min="1" max="365" .value=${String(r.noUploadDays)}
+                @change=${(e: Event) => {
+                  const n = Math.round(Number((e.target as HTMLInputElement).value));
+                  if (n >= 1 && n <= 365) this.setRules({ noUploadDays: n });
+                }} /> days</label>
+            ${check('neverUploaded', 'Never uploaded')} ${check('consentedNoData', 'Consented to a type but no data of it')}
+            ${this.host.offline ? nothing : check('consentPending', 'Consent still pending')}
+            <span class="muted">Remembered on this computer.</span>
+          </div>`
+        : nothing}
+      ${flagged.length
+        ? html`<ul class="attention-list">
+              ${shown.map(
+                (x) => html`<li data-attention=${x.p.id}>
+                  <button type="button" class="btn link" @click=${() => this.host.openParticipant(o, x.p)}>
+                    ${`${x.p.nameGiven} ${x.p.nameFamily}`.trim() || `Participant ${x.p.id}`}</button>
+                  <span class="muted">(${x.p.id})</span> — ${x.why.join('; ')}
+                </li>`,
+              )}
+            </ul>
+            ${flagged.length > shown.length
+              ? html`<button type="button" class="btn small" @click=${() => ((this.showAllFlagged = true), this.host.requestUpdate())}>
+                  Show all ${int(flagged.length)}</button>`
+              : nothing}`
+        : nothing}
+    </section>`;
+  }
+
   /** The study at a glance; each box shows the participants it counts when clicked. */
   private summary(o: StudyOverview, t: ParticipantsTable): TemplateResult {
     const codes = o.types.map((c) => c.code);
@@ -141,7 +199,7 @@ export class StudyOverviewScreen {
         : nothing}
       ${this.error ? errorNotice(this.error, { retry: this.load }) : nothing}
       ${o && t
-        ? html`${this.summary(o, t)}
+        ? html`${this.summary(o, t)} ${this.attention(o)}
             <div class="toolbar" role="search" aria-label="Find participants">
               <div class="field inline">
                 <label for="participant-search">Search</label>
