@@ -3,6 +3,7 @@
 // on a stack so "back" returns to the same sort, filter and scroll position.
 import { html, nothing, render, type TemplateResult } from 'lit-html';
 import type { Backend, OfflineReview, PatientRow, Session, Study, StudyOverview } from '../backend/types';
+import { demoIcon, folderIcon } from '../lib/icons';
 import { ExportDialog } from './ExportDialog';
 import type { ExportTarget, Host } from './host';
 import { ParticipantScreen } from './ParticipantView';
@@ -140,7 +141,7 @@ export class App implements Host {
   private banner(): TemplateResult | typeof nothing {
     if (this.offline) {
       return html`<div class="banner offline" role="note" aria-label="Offline review">
-        <span aria-hidden="true">📁</span> <strong>Offline:</strong> reviewing files from
+        ${folderIcon()} <strong>Offline:</strong> reviewing files from
         <span class="path">${this.offline.path}</span>. Nothing is downloaded or changed.
         ${this.offline.warnings.length
           ? html`<div class="warnings" role="alert">
@@ -151,13 +152,13 @@ export class App implements Host {
     }
     if (this.backend.label === 'fake') {
       return html`<div class="banner demo" role="note" aria-label="Demo data">
-        <span aria-hidden="true">🧪</span> <strong>Demo data (offline preview)</strong> — made-up participants; this
+        ${demoIcon()} <strong>Demo data (offline preview)</strong> — made-up participants; this
         preview is not connected to any server.
       </div>`;
     }
     if (this.session?.demo) {
       return html`<div class="banner demo" role="note" aria-label="Demo data">
-        <span aria-hidden="true">🧪</span> <strong>Demo data</strong> — you are exploring the built-in demo exchange
+        ${demoIcon()} <strong>Demo data</strong> — you are exploring the built-in demo exchange
         with made-up participants.
       </div>`;
     }

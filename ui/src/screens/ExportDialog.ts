@@ -1,5 +1,6 @@
 // Saving data for the statistician: pick what, when, which format and where, then watch it
 // download with real counts, with a way out (Cancel) and a way to the files at the end.
+import { warnIcon } from '../lib/icons';
 import { html, nothing, type TemplateResult } from 'lit-html';
 import {
   toBackendError,
@@ -269,7 +270,7 @@ export class ExportDialog {
       </table>
       ${r.warnings.length
         ? html`<section class="warnings" aria-labelledby="export-warnings">
-            <h3 id="export-warnings"><span aria-hidden="true">⚠️</span> Please note</h3>
+            <h3 id="export-warnings">${warnIcon()} Please note</h3>
             <ul>${r.warnings.map((w) => html`<li>${w}</li>`)}</ul>
           </section>`
         : nothing}

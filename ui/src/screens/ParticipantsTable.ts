@@ -1,6 +1,7 @@
 // The participants of one study, as a table that stays fast with thousands of rows: only the
 // rows in view are in the DOM (ARIA row indexes tell screen readers where they are), and sort and
 // filter work on plain arrays.
+import { warnIcon } from '../lib/icons';
 import { html, nothing, type TemplateResult } from 'lit-html';
 import { styleMap } from 'lit-html/directives/style-map.js';
 import type { ConsentState, PatientRow, StudyOverview } from '../backend/types';
@@ -225,7 +226,7 @@ export class ParticipantsTable {
       <div role="cell" class="td">${date(p.firstDate)}</div>
       <div role="cell" class="td">${date(p.lastDate)}</div>
       <div role="cell" class=${`td ${stale ? 'warn' : ''}`}>
-        ${stale ? html`<span class="warn-icon" aria-hidden="true">⚠️</span><span class="sr-only">Warning: </span>` : nothing}${daysAgo(days)}
+        ${stale ? html`<span class="warn-icon">${warnIcon()}</span><span class="sr-only">Warning: </span>` : nothing}${daysAgo(days)}
       </div>
     </div>`;
   }
