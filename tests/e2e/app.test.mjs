@@ -210,6 +210,20 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
     const before = await count();
     assert.ok(before >= 5, `participants listed (${before})`);
 
+    // Who stopped uploading is answered without scrolling sideways at 1280×800.
+    const inView = await wd.exec(
+      'return ["name", "days", "last", "first"].map(k => { const r = document.querySelector(`button.sort[data-sort="${k}"]`).getBoundingClientRect(); return r.width > 0 && r.left >= 0 && r.right <= window.innerWidth; })',
+    );
+    assert.deepEqual(inView, [true, true, true, true], 'name and upload columns in view');
+    // A summary box filters the table: "with consent pending" shows exactly that many, again shows all.
+    const showing = () => wd.exec('return Number(/Showing ([\\d,]+) of/.exec(document.body.innerText)[1].replace(/,/g, ""))');
+    const all = await showing();
+    const n = Number(await wd.exec('return document.querySelector(\'.summary .tile[data-box="pending"] strong\').textContent.replace(/,/g, "")'));
+    await wd.click(await wd.find('.summary .tile[data-box="pending"]'));
+    await wd.until(async () => (await showing()) === n || null, 'the box filters the table', 10_000);
+    await wd.click(await wd.find('.summary .tile[data-box="pending"]'));
+    await wd.until(async () => (await showing()) === all || null, 'clicked again: everyone', 10_000);
+
     const ids = () => wd.exec('return [...document.querySelectorAll("[data-pid]")].map(e => Number(e.dataset.pid))');
     const sortId = await wd.find('button.sort[data-sort="id"]');
     await wd.click(sortId);

@@ -191,6 +191,31 @@ describe('Study overview', () => {
   });
 });
 
+describe('Keyboard and layout', () => {
+  it('offers a skip to the participants table before the summary boxes and sort headers', async () => {
+    const m = mount(fake());
+    await openStudy(m);
+    const focusables = $$(m.root, 'main button, main input, main select, main [tabindex="0"]');
+    const skip = button(m.root, 'Skip to the participants table');
+    expect(focusables.indexOf(skip)).toBeLessThan(focusables.indexOf($(m.root, '.summary .tile')));
+    skip.click();
+    await settle();
+    expect(document.activeElement).toBe($(m.root, '.vscroll.participants'));
+  });
+
+  it('puts the upload columns right after the name, and the types after them, compact', async () => {
+    const m = mount(fake());
+    await openStudy(m);
+    const heads = $$(m.root, '.thead [role="columnheader"] [data-sort]').map((b) => b.dataset.sort);
+    expect(heads.slice(0, 6)).toEqual(['id', 'name', 'days', 'last', 'first', 'mrn']);
+    expect(heads.slice(6).every((k) => k!.startsWith('type:'))).toBe(true);
+    // A type cell: icon and count; the consent in words for screen readers and the tooltip.
+    const cell = $(bodyRows(m.root)[0]!, '[role="cell"][class*="consent-"]');
+    expect(cell.getAttribute('title')).toMatch(/^(Consented|Pending|Declined|No consent record).* · [\d,]+ observations$/);
+    expect(text($(cell, '.sr-only'))).toMatch(/^\w/);
+  });
+});
+
 describe('Who needs attention', () => {
   it('lists the participants the rules flag, with why; the rules can be changed and are remembered', async () => {
     localStorage.clear();

@@ -15,6 +15,26 @@ export const ROW_HEIGHT = 40;
 /** Uploads older than this many days are flagged. */
 export const STALE_DAYS = 3;
 
+/** A column header short enough for a compact column (the full name is in its tooltip). */
+const SHORT: Record<string, string> = {
+  'blood-glucose': 'Glucose',
+  'blood-pressure': 'Blood pressure',
+  'heart-rate': 'Heart rate',
+  'step-count': 'Steps',
+  'body-weight': 'Weight',
+  'oxygen-saturation': 'SpO2',
+  'respiratory-rate': 'Resp. rate',
+  'body-temperature': 'Temp.',
+  'sleep-duration': 'Sleep',
+  'sleep-episode': 'Sleep episodes',
+  'sleep-stage-summary': 'Sleep stages',
+  'physical-activity': 'Activity',
+};
+
+export function shortLabel(t: { code: string; label: string }): string {
+  return SHORT[t.code.split(':')[1] ?? ''] ?? t.label;
+}
+
 /** The study summary's upload groups (each participant is in exactly one). */
 export type UploadFilter = 'all' | 'recent' | 'stale' | 'never';
 
@@ -194,12 +214,10 @@ export class ParticipantsTable {
     const state = p.consent[code] ?? 'none';
     const c = CONSENT_TEXT[state];
     const n = p.counts[code] ?? 0;
-    // Consented: the count matters. Otherwise: the word matters, the count is 0 anyway.
-    // Offline the files carry no consent: the count is what there is to show.
-    const counted = state === 'consented' || state === 'notExported';
+    // Compact: the consent icon and the count; the consent in words in the tooltip and for screen
+    // readers (the legend above the table explains the icons).
     return html`<div role="cell" class=${`td num consent-${state}`} title=${`${c.text} · ${int(n)} observations`}>
-      <span class="consent-icon" aria-hidden="true">${c.icon}</span>
-      ${counted ? html`<span class="sr-only">${c.text}, </span>${int(n)}` : html`<span>${c.text}</span>`}
+      <span class="consent-icon" aria-hidden="true">${c.icon}</span><span class="sr-only">${c.text}, </span>${int(n)}
     </div>`;
   }
 
@@ -221,22 +239,24 @@ export class ParticipantsTable {
       <div role="rowheader" class="td name">
         <button type="button" class="linklike" data-open=${p.id} @click=${() => this.onOpen(p)}>${displayName(p)}</button>
       </div>
-      <div role="cell" class="td mono">${mrnOf(p) || '—'}</div>
-      ${this.overview.types.map((t) => this.consentCell(p, t.code))}
-      <div role="cell" class="td">${date(p.firstDate)}</div>
-      <div role="cell" class="td">${date(p.lastDate)}</div>
       <div role="cell" class=${`td ${stale ? 'warn' : ''}`}>
         ${stale ? html`<span class="warn-icon">${warnIcon()}</span><span class="sr-only">Warning: </span>` : nothing}${daysAgo(days)}
       </div>
+      <div role="cell" class="td">${date(p.lastDate)}</div>
+      <div role="cell" class="td">${date(p.firstDate)}</div>
+      <div role="cell" class="td mono">${mrnOf(p) || '—'}</div>
+      ${this.overview.types.map((t) => this.consentCell(p, t.code))}
     </div>`;
   }
 
-  /** Fixed columns plus one per data type; at 1280 px wide, five types fit without side-scrolling. */
+  /** ID and name (pinned while scrolling sideways), then who stopped uploading (last upload,
+   *  last and first data), the identifier, and one compact column per data type: at 1280 px wide,
+   *  six types fit without scrolling sideways. */
   gridColumns(): { template: string; minRem: number } {
     const n = this.overview.types.length;
     return {
-      template: `4.5rem minmax(10rem, 1.3fr) 7.5rem repeat(${n}, minmax(6.5rem, 1fr)) 7.8rem 7.8rem 8.5rem`,
-      minRem: 4.5 + 10 + 7.5 + 6.5 * n + 7.8 * 2 + 8.5,
+      template: `4.5rem minmax(9rem, 1.3fr) 7.6rem 7.6rem 7.6rem 7rem repeat(${n}, minmax(5.6rem, 1fr))`,
+      minRem: 4.5 + 9 + 7.6 * 3 + 7 + 5.6 * n,
     };
   }
 
@@ -255,15 +275,16 @@ export class ParticipantsTable {
       <div role="table" aria-label="Participants" aria-rowcount=${rows.length + 1} aria-colcount=${this.overview.types.length + 6}>
         <div role="rowgroup" class="thead">
           <div role="row" class="tr head" aria-rowindex="1">
-            ${this.header('id', 'ID', 'num')} ${this.header('name', 'Name')} ${this.header('mrn', 'MRN')}
+            ${this.header('id', 'ID', 'num')} ${this.header('name', 'Name')}
+            ${this.header('days', 'Last upload')} ${this.header('last', 'Last data')} ${this.header('first', 'First data')}
+            ${this.header('mrn', 'MRN')}
             ${this.overview.types.map((t) =>
               this.header(
                 `type:${t.code}`,
-                html`${t.label}<span class="th-unit">observations</span>`,
+                html`<span title=${`${t.label}: consent and observations`} aria-hidden="true">${shortLabel(t)}</span><span class="sr-only">${t.label}, observations</span>`,
                 'num',
               ),
             )}
-            ${this.header('first', 'First data')} ${this.header('last', 'Last data')} ${this.header('days', 'Last upload')}
           </div>
         </div>
         <div role="rowgroup" class="tbody" style=${styleMap({ height: `${w.height}px` })}>

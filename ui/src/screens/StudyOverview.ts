@@ -150,9 +150,9 @@ export class StudyOverviewScreen {
       if (codes.some((c) => p.consent[c] === 'pending')) pending++;
     }
     const everyone = t.upload === 'all' && t.consent === 'all' && !t.staleOnly && !t.query;
-    const box = (n: number, text: string, pressed: boolean, onClick: () => void, cls = '') =>
+    const box = (key: string, n: number, text: string, pressed: boolean, onClick: () => void, cls = '') =>
       html`<li class=${cls}>
-        <button type="button" class="tile" aria-pressed=${pressed ? 'true' : 'false'} @click=${onClick}>
+        <button type="button" class="tile" data-box=${key} aria-pressed=${pressed ? 'true' : 'false'} @click=${onClick}>
           <strong>${int(n)}</strong> ${text}
         </button>
       </li>`;
@@ -162,13 +162,13 @@ export class StudyOverviewScreen {
       if (!on) t.setUpload(g);
     };
     return html`<ul class="summary" aria-label="Study at a glance (choose one to show those participants)">
-      ${box(o.patients.length, o.patients.length === 1 ? 'participant' : 'participants', everyone, () => t.clearFilters())}
-      ${box(groups.recent, `uploaded in the last ${STALE_DAYS} days`, t.upload === 'recent', upload('recent'))}
-      ${box(groups.stale, `no upload for more than ${STALE_DAYS} days`, t.upload === 'stale', upload('stale'), groups.stale ? 'warn' : '')}
-      ${box(groups.never, 'never uploaded', t.upload === 'never', upload('never'), groups.never ? 'warn' : '')}
+      ${box('all', o.patients.length, o.patients.length === 1 ? 'participant' : 'participants', everyone, () => t.clearFilters())}
+      ${box('recent', groups.recent, `uploaded in the last ${STALE_DAYS} days`, t.upload === 'recent', upload('recent'))}
+      ${box('stale', groups.stale, `no upload for more than ${STALE_DAYS} days`, t.upload === 'stale', upload('stale'), groups.stale ? 'warn' : '')}
+      ${box('never', groups.never, 'never uploaded', t.upload === 'never', upload('never'), groups.never ? 'warn' : '')}
       ${this.host.offline
         ? nothing
-        : box(pending, 'with consent pending', t.consent === 'pending' && t.upload === 'all', () => {
+        : box('pending', pending, 'with consent pending', t.consent === 'pending' && t.upload === 'all', () => {
             const on = t.consent === 'pending' && t.upload === 'all';
             t.clearFilters();
             if (!on) t.setConsent('pending');
@@ -199,7 +199,9 @@ export class StudyOverviewScreen {
         : nothing}
       ${this.error ? errorNotice(this.error, { retry: this.load }) : nothing}
       ${o && t
-        ? html`${this.summary(o, t)} ${this.attention(o)}
+        ? html`<button type="button" class="skip-link" @click=${() => this.host.focusAfterRender('.vscroll.participants')}>
+              Skip to the participants table</button>
+            ${this.summary(o, t)} ${this.attention(o)}
             <div class="toolbar" role="search" aria-label="Find participants">
               <div class="field inline">
                 <label for="participant-search">Search</label>
