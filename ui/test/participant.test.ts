@@ -15,6 +15,23 @@ const lastCall = (m: { backend: { calls: { method: string; args: unknown[] }[] }
   [...m.backend.calls].reverse().find((c) => c.method === method)!;
 
 describe('Participant view', () => {
+  it("opens a participant whose data ended long ago on their own last 14 days of data, and says so", async () => {
+    const backend = fake();
+    const m = mount(backend);
+    await openStudy(m);
+    const o = await backend.getStudyOverview(30006);
+    const oldOne = o.patients.find((p) => p.lastDate && Date.parse(p.lastDate) < Date.parse('2025-06-01T00:00:00Z'));
+    expect(oldOne, 'the fake study has a participant who stopped more than 14 days ago').toBeTruthy();
+    type($(m.root, '#participant-search'), String(oldOne!.id));
+    await settle();
+    $(m.root, `[data-open="${oldOne!.id}"]`).click();
+    await waitFor(() => m.root.querySelector('.type-card'), 'cards');
+    const call = lastCall(m, 'getPatientData');
+    const lastDay = oldOne!.lastDate!.slice(0, 10);
+    expect(call.args[2]).toEqual({ from: new Date(Date.parse(lastDay) - 13 * 86_400_000).toISOString().slice(0, 10), to: lastDay });
+    expect(text(m.root)).toContain('up to the last data,');
+  });
+
   it('says plainly when a type is not summarised, instead of zeros and a missing chart', async () => {
     const backend = fake();
     const real = backend.getPatientData.bind(backend);

@@ -21,10 +21,15 @@ export class ParticipantScreen {
     private readonly overview: StudyOverview,
     readonly row: PatientRow,
   ) {
-    // Offline, "the last 14 days" means the last 14 days in the file, not before today.
+    // Offline, "the last 14 days" means the last 14 days in the file, not before today; and a
+    // participant whose data ended before the last 14 days opens on their own last 14 days of
+    // data (an old study is not an empty screen).
     const offline = host.offline !== null;
-    const anchor = () => (offline && row.lastDate ? new Date(row.lastDate) : host.now());
-    this.picker = new DateRangePicker(anchor, () => host.requestUpdate(), (r) => void this.load(r), '14', offline ? 'the last day in the files' : 'today');
+    const last = row.lastDate ? new Date(row.lastDate) : null;
+    const old = last !== null && host.now().getTime() - last.getTime() > 14 * 86_400_000;
+    const anchor = () => ((offline || old) && last ? last : host.now());
+    const label = offline ? 'the last day in the files' : old ? `the last data, ${date(row.lastDate)}` : 'today';
+    this.picker = new DateRangePicker(anchor, () => host.requestUpdate(), (r) => void this.load(r), '14', label);
     void this.load(this.picker.range());
   }
 
