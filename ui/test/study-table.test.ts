@@ -216,6 +216,28 @@ describe('Keyboard and layout', () => {
   });
 });
 
+describe('Identifiers', () => {
+  it('labels the identifier column by what it holds, never "MRN" for an e-mail address', async () => {
+    const backend = fake();
+    const real = backend.getStudyOverview.bind(backend);
+    backend.getStudyOverview = async (...args) => {
+      const o = await real(...args);
+      return {
+        ...o,
+        patients: o.patients.map((p) => {
+          const { mrn: _mrn, ...rest } = p;
+          return { ...rest, identifiers: [{ system: 'email', value: `p${p.id}@example.org` }] };
+        }),
+      };
+    };
+    const m = mount(backend);
+    await openStudy(m);
+    expect(text($(m.root, '[data-sort="mrn"]'))).toContain('Identifier');
+    const cell = $(bodyRows(m.root)[0]!, '.td.mono');
+    expect(text(cell).trim()).toMatch(/^E-mail p\d+@example\.org$/);
+  });
+});
+
 describe('Who needs attention', () => {
   it('lists the participants the rules flag, with why; the rules can be changed and are remembered', async () => {
     localStorage.clear();

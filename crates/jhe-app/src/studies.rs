@@ -93,7 +93,8 @@ fn study_dto(st: &em::Study, patient_count: u64) -> Study {
 }
 
 /// A participant's row without observations yet; the MRN is the identifier whose system says
-/// `mrn`, else the first one.
+/// `mrn` (no guess: a server whose identifiers are e-mail addresses has none, and the UI labels
+/// what it shows by its system).
 pub(crate) fn patient_row(p: &em::Patient) -> PatientRow {
     let identifiers: Vec<Identifier> = p
         .identifiers
@@ -106,7 +107,6 @@ pub(crate) fn patient_row(p: &em::Patient) -> PatientRow {
     let mrn = identifiers
         .iter()
         .find(|i| i.system.to_ascii_lowercase().contains("mrn"))
-        .or_else(|| identifiers.first())
         .map(|i| i.value.clone())
         .filter(|v| !v.is_empty());
     PatientRow {

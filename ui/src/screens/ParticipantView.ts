@@ -6,7 +6,7 @@ import { DataTypeCard } from './DataTypeCard';
 import { DateRangePicker } from './DateRangePicker';
 import { errorNotice } from './ErrorNotice';
 import type { Host } from './host';
-import { displayName } from './ParticipantsTable';
+import { displayName, identifierOf } from './ParticipantsTable';
 
 export class ParticipantScreen {
   data: PatientData | null = null;
@@ -61,7 +61,7 @@ export class ParticipantScreen {
       {
         scope: { kind: 'patient', patientId: r.id, studyId: this.overview.study.id },
         title: `Export participant: ${displayName(r)}`,
-        subtitle: `Participant ${r.id}${r.mrn ? ` · ${r.mrn}` : ''} · ${this.overview.study.name}`,
+        subtitle: `Participant ${r.id}${identifierOf(r) ? ` · ${identifierOf(r)!.value}` : ''} · ${this.overview.study.name}`,
         types: this.overview.types,
       },
       '#export-participant',
@@ -70,6 +70,7 @@ export class ParticipantScreen {
 
   render(): TemplateResult {
     const r = this.row;
+    const id = identifierOf(r);
     return html`<main class="page participant" aria-labelledby="screen-title" aria-busy=${this.loading ? 'true' : 'false'}>
       <div class="page-head">
         <div>
@@ -78,7 +79,7 @@ export class ParticipantScreen {
           </button>
           <h1 id="screen-title" tabindex="-1">${displayName(r)}</h1>
           <p class="muted">
-            Participant ${r.id}${r.mrn ? html` · MRN <span class="mono">${r.mrn}</span>` : nothing} · Data from ${date(r.firstDate)} to
+            Participant ${r.id}${id ? html` · ${id.label} <span class="mono">${id.value}</span>` : nothing} · Data from ${date(r.firstDate)} to
             ${date(r.lastDate)} · Last upload: ${daysAgo(r.daysSinceLastUpload).toLowerCase()}
           </p>
         </div>

@@ -56,8 +56,24 @@ const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: tr
 
 export const displayName = (p: PatientRow): string => `${p.nameGiven} ${p.nameFamily}`.trim() || `Participant ${p.id}`;
 
+/** What an identifier system is, in words: "MRN", "E-mail", or the system's last part. */
+export function systemLabel(system: string): string {
+  const s = system.toLowerCase();
+  if (s.includes('mrn')) return 'MRN';
+  if (s.includes('mail')) return 'E-mail';
+  const last = system.replace(/[/#]+$/, '').split(/[/#:]/).pop() ?? '';
+  return last && last.length <= 24 ? last : 'ID';
+}
+
+/** The identifier shown for a participant (the MRN when there is one), labelled by what it is. */
+export function identifierOf(p: PatientRow): { label: string; value: string } | null {
+  if (p.mrn) return { label: 'MRN', value: p.mrn };
+  const i = p.identifiers.find((x) => x.value);
+  return i ? { label: systemLabel(i.system), value: i.value } : null;
+}
+
 function mrnOf(p: PatientRow): string {
-  return p.mrn ?? p.identifiers.find((i) => i.system !== 'email')?.value ?? '';
+  return identifierOf(p)?.value ?? '';
 }
 
 export class ParticipantsTable {
@@ -66,6 +82,8 @@ export class ParticipantsTable {
   query = '';
   consent: ConsentFilter = 'all';
   staleOnly = false;
+  /** The identifier column's name: "MRN" when every participant has one, else "Identifier". */
+  readonly idLabel: string;
   /** Set by the study's summary boxes: who uploaded recently, stopped, or never uploaded. */
   upload: UploadFilter = 'all';
   scrollTop = 0;
@@ -80,6 +98,7 @@ export class ParticipantsTable {
     private readonly requestUpdate: () => void,
     private readonly onOpen: (row: PatientRow) => void,
   ) {
+    this.idLabel = overview.patients.every((p) => p.mrn) ? 'MRN' : 'Identifier';
     // One lowercase haystack per participant, built once: search stays instant at 1,200 rows.
     this.search = overview.patients.map((p) =>
       [p.id, p.nameGiven, p.nameFamily, `${p.nameFamily} ${p.nameGiven}`, mrnOf(p), ...p.identifiers.map((i) => i.value)]
@@ -244,7 +263,12 @@ export class ParticipantsTable {
       </div>
       <div role="cell" class="td">${date(p.lastDate)}</div>
       <div role="cell" class="td">${date(p.firstDate)}</div>
-      <div role="cell" class="td mono">${mrnOf(p) || '—'}</div>
+      ${(() => {
+        const id = identifierOf(p);
+        return html`<div role="cell" class="td mono" title=${id ? `${id.label}: ${id.value}` : 'No identifier'}>
+          ${id && id.label !== this.idLabel ? html`<span class="id-kind">${id.label}</span> ` : nothing}${id?.value || '—'}
+        </div>`;
+      })()}
       ${this.overview.types.map((t) => this.consentCell(p, t.code))}
     </div>`;
   }
@@ -277,7 +301,7 @@ export class ParticipantsTable {
           <div role="row" class="tr head" aria-rowindex="1">
             ${this.header('id', 'ID', 'num')} ${this.header('name', 'Name')}
             ${this.header('days', 'Last upload')} ${this.header('last', 'Last data')} ${this.header('first', 'First data')}
-            ${this.header('mrn', 'MRN')}
+            ${this.header('mrn', this.idLabel)}
             ${this.overview.types.map((t) =>
               this.header(
                 `type:${t.code}`,
