@@ -216,11 +216,25 @@ struct Discovery {
 
 /// Checks that `input` is a reachable JupyterHealth Exchange: address rules first, then
 /// `GET /health` (JSON `{"status":"ok"}`), then `GET /o/.well-known/openid-configuration`.
+///
+/// An address of this computer typed without a scheme (`localhost:8000`) is tried with
+/// `https://` first and, when nothing answers there in TLS, with `http://` (a local server
+/// usually speaks plain http); the answer says which one worked.
 pub async fn check_server(input: &str) -> Result<ServerInfo> {
     let url = ServerUrl::parse(input)?;
     check_loopback_resolves(&url).await?;
     let client = http::plain_client(Duration::from_secs(20))?;
-    check_server_with(&client, url).await
+    let bare = !input.trim().contains("://");
+    match check_server_with(&client, url.clone()).await {
+        Err(Error::Network { .. } | Error::Unreachable { .. }) if bare && url.is_loopback() => {
+            let mut plain = url.url().clone();
+            if plain.set_scheme("http").is_err() {
+                return check_server_with(&client, url).await;
+            }
+            check_server_with(&client, ServerUrl::parse(plain.as_str())?).await
+        }
+        other => other,
+    }
 }
 
 pub(crate) async fn check_server_with(

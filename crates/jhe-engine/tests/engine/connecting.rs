@@ -17,6 +17,30 @@ async fn plain_http_is_refused_except_on_loopback() {
     assert!(matches!(e, Error::InvalidUrl { .. }), "{e:?}");
 }
 
+/// A local server typed without `http://` (it speaks plain http) is found at once over http,
+/// instead of failing on https and blaming the network.
+#[tokio::test]
+async fn a_local_server_typed_without_a_scheme_is_found_over_plain_http() {
+    let sb = sandbox().await;
+    let bare = sb.url().trim_start_matches("http://").to_string();
+    let t0 = std::time::Instant::now();
+    let info = check_server(&bare).await.expect("found over http");
+    assert_eq!(info.url.as_str(), sb.url());
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        t0.elapsed()
+    );
+    // Typed with https:// on purpose, it stays an https error.
+    let e = check_server(&format!("https://{bare}"))
+        .await
+        .expect_err("no TLS there");
+    assert!(
+        matches!(e, Error::Network { .. } | Error::Unreachable { .. }),
+        "{e:?}"
+    );
+}
+
 #[tokio::test]
 async fn the_sandbox_is_discovered_as_a_jhe_server() {
     let sb = sandbox().await;
