@@ -168,7 +168,8 @@ pub fn summary(view: &DataType, obs: &[Obs]) -> Option<Summary> {
             );
             mean.text = m.mean_systolic.zip(m.mean_diastolic).map(|(s, d)| {
                 let cat = m.category_of_mean.map(category_words).unwrap_or_default();
-                format!("{s:.0}/{d:.0} ({cat})")
+                // One decimal: a mean of 80.1 is "stage 1", and "80" would not say why.
+                format!("{s:.1}/{d:.1} ({cat})")
             });
             let metrics = vec![
                 mean,
@@ -313,7 +314,7 @@ mod tests {
         assert_eq!(pct, [25.0, 25.0, 25.0, 25.0, 0.0]);
         assert_eq!(s.excluded, 1);
         let avg = s.metrics[0].text.as_deref().unwrap_or_default();
-        assert_eq!(avg, "132/80 (stage 1 hypertension)");
+        assert_eq!(avg, "132.0/79.8 (stage 1 hypertension)");
     }
 
     #[test]
