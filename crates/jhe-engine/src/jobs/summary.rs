@@ -23,7 +23,8 @@ pub struct PatientSummary {
     /// Observations per requested type (key: coding code).
     pub counts: BTreeMap<String, u64>,
     pub total: u64,
-    /// Earliest and latest effective time (RFC 3339, UTC) of the study's data.
+    /// Earliest and latest effective time (RFC 3339, UTC) of the study's data; the latest is the
+    /// latest up to today (readings dated in the future are left to the data-quality check).
     pub first_date: Option<String>,
     pub last_date: Option<String>,
     /// Latest server write time (`meta.lastUpdated`).
@@ -140,7 +141,19 @@ async fn summarize_patient(
         (None, None, None)
     } else {
         let first = cancel.run(session.observation_edge(&q, true)).await?;
-        let last = cancel.run(session.observation_edge(&q, false)).await?;
+        // "Last data" is the latest reading dated up to today (UTC): one dated later comes from
+        // a wrong device clock (`jhe check` reports it), not from the participant still uploading.
+        let until_today = ObservationQuery {
+            date_to: Some(now.date_naive()),
+            ..q.clone()
+        };
+        let last = match cancel
+            .run(session.observation_edge(&until_today, false))
+            .await?
+        {
+            Some(r) => Some(r),
+            None => cancel.run(session.observation_edge(&q, false)).await?,
+        };
         let upload = cancel
             .run(session.observation_sorted_first(&q, "-_lastUpdated"))
             .await?;

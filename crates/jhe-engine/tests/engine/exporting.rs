@@ -425,3 +425,34 @@ async fn rows_missing_against_the_servers_total_are_reported_as_incomplete() {
     let out = export_whole_study(&s, dir.path()).await.expect("finishes");
     assert_exact(&sb, &out);
 }
+
+/// "Last data" is never in the future: readings with a wrong device clock (the sandbox plants
+/// some dated days after now) do not count as the participant's latest data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn last_data_is_never_after_today() {
+    let sb = sandbox_with(jhe_sandbox::Config {
+        dirty_share: 0.3,
+        ..jhe_sandbox::Config::small()
+    })
+    .await;
+    assert!(
+        sb.planted_defects()
+            .iter()
+            .any(|(_, _, d)| *d == jhe_sandbox::generate::DirtyKind::FutureTimestamp),
+        "the sandbox planted future-dated readings"
+    );
+    let s = session(&sb, MARY).await;
+    let sum = study_summary(&s, DEMO_STUDY, 4, |_| {}, CancelToken::new())
+        .await
+        .expect("summary");
+    let tomorrow = (chrono::Utc::now().date_naive() + chrono::Duration::days(1)).to_string();
+    for p in &sum.patients {
+        if let Some(last) = &p.last_date {
+            assert!(
+                last.as_str() < tomorrow.as_str(),
+                "participant {}: {last}",
+                p.patient.id
+            );
+        }
+    }
+}
