@@ -12,22 +12,11 @@ use jhe_engine::omh::DataType;
 
 use crate::ipc::{Band, Metric, Summary};
 
-/// The plausible range of the type's main value, in words ("20–600 mg/dL").
+/// The plausible ranges of the type's values, in words ("glucose 20–600 mg/dL").
 fn range_words(view: &DataType) -> String {
-    let Some(spec) = view.spec() else {
-        return String::new();
-    };
-    spec.chart
-        .series
-        .iter()
-        .filter_map(|s| {
-            let (lo, hi) = s.plausible?;
-            Some(format!("{} {lo}–{hi}", s.label.to_lowercase()))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-        + if spec.chart.unit.is_empty() { "" } else { " " }
-        + spec.chart.unit
+    view.spec()
+        .map(|s| s.plausible_ranges().join(", "))
+        .unwrap_or_default()
 }
 
 fn metric(label: &str, value: Option<f64>, decimals: u8, unit: &str, help: &str) -> Metric {

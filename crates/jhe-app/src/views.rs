@@ -132,19 +132,8 @@ pub fn type_series(
             .collect(),
         rows: c.rows as u64,
         notes: Vec::new(),
-        summary: crate::summary::summary(&view, &in_span(obs, span)),
-    }
-}
-
-/// The observations inside `span` (all of them without one).
-fn in_span(obs: &[Obs], span: Option<(i64, i64)>) -> Vec<Obs> {
-    match span {
-        Some((a, b)) => obs
-            .iter()
-            .filter(|o| o.t_us >= a && o.t_us < b)
-            .cloned()
-            .collect(),
-        None => obs.to_vec(),
+        // `obs` are the period's already (the server's date filter, or `filter_range` offline).
+        summary: crate::summary::summary(&view, obs),
     }
 }
 

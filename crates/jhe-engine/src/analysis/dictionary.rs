@@ -76,16 +76,7 @@ pub fn plausible_rule() -> String {
     let ranges: Vec<String> = crate::omh::DataType::KNOWN
         .iter()
         .filter_map(|t| t.spec())
-        .flat_map(|s| {
-            s.chart.series.iter().filter_map(move |x| {
-                let (lo, hi) = x.plausible?;
-                Some(
-                    format!("{} {lo}–{hi} {}", x.label.to_lowercase(), s.chart.unit)
-                        .trim_end()
-                        .to_string(),
-                )
-            })
-        })
+        .flat_map(|s| s.plausible_ranges())
         .collect();
     format!(
         "Physiologically implausible readings are left out of every metric and statistic (charts \

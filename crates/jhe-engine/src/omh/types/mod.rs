@@ -268,6 +268,19 @@ impl TypeSpec {
         ok(v, 0) && ok(v2, 1) && ordered
     }
 
+    /// The plausible ranges in words, one per charted series: `["glucose 20–600 mg/dL"]`.
+    pub fn plausible_ranges(&self) -> Vec<String> {
+        self.chart
+            .series
+            .iter()
+            .filter_map(|s| {
+                let (lo, hi) = s.plausible?;
+                let words = format!("{} {lo}–{hi} {}", s.label.to_lowercase(), self.chart.unit);
+                Some(words.trim_end().to_string())
+            })
+            .collect()
+    }
+
     /// The column holding quantity `field`'s normalised value.
     pub fn value_def(&self, field: u8) -> Option<&'static ColumnDef> {
         self.columns.iter().find_map(|c| match c.src {
