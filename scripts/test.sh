@@ -37,8 +37,9 @@ SANDBOX_BIN="$CARGO_TARGET_DIR/debug/jhe-sandbox"
 # step_<name> function and add <name> here.
 ALL_STEPS=(system_deps app_deps rust_toolchain python_env workflows deny fmt clippy ui cargo_test build_sandbox pytest e2e package)
 
-# Debian packages for building and testing the Rust workspace and the Python tests.
-BASE_APT_PACKAGES=(ca-certificates build-essential pkg-config python3 python3-venv)
+# Debian packages for building and testing the Rust workspace and the Python tests (Gnumeric's
+# ssconvert: a spreadsheet engine that opens the "CSV for Excel" export in tests/python).
+BASE_APT_PACKAGES=(ca-certificates build-essential pkg-config python3 python3-venv gnumeric)
 # Debian packages for the Tauri app (webview, tray, icons) and its headless e2e tests.
 APP_APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev
@@ -214,14 +215,15 @@ step_cargo_test() {
 step_build_sandbox() {
   # --tests makes cargo resolve features as `cargo test` does (dev-dependencies unified), so the
   # dependencies `cargo test` just built are reused; a plain --bin build recompiles ~30 crates.
-  cargo build --locked -p jhe-sandbox --bins --tests
+  cargo build --locked -p jhe-sandbox -p jhe-cli --bins --tests
   [[ -x "$SANDBOX_BIN" ]] || die "expected the sandbox binary at $SANDBOX_BIN"
   echo "built $SANDBOX_BIN"
 }
 
 step_pytest() {
   [[ -x "$JHE_VENV/bin/python" ]] || die "no venv at $JHE_VENV: run the python_env step first"
-  JHE_SANDBOX_BIN="$SANDBOX_BIN" "$JHE_VENV/bin/python" -m pytest tests/python -v -p no:cacheprovider
+  JHE_SANDBOX_BIN="$SANDBOX_BIN" JHE_CLI_BIN="$CARGO_TARGET_DIR/debug/jhe" JHE_REQUIRE_SPREADSHEET=1 \
+    "$JHE_VENV/bin/python" -m pytest tests/python -v -p no:cacheprovider
 }
 
 step_e2e() {

@@ -215,6 +215,14 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
       'return ["name", "days", "last", "first"].map(k => { const r = document.querySelector(`button.sort[data-sort="${k}"]`).getBoundingClientRect(); return r.width > 0 && r.left >= 0 && r.right <= window.innerWidth; })',
     );
     assert.deepEqual(inView, [true, true, true, true], 'name and upload columns in view');
+    // The demo has participants to nudge: three who stopped uploading (5, 12, 30 days ago) and one
+    // who never uploaded, in the summary boxes and in the "need attention" list.
+    const box = (k) => wd.exec(`return Number(document.querySelector('.summary .tile[data-box="${k}"] strong').textContent.replace(/,/g, ""))`);
+    assert.ok((await box('stale')) >= 3, `stopped uploading: ${await box('stale')}`);
+    assert.ok((await box('never')) >= 1, `never uploaded: ${await box('never')}`);
+    const attention = await wd.exec('const a = document.querySelector(".attention"); return a ? a.innerText : ""');
+    assert.match(attention, /need attention/);
+    assert.match(attention, /(no data|never|stopped|no upload)/i, `the attention list says why: ${attention}`);
     // A summary box filters the table: "with consent pending" shows exactly that many, again shows all.
     const showing = () => wd.exec('return Number(/Showing ([\\d,]+) of/.exec(document.body.innerText)[1].replace(/,/g, ""))');
     const all = await showing();

@@ -187,4 +187,30 @@ describe('Export dialog', () => {
     expect(req.layout).toBe('perType');
     expect($$(m.root, 'table.files tbody tr').length).toBe(6); // five types + manifest
   });
+
+  it('offers CSV for Excel, and chooses which identifiers the participant list carries', async () => {
+    const m = await openDialog();
+    const dialog = $(m.root, '[role="dialog"]');
+    // Both identifier systems of the study are offered, ticked, with what they are.
+    const ids = $(dialog, '#export-identifiers');
+    expect(text(ids)).toContain('participants.csv');
+    const boxes = $$(ids, 'input[type="checkbox"]') as HTMLInputElement[];
+    expect(boxes.map((b) => b.checked)).toEqual([true, true]);
+    expect(text(ids)).toContain('MRN');
+    expect(text(ids)).toContain('E-mail');
+    // Leave out the e-mail addresses; choose CSV for Excel.
+    boxes[1]!.checked = false;
+    boxes[1]!.dispatchEvent(new Event('change'));
+    const excel = $(dialog, 'input[value="excelCsv"]') as HTMLInputElement;
+    expect(excel.parentElement?.textContent).toContain('Excel');
+    excel.checked = true;
+    excel.dispatchEvent(new Event('change'));
+    button(m.root, 'Choose folder…').click();
+    await waitFor(() => text($(m.root, '#export-folder')).includes('JHE exports'), 'folder');
+    $(m.root, '#export-start').click();
+    await waitFor(() => m.root.querySelector('#export-show'), 'done');
+    const req = m.backend.calls.find((c) => c.method === 'exportData')!.args[1] as ExportRequest;
+    expect(req.format).toBe('excelCsv');
+    expect(req.identifierSystems).toEqual(['http://hospital.example.org/mrn']);
+  });
 });

@@ -147,7 +147,7 @@ describe('Participant view', () => {
     chart.getBoundingClientRect = () => ({ left: 0, top: 0, width: 1000, height: 300, right: 1000, bottom: 300, x: 0, y: 0, toJSON: () => ({}) });
     chart.dispatchEvent(new MouseEvent('mousemove', { clientX: 500, clientY: 100, bubbles: true }));
     await settle();
-    expect(text($(card, '.readout'))).toMatch(/2025.*UTC: \d+ beats\/min/);
+    expect(text($(card, '.readout'))).toMatch(/2025.*: \d+ beats\/min/);
     expect(card.querySelector('.cursor')).not.toBeNull();
 
     chart.dispatchEvent(new KeyboardEvent('keydown', { key: 'End', bubbles: true }));
@@ -170,7 +170,7 @@ describe('Participant view', () => {
     expect(table.getAttribute('aria-rowcount')).toBe(String(total + 1));
     const rows = $$(card, '.readings .tbody [role="row"]');
     expect(rows.length).toBeLessThan(60);
-    expect($$(card, '.readings [role="columnheader"]').map((h) => text(h).trim())).toEqual(['Time (UTC)', 'Value (mg/dL)', 'Device']);
+    expect($$(card, '.readings [role="columnheader"]').map((h) => text(h).trim())).toEqual(["Time (participant's local)", 'Value (mg/dL)', 'Device']);
     expect(lastCall(m, 'getRows').args).toEqual([40006, 'omh:blood-glucose:4.0', 0, 200, { from: '2025-06-02', to: '2025-06-15' }]);
 
     // Scrolling far fetches the page that is now in view.

@@ -56,11 +56,17 @@ pub fn engine_request(r: &ExportRequest) -> Result<jobs::ExportRequest> {
     req.date_to = to;
     req.format = match r.format {
         ExportFormat::Csv => jhe_engine::export::Format::Csv,
+        ExportFormat::ExcelCsv => jhe_engine::export::Format::ExcelCsv,
         ExportFormat::Parquet => jhe_engine::export::Format::Parquet,
     };
     req.layout = match r.layout {
         ExportLayout::PerType => jhe_engine::export::Layout::PerType,
         ExportLayout::Long => jhe_engine::export::Layout::Long,
+    };
+    req.identifiers = match &r.identifier_systems {
+        None => jobs::IdentifierChoice::All,
+        Some(s) if s.is_empty() => jobs::IdentifierChoice::None,
+        Some(s) => jobs::IdentifierChoice::Systems(s.clone()),
     };
     Ok(req)
 }

@@ -404,7 +404,10 @@ pub enum ExportScope {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum ExportFormat {
+    /// CSV with ISO 8601 times, for R, pandas, SPSS, Stata.
     Csv,
+    /// CSV for spreadsheets: `YYYY-MM-DD HH:MM:SS` times, UTF-8 with a byte-order mark.
+    ExcelCsv,
     Parquet,
 }
 
@@ -431,6 +434,10 @@ pub struct ExportRequest {
     pub format: ExportFormat,
     pub layout: ExportLayout,
     pub out_dir: String,
+    /// The identifier systems `participants.csv` lists; absent: all of them; empty: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub identifier_systems: Option<Vec<String>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -65,6 +65,7 @@ fn request(out_dir: &str) -> ExportRequest {
         format: ExportFormat::Csv,
         layout: ExportLayout::PerType,
         out_dir: out_dir.to_string(),
+        identifier_systems: None,
     }
 }
 

@@ -18,7 +18,7 @@ use jhe_engine::auth::{
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::error::Error;
 use jhe_engine::export::{Format, Layout};
-use jhe_engine::jobs::{self, ExportRequest, Phase, Progress};
+use jhe_engine::jobs::{self, ExportRequest, IdentifierChoice, Phase, Progress};
 use jhe_engine::server_check::{self, ServerInfo};
 use serde_json::json;
 
@@ -163,7 +163,10 @@ struct LoginArgs {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum FormatArg {
+    /// CSV with ISO 8601 times (R, pandas, polars)
     Csv,
+    /// CSV for Excel and other spreadsheets: `YYYY-MM-DD HH:MM:SS` times, UTF-8 with a BOM
+    ExcelCsv,
     Parquet,
 }
 
@@ -201,9 +204,27 @@ struct ExportArgs {
     /// Participant × type downloads at once
     #[arg(long, default_value_t = jobs::DEFAULT_PARALLELISM, value_name = "N")]
     parallel: usize,
+    /// The participants' identifiers participants.csv lists: all, none, or identifier systems
+    /// separated by commas (as the server writes them, see `jhe patients`)
+    #[arg(long, default_value = "all", value_name = "all|none|SYSTEM,…", value_parser = parse_identifiers)]
+    identifiers: IdentifierChoice,
     /// Exit 0 even when the server's counts and the rows received differ
     #[arg(long)]
     allow_incomplete: bool,
+}
+
+fn parse_identifiers(s: &str) -> Result<IdentifierChoice, String> {
+    Ok(match s.trim() {
+        "all" => IdentifierChoice::All,
+        "none" | "" => IdentifierChoice::None,
+        list => IdentifierChoice::Systems(
+            list.split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_string)
+                .collect(),
+        ),
+    })
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
@@ -653,6 +674,7 @@ async fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
         date_to: a.to,
         format: match a.format {
             FormatArg::Csv => Format::Csv,
+            FormatArg::ExcelCsv => Format::ExcelCsv,
             FormatArg::Parquet => Format::Parquet,
         },
         layout: match a.layout {
@@ -661,6 +683,7 @@ async fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
         },
         out_dir: a.out.clone(),
         parallelism: a.parallel,
+        identifiers: a.identifiers.clone(),
     };
     let cancel = CancelToken::new();
     ctrl_c_cancels(&cancel, ctx.quiet);

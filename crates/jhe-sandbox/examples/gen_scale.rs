@@ -32,6 +32,7 @@ fn main() {
                 .filter(|k| *k != Kind::BodyTemperature)
                 .collect(),
             extra_kinds: vec![Kind::BodyTemperature],
+            stopped_days_ago: 0,
         })
         .collect();
     let t0 = Instant::now();

@@ -167,6 +167,15 @@ pub fn build(config: &Config) -> Result<(World, Store, DataSummary), String> {
             patient_id: d.patient_id,
             kinds: d.kinds.clone(),
             extra_kinds: d.extra_kinds.clone(),
+            stopped_days_ago: d.stopped_days_ago,
+        })
+        .collect();
+    // Each participant's upload window (earlier for one who stopped uploading).
+    let windows: std::collections::HashMap<u32, (i64, i64)> = plans
+        .iter()
+        .map(|p| {
+            let stopped = i64::from(p.stopped_days_ago) * DAY_US;
+            (p.patient_id, (start_us - stopped, end_us - stopped))
         })
         .collect();
     let mut report = DirtyReport::default();
@@ -187,8 +196,15 @@ pub fn build(config: &Config) -> Result<(World, Store, DataSummary), String> {
             id: 0,
             patient_id: g.patient_id,
             scope_id: scope_id_for_kind(g.kind),
-            // Nothing was written after the data set's end (future-dated points included).
-            last_updated_us: g.uploaded_us.min(end_us).max(start_us),
+            // Nothing was written after the data set's end (future-dated points included), nor
+            // after a participant stopped uploading.
+            last_updated_us: {
+                let (from, to) = windows
+                    .get(&g.patient_id)
+                    .copied()
+                    .unwrap_or((start_us, end_us));
+                g.uploaded_us.min(to).max(from)
+            },
             eff_start_us: s,
             eff_end_us: e,
             payload: Payload::Gen(g.kind, g.point),

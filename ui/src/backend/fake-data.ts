@@ -302,9 +302,26 @@ export function stats(values: number[]): Stats {
   return { n, mean, min, max, sd: n > 1 ? Math.sqrt(ss / (n - 1)) : 0 };
 }
 
+/**
+ * The UTC offset a reading's time carries, minutes: the demo participants' phones write US Pacific
+ * daylight time (UTC−07:00), but the blood pressure cuff's app sends UTC times without an offset
+ * (`null`), as some apps do.
+ */
+export function readingOffsetMin(code: string): number | null {
+  return code.includes('pressure') ? null : -7 * 60;
+}
+
+/** An instant as the readings table gets it: the wall clock at `offsetMin` and the offset, or UTC (`Z`). */
+export function isoAtOffset(t: number, offsetMin: number | null): string {
+  if (offsetMin === null) return new Date(t).toISOString().replace('.000Z', 'Z');
+  const wall = new Date(t + offsetMin * MIN).toISOString().slice(0, 19);
+  const m = Math.abs(offsetMin);
+  return `${wall}${offsetMin < 0 ? '-' : '+'}${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+}
+
 export function rowColumns(code: string): RowColumn[] {
   const t = TYPES[code]!;
-  const cols: RowColumn[] = [{ name: 'time_utc', label: 'Time (UTC)' }];
+  const cols: RowColumn[] = [{ name: 'time_utc', label: "Time (participant's local)" }];
   if (t.valueLabels) {
     cols.push({ name: 'systolic', label: t.valueLabels[0], unit: t.unit }, { name: 'diastolic', label: t.valueLabels[1], unit: t.unit });
   } else {
@@ -372,13 +389,16 @@ export function renderChart(points: SeriesPoint[], unit: string, from: number, t
       .join('');
     if (d) parts.push(`<path d="${d}" fill="none" stroke="${colour}" stroke-width="1.6"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`);
   };
-  line((p) => p.v, '#2f7ed8');
+  // The real chart's themed colours (crates/jhe-engine/src/chart/draw.rs, ui/src/styles.css).
+  const first = twoValues ? 'var(--chart-systolic, #C0262D)' : 'var(--chart-line, #2563EB)';
+  const second = 'var(--chart-diastolic, #2563EC)';
+  line((p) => p.v, first);
   if (twoValues) {
     // Two lines: told apart by dash and by a legend, not by colour alone.
-    line((p) => p.v2, '#d9822b', '6 3');
-    parts.push(`<line x1="${W - 250}" x2="${W - 226}" y1="10" y2="10" stroke="#2f7ed8" stroke-width="2"/>`);
+    line((p) => p.v2, second, '6 3');
+    parts.push(`<line x1="${W - 250}" x2="${W - 226}" y1="10" y2="10" stroke="${first}" stroke-width="2"/>`);
     parts.push(`<text x="${W - 220}" y="14" font-size="12" fill="currentColor">${labels[0]}</text>`);
-    parts.push(`<line x1="${W - 140}" x2="${W - 116}" y1="10" y2="10" stroke="#d9822b" stroke-width="2" stroke-dasharray="6 3"/>`);
+    parts.push(`<line x1="${W - 140}" x2="${W - 116}" y1="10" y2="10" stroke="${second}" stroke-width="2" stroke-dasharray="6 3"/>`);
     parts.push(`<text x="${W - 110}" y="14" font-size="12" fill="currentColor">${labels[1]}</text>`);
   }
   parts.push(`<text x="${L - 6}" y="12" font-size="12" text-anchor="end" fill="currentColor">${unit}</text>`);

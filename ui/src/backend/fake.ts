@@ -7,7 +7,9 @@ import {
   TYPES,
   buildPatients,
   deviceFor,
+  isoAtOffset,
   isoDay,
+  readingOffsetMin,
   renderChart,
   rowAt,
   rowColumns,
@@ -319,9 +321,11 @@ export class FakeBackend implements Backend {
     const w = rowWindow(p, code, range);
     const rows = [];
     const device = deviceFor(code);
+    const off = readingOffsetMin(code);
     for (let i = offset; i < Math.min(w.count, offset + limit); i++) {
       const pt = rowAt(p, code, w.first + i, w);
-      rows.push(pt.v2 === undefined ? [pt.t, pt.v, device] : [pt.t, pt.v, pt.v2, device]);
+      const t = isoAtOffset(Date.parse(pt.t), off);
+      rows.push(pt.v2 === undefined ? [t, pt.v, device] : [t, pt.v, pt.v2, device]);
     }
     return { columns: rowColumns(code), rows, offset, total: w.count };
   }
@@ -363,7 +367,7 @@ export class FakeBackend implements Backend {
     onProgress({ phase: 'writing', fetched, expected });
     await sleep(this.tickMs);
     check();
-    const ext = req.format;
+    const ext = req.format === 'parquet' ? 'parquet' : 'csv';
     const bytesPerRow = ext === 'csv' ? 96 : 14;
     const files =
       req.layout === 'long'

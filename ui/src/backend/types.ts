@@ -264,10 +264,15 @@ export interface ExportRequest {
   /** Inclusive days `YYYY-MM-DD`. */
   from?: string;
   to?: string;
-  format: 'csv' | 'parquet';
+  format: ExportFormat;
   layout: 'perType' | 'long';
   outDir: string;
+  /** The identifier systems participants.csv lists; absent: all; empty: none. */
+  identifierSystems?: string[];
 }
+
+/** `csv`: ISO 8601 times (R, pandas); `excelCsv`: spreadsheet dates, UTF-8 with a BOM. */
+export type ExportFormat = 'csv' | 'excelCsv' | 'parquet';
 
 export type ExportPhase = 'counting' | 'fetching' | 'writing' | 'done';
 

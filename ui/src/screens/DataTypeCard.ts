@@ -4,7 +4,7 @@
 import { html, nothing, type TemplateResult } from 'lit-html';
 import { styleMap } from 'lit-html/directives/style-map.js';
 import type { ConsentState, DateRange, Stats, Summary, TypeSeries } from '../backend/types';
-import { dateTime, int, num, plural } from '../lib/format';
+import { dateTime, int, num, plural, utc } from '../lib/format';
 import { sanitizeSvg } from '../lib/sanitize-svg';
 import type { Host } from './host';
 import { CONSENT_TEXT } from './ParticipantsTable';
@@ -201,7 +201,8 @@ export class DataTypeCard {
                 ? html`<div class="cursor" aria-hidden="true" style=${styleMap({ left: `${(this.fracOf(this.hover) * 100).toFixed(2)}%` })}></div>`
                 : nothing}
             </div>
-            <p class="readout" id=${`${id}-readout`} aria-live="polite">${this.readout()}</p>
+            <p class="readout" id=${`${id}-readout`} aria-live="polite"
+              title=${this.hover !== null ? utc(s.points[this.hover]?.t) || nothing : nothing}>${this.readout()}</p>
             <button type="button" class="btn small" aria-expanded=${this.readings ? 'true' : 'false'} @click=${this.toggleReadings}>
               ${this.readings ? 'Hide observations' : `Show all ${plural(s.rows, 'observation', 'observations')}`}
             </button>

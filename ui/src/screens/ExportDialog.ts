@@ -5,6 +5,7 @@ import { html, nothing, type TemplateResult } from 'lit-html';
 import {
   toBackendError,
   type BackendError,
+  type ExportFormat,
   type ExportProgress,
   type ExportRequest,
   type ExportResult,
@@ -29,7 +30,9 @@ export class ExportDialog {
   allDates = true;
   from = '';
   to = '';
-  format: 'csv' | 'parquet' = 'csv';
+  format: ExportFormat = 'csv';
+  /** Identifier systems to list in participants.csv (all of the target's at first). */
+  idSystems: Set<string>;
   layout: 'perType' | 'long' = 'perType';
   outDir = '';
   problem = '';
@@ -48,6 +51,14 @@ export class ExportDialog {
     private readonly onClose: () => void,
   ) {
     this.types = new Set(target.types.map((t) => t.code));
+    this.idSystems = new Set((target.identifierSystems ?? []).map((s) => s.system));
+  }
+
+  /** All of the target's systems: absent (the backend then lists every one); else those ticked. */
+  private identifierChoice(): { identifierSystems?: string[] } {
+    const all = this.target.identifierSystems ?? [];
+    if (all.every((s) => this.idSystems.has(s.system))) return {};
+    return { identifierSystems: all.map((s) => s.system).filter((s) => this.idSystems.has(s)) };
   }
 
   private update(): void {
@@ -104,6 +115,25 @@ export class ExportDialog {
     this.update();
   };
 
+  /** Which identifiers participants.csv lists; shown when the participants have any. */
+  private identifierFieldset(): TemplateResult | typeof nothing {
+    const systems = this.target.identifierSystems ?? [];
+    if (systems.length === 0) return nothing;
+    const toggle = (system: string, on: boolean): void => {
+      if (on) this.idSystems.add(system);
+      else this.idSystems.delete(system);
+      this.update();
+    };
+    return html`<fieldset id="export-identifiers">
+      <legend>Participant list</legend>
+      <p class="muted small">The export includes participants.csv: each participant’s id, consent per data type, first and last data. Tick the identifiers it should also list.</p>
+      ${systems.map(
+        (s) => html`<label class="check"><input type="checkbox" .checked=${this.idSystems.has(s.system)} @change=${(e: Event) => toggle(s.system, (e.target as HTMLInputElement).checked)} />
+          ${s.label} <span class="muted small">(${s.system})</span></label>`,
+      )}
+    </fieldset>`;
+  }
+
   private request(): ExportRequest | string {
     if (this.types.size === 0) return 'Choose at least one data type.';
     if (!this.allDates && this.from && this.to && this.from > this.to) return 'The first day must be on or before the last day.';
@@ -117,6 +147,7 @@ export class ExportDialog {
       format: this.format,
       layout: this.layout,
       outDir: this.outDir,
+      ...this.identifierChoice(),
     };
   }
 
@@ -204,7 +235,9 @@ export class ExportDialog {
       <fieldset>
         <legend>File format</legend>
         <label class="check"><input type="radio" name="format" value="csv" .checked=${this.format === 'csv'} @change=${() => ((this.format = 'csv'), this.update())} />
-          CSV <span class="muted">— opens in Excel, R, SPSS, Stata</span></label>
+          CSV <span class="muted">— for R, Python, SPSS, Stata (times as 2026-11-17T18:51:02Z)</span></label>
+        <label class="check"><input type="radio" name="format" value="excelCsv" .checked=${this.format === 'excelCsv'} @change=${() => ((this.format = 'excelCsv'), this.update())} />
+          CSV for Excel <span class="muted">— times as 2026-11-17 18:51:02, which Excel and LibreOffice read as dates</span></label>
         <label class="check"><input type="radio" name="format" value="parquet" .checked=${this.format === 'parquet'} @change=${() => ((this.format = 'parquet'), this.update())} />
           Parquet <span class="muted">— smaller and faster, for R (arrow) and Python (pandas)</span></label>
       </fieldset>
@@ -216,6 +249,8 @@ export class ExportDialog {
         <label class="check"><input type="radio" name="layout" value="long" .checked=${this.layout === 'long'} @change=${() => ((this.layout = 'long'), this.update())} />
           One file with every data type <span class="muted">— one row per measurement (“long” format)</span></label>
       </fieldset>
+
+      ${this.identifierFieldset()}
 
       <fieldset>
         <legend>Save in</legend>

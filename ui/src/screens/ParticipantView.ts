@@ -1,7 +1,7 @@
 // One participant: who they are, and one card per data type for the chosen period.
 import { html, nothing, type TemplateResult } from 'lit-html';
 import { toBackendError, type BackendError, type DateRange, type PatientData, type PatientRow, type StudyOverview } from '../backend/types';
-import { date, daysAgo } from '../lib/format';
+import { date, daysAgo, utc } from '../lib/format';
 import { DataTypeCard } from './DataTypeCard';
 import { DateRangePicker } from './DateRangePicker';
 import { errorNotice } from './ErrorNotice';
@@ -79,8 +79,9 @@ export class ParticipantScreen {
           </button>
           <h1 id="screen-title" tabindex="-1">${displayName(r)}</h1>
           <p class="muted">
-            Participant ${r.id}${id ? html` · ${id.label} <span class="mono">${id.value}</span>` : nothing} · Data from ${date(r.firstDate)} to
-            ${date(r.lastDate)} · Last upload: ${daysAgo(r.daysSinceLastUpload).toLowerCase()}
+            Participant ${r.id}${id ? html` · ${id.label} <span class="mono">${id.value}</span>` : nothing} · Data from
+            <span title=${utc(r.firstDate) || nothing}>${date(r.firstDate)}</span> to
+            <span title=${utc(r.lastDate) || nothing}>${date(r.lastDate)}</span> · Last upload: ${daysAgo(r.daysSinceLastUpload).toLowerCase()}
           </p>
         </div>
         ${this.host.offline

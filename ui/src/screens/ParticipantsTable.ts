@@ -5,7 +5,7 @@ import { warnIcon } from '../lib/icons';
 import { html, nothing, type TemplateResult } from 'lit-html';
 import { styleMap } from 'lit-html/directives/style-map.js';
 import type { ConsentState, PatientRow, StudyOverview } from '../backend/types';
-import { date, daysAgo, int } from '../lib/format';
+import { date, daysAgo, int, utc } from '../lib/format';
 import { virtualWindow } from '../lib/virtual';
 
 export type SortKey = 'id' | 'name' | 'mrn' | 'first' | 'last' | 'days' | `type:${string}`;
@@ -63,6 +63,17 @@ export function systemLabel(system: string): string {
   if (s.includes('mail')) return 'E-mail';
   const last = system.replace(/[/#]+$/, '').split(/[/#:]/).pop() ?? '';
   return last && last.length <= 24 ? last : 'ID';
+}
+
+/** Every identifier system among `patients`, in first-seen order, labelled by what it is. */
+export function identifierSystems(patients: PatientRow[]): { system: string; label: string }[] {
+  const out: { system: string; label: string }[] = [];
+  for (const p of patients) {
+    for (const i of p.identifiers) {
+      if (i.value && !out.some((o) => o.system === i.system)) out.push({ system: i.system, label: systemLabel(i.system) });
+    }
+  }
+  return out;
 }
 
 /** The identifier shown for a participant (the MRN when there is one), labelled by what it is. */
@@ -261,8 +272,8 @@ export class ParticipantsTable {
       <div role="cell" class=${`td ${stale ? 'warn' : ''}`}>
         ${stale ? html`<span class="warn-icon">${warnIcon()}</span><span class="sr-only">Warning: </span>` : nothing}${daysAgo(days)}
       </div>
-      <div role="cell" class="td">${date(p.lastDate)}</div>
-      <div role="cell" class="td">${date(p.firstDate)}</div>
+      <div role="cell" class="td" title=${utc(p.lastDate) || nothing}>${date(p.lastDate)}</div>
+      <div role="cell" class="td" title=${utc(p.firstDate) || nothing}>${date(p.firstDate)}</div>
       ${(() => {
         const id = identifierOf(p);
         return html`<div role="cell" class="td mono" title=${id ? `${id.label}: ${id.value}` : 'No identifier'}>

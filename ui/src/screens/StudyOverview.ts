@@ -7,7 +7,7 @@ import { newJobId } from '../lib/job';
 import { loadRules, reasons, saveRules, type AttentionRules } from '../lib/attention';
 import { errorNotice } from './ErrorNotice';
 import type { Host } from './host';
-import { CONSENT_TEXT, ParticipantsTable, STALE_DAYS, uploadGroup, type ConsentFilter, type UploadFilter } from './ParticipantsTable';
+import { CONSENT_TEXT, identifierSystems, ParticipantsTable, STALE_DAYS, uploadGroup, type ConsentFilter, type UploadFilter } from './ParticipantsTable';
 
 export class StudyOverviewScreen {
   overview: StudyOverview | null = null;
@@ -82,6 +82,7 @@ export class StudyOverviewScreen {
         title: `Export study: ${o.study.name}`,
         subtitle: plural(o.patients.length, 'participant', 'participants'),
         types: o.types,
+        identifierSystems: identifierSystems(o.patients),
       },
       '#export-study',
     );
@@ -236,7 +237,7 @@ export class StudyOverviewScreen {
                     ${(['consented', 'pending', 'declined'] as const).map(
                       (s) => html`<span class=${`consent-${s}`}><span aria-hidden="true">${CONSENT_TEXT[s].icon}</span> ${CONSENT_TEXT[s].text}</span>`,
                     )}`}
-              · Dates are in UTC.
+              · Dates are in this computer's time zone; point at one to see it in UTC.
             </p>
             ${t.render()}`
         : nothing}

@@ -9,6 +9,8 @@ export interface ExportTarget {
   /** e.g. "1,200 participants" or "Aarav Berg (participant 40012)". */
   subtitle: string;
   types: ScopeType[];
+  /** The identifier systems the participants have (for participants.csv), labelled. */
+  identifierSystems?: { system: string; label: string }[];
 }
 
 export interface Host {

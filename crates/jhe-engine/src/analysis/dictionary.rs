@@ -56,20 +56,61 @@ pub const METRICS_DICTIONARY: &[MetricDef] = &[
     d("metrics_cgm", "j_index", "(mg/dL)²/1000", "J-index (Wojcicki 1995): 0.001 × (mean + SD)²."),
     d("metrics_cgm", "lbgi", "", "Low blood glucose index (Kovatchev) as iglu lbgi(): 22.77 × Σ over readings < 112.5 mg/dL of min(0, ln(g)^1.084 − 5.381)² ÷ n."),
     d("metrics_cgm", "hbgi", "", "High blood glucose index as iglu hbgi(): 22.77 × Σ over readings ≥ 112.5 mg/dL of max(0, ln(g)^1.084 − 5.381)² ÷ n."),
-    d("metrics_blood_pressure", "category", "", "AHA/ACC 2017 per reading and for the participant's mean: crisis if systolic > 180 or diastolic > 120; else stage 2 if systolic ≥ 140 or diastolic ≥ 90; else stage 1 if systolic ≥ 130 or diastolic ≥ 80; else elevated if systolic ≥ 120; else normal. Edges are continuous (a mean of 129.6 is below 130)."),
+    d("metrics_cgm", "implausible_left_out", "count", "Glucose readings outside the plausible range, left out of every number above."),
+    d("metrics_blood_pressure", "participant_id", "", "JHE patient id."),
+    d("metrics_blood_pressure", "n_readings", "count", "Number of blood-pressure readings in the period."),
+    d("metrics_blood_pressure", "mean_systolic", "mmHg", "Arithmetic mean of the systolic values."),
+    d("metrics_blood_pressure", "mean_diastolic", "mmHg", "Arithmetic mean of the diastolic values."),
+    d("metrics_blood_pressure", "sd_systolic", "mmHg", "Sample standard deviation (n − 1) of the systolic values; empty for one reading."),
+    d("metrics_blood_pressure", "sd_diastolic", "mmHg", "Sample standard deviation (n − 1) of the diastolic values; empty for one reading."),
+    d("metrics_blood_pressure", "category_of_mean", "", "AHA/ACC 2017 category of (mean systolic, mean diastolic): crisis if systolic > 180 or diastolic > 120; else stage_2 if systolic ≥ 140 or diastolic ≥ 90; else stage_1 if systolic ≥ 130 or diastolic ≥ 80; else elevated if systolic ≥ 120; else normal. Edges are continuous (a mean of 129.6 is below 130)."),
+    d("metrics_blood_pressure", "normal_percent", "% of readings", "Readings whose own AHA category (as for category_of_mean) is normal."),
+    d("metrics_blood_pressure", "elevated_percent", "% of readings", "Readings in the elevated category."),
+    d("metrics_blood_pressure", "stage_1_percent", "% of readings", "Readings in the stage 1 hypertension category."),
+    d("metrics_blood_pressure", "stage_2_percent", "% of readings", "Readings in the stage 2 hypertension category."),
+    d("metrics_blood_pressure", "crisis_percent", "% of readings", "Readings in the hypertensive crisis category. The five add up to 100 %."),
+    d("metrics_blood_pressure", "goal_systolic_below", "mmHg", "The goal: systolic below this (default 130)."),
+    d("metrics_blood_pressure", "goal_diastolic_below", "mmHg", "The goal: diastolic below this (default 80)."),
     d("metrics_blood_pressure", "at_goal_percent", "% of readings", "Readings with systolic < goal systolic AND diastolic < goal diastolic (default goal 130/80: at goal means < 130 and < 80)."),
-    d("metrics_blood_pressure", "by_hour", "mmHg", "Mean systolic and diastolic per local hour of day (0–23), over all days."),
-    d("metrics_blood_pressure", "morning_mean", "mmHg", "Mean of readings taken 04:00–11:59 local time."),
-    d("metrics_blood_pressure", "evening_mean", "mmHg", "Mean of readings taken 18:00–23:59 local time."),
-    d("metrics_blood_pressure", "min_max", "mmHg", "Lowest and highest systolic and diastolic with the UTC instant and local date of the earliest reading with that value."),
-    d("metrics_steps", "daily_steps", "steps", "Sum of step records per local date of each record's start; only dates with records are days."),
-    d("metrics_steps", "days_at_goal_percent", "% of days", "Days with total ≥ goal (default 7,000) ÷ days with records."),
+    d("metrics_blood_pressure", "morning_n", "count", "Readings taken 04:00–11:59 local time."),
+    d("metrics_blood_pressure", "morning_mean_systolic", "mmHg", "Mean systolic of the morning readings."),
+    d("metrics_blood_pressure", "morning_mean_diastolic", "mmHg", "Mean diastolic of the morning readings."),
+    d("metrics_blood_pressure", "evening_n", "count", "Readings taken 18:00–23:59 local time."),
+    d("metrics_blood_pressure", "evening_mean_systolic", "mmHg", "Mean systolic of the evening readings."),
+    d("metrics_blood_pressure", "evening_mean_diastolic", "mmHg", "Mean diastolic of the evening readings."),
+    d("metrics_blood_pressure", "min_systolic", "mmHg", "Lowest systolic value."),
+    d("metrics_blood_pressure", "min_systolic_local_date", "date", "Local date of the earliest reading with the lowest systolic value."),
+    d("metrics_blood_pressure", "max_systolic", "mmHg", "Highest systolic value."),
+    d("metrics_blood_pressure", "max_systolic_local_date", "date", "Local date of the earliest reading with the highest systolic value."),
+    d("metrics_blood_pressure", "min_diastolic", "mmHg", "Lowest diastolic value."),
+    d("metrics_blood_pressure", "min_diastolic_local_date", "date", "Local date of the earliest reading with the lowest diastolic value."),
+    d("metrics_blood_pressure", "max_diastolic", "mmHg", "Highest diastolic value."),
+    d("metrics_blood_pressure", "max_diastolic_local_date", "date", "Local date of the earliest reading with the highest diastolic value."),
+    d("metrics_blood_pressure", "implausible_left_out", "count", "Readings outside the plausible ranges (or diastolic not below systolic), left out of every number above."),
+    d("metrics_blood_pressure", "by_hour", "mmHg", "(`jhe metrics --json` only) Mean systolic and diastolic per local hour of day (0–23), over all days."),
+    d("metrics_steps", "participant_id", "", "JHE patient id."),
+    d("metrics_steps", "days_with_data", "days", "Local dates with at least one step record (daily total = sum of step records per local date of each record's start)."),
+    d("metrics_steps", "mean_daily_steps", "steps", "Mean of the daily totals over the days with data."),
+    d("metrics_steps", "goal_steps", "steps", "The daily goal (default 7,000)."),
+    d("metrics_steps", "days_at_goal_percent", "% of days", "Days with total ≥ goal ÷ days with data."),
+    d("metrics_steps", "implausible_left_out", "count", "Step records outside the plausible range, left out."),
     d("metrics_heart_rate", "resting_hr", "bpm", "Per local date: the 5th percentile (R quantile type 7) of that day's heart-rate readings (robust to single artefacts; equals the value on days with one reading)."),
     d("metrics_heart_rate", "resting_hr_slope", "bpm/week", "Least-squares slope of the daily resting values on the date (days) × 7."),
     d("metrics_sleep", "sleep_minutes", "minutes", "Per night: sum of the durations (end − start) of all sleep episodes whose end falls on that local date (offset at the end)."),
     d("metrics_weight", "weight_slope", "kg/week", "Least-squares slope of every weight reading (kg) on its UTC time in days × 7."),
+    d("metrics_spo2", "participant_id", "", "JHE patient id."),
+    d("metrics_spo2", "n_readings", "count", "Number of SpO2 readings in the period."),
+    d("metrics_spo2", "mean_percent", "%", "Arithmetic mean of the readings."),
     d("metrics_spo2", "below_90_percent", "% of readings", "Readings with SpO2 < 90 % (90 itself is not below)."),
+    d("metrics_spo2", "implausible_left_out", "count", "Readings outside the plausible range (e.g. over 100 %), left out."),
 ];
+
+/// The definition of `column` of the metric table `table`.
+pub fn metric_def(table: &str, column: &str) -> Option<&'static MetricDef> {
+    METRICS_DICTIONARY
+        .iter()
+        .find(|m| m.table == table && m.column == column)
+}
 
 /// The rule for physiologically implausible readings, with each type's range from its spec.
 pub fn plausible_rule() -> String {
@@ -111,7 +152,7 @@ mod tests {
     fn every_cgm_column_is_documented_in_order() {
         let cols: Vec<&str> = METRICS_DICTIONARY
             .iter()
-            .filter(|m| m.table == "metrics_cgm")
+            .filter(|m| m.table == "metrics_cgm" && m.column != "implausible_left_out")
             .map(|m| m.column)
             .collect();
         assert_eq!(cols, CGM_COLUMNS.to_vec());

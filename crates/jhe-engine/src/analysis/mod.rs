@@ -16,6 +16,7 @@ pub mod input;
 pub mod other;
 pub mod quality;
 mod stats;
+pub mod tables;
 
 pub use bp::{bp_category, bp_metrics, BpCategory, BpGoal, BpMetrics, BpReading};
 pub use cgm::{cgm_metrics, CgmMetrics, GlucoseReading, GlucoseUnit, GriZone, MG_DL_PER_MMOL_L};

@@ -1,5 +1,12 @@
 //! Drawing a chart with plotters' SVG backend: the band, bars or lines (decimated per pixel
-//! column, broken at gaps), the legend, and the SVG touch-ups (`currentColor`, dashes).
+//! column, broken at gaps), the legend, and the SVG touch-ups (`currentColor`, theme colours,
+//! dashes).
+//!
+//! Colours: axes and text are `currentColor` (the webview's text colour for charts). Every other
+//! colour is a [`Paint`]: the SVG says `var(--chart-line, #2563EB)`, so the webview themes it
+//! from `ui/src/styles.css` (light and dark values, both meeting WCAG 1.4.11's 3:1 against the
+//! card background, checked by the tests below), and a file viewed outside the app falls back to
+//! the light value.
 
 use plotters::prelude::*;
 
@@ -10,14 +17,93 @@ use crate::omh::time::US_PER_DAY;
 /// Axis and text colour, replaced by `currentColor` in the SVG.
 const FG: RGBColor = RGBColor(1, 2, 3);
 pub(super) const FG_HEX: &str = "#010203";
-const BLUE: RGBColor = RGBColor(0x25, 0x63, 0xEB);
-const RED: RGBColor = RGBColor(0xC0, 0x26, 0x2D);
-/// Diastolic blood pressure: drawn dashed (the SVG gets a dash array for this colour).
-const DIASTOLIC: RGBColor = RGBColor(0x25, 0x63, 0xEC);
-const DIASTOLIC_HEX: &str = "#2563EC";
-const BAND: RGBColor = RGBColor(0x16, 0xA3, 0x4A);
+
+/// A chart colour the webview themes: its CSS custom property (declared in `ui/src/styles.css`,
+/// in `:root` for the light theme and in its `prefers-color-scheme: dark` block), and its values
+/// there. The light value is what plotters draws and the fallback outside the app; each light
+/// value is used by one paint only, so the SVG touch-up can tell them apart.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Paint {
+    /// The CSS custom property, e.g. `--chart-line`.
+    pub var: &'static str,
+    /// `0xRRGGBB` in the light theme (and outside the app).
+    pub light: u32,
+    /// `0xRRGGBB` in the dark theme.
+    pub dark: u32,
+    /// The opacity it is drawn with (1 but for the band's fill).
+    pub alpha: f64,
+    /// Its least contrast ratio against the background: 3 (WCAG 1.4.11) for lines and marks.
+    pub min_contrast: f64,
+}
+
+impl Paint {
+    const fn rgb(&self) -> RGBColor {
+        RGBColor(
+            (self.light >> 16) as u8,
+            (self.light >> 8) as u8,
+            self.light as u8,
+        )
+    }
+    fn color(&self) -> RGBAColor {
+        self.rgb().mix(self.alpha)
+    }
+    fn light_hex(&self) -> String {
+        format!("#{:06X}", self.light)
+    }
+}
+
+/// Lines, dots and bars of a single series (and the first of two).
+pub(super) const LINE: Paint = Paint {
+    var: "--chart-line",
+    light: 0x2563EB,
+    dark: 0x60A5FA,
+    alpha: 1.0,
+    min_contrast: 3.0,
+};
+/// Systolic blood pressure.
+pub(super) const SYSTOLIC: Paint = Paint {
+    var: "--chart-systolic",
+    light: 0xC0262D,
+    dark: 0xF87171,
+    alpha: 1.0,
+    min_contrast: 3.0,
+};
+/// Diastolic blood pressure: drawn dashed (the SVG gets a dash array for this colour), so it is
+/// told from systolic by more than colour.
+pub(super) const DIASTOLIC: Paint = Paint {
+    var: "--chart-diastolic",
+    light: 0x2563EC,
+    dark: 0x60A5FA,
+    alpha: 1.0,
+    min_contrast: 3.0,
+};
+/// The target band's edges (dashed lines): what shows where the band is.
+pub(super) const BAND_EDGE: Paint = Paint {
+    var: "--chart-band",
+    light: 0x166534,
+    dark: 0x4ADE80,
+    alpha: 1.0,
+    min_contrast: 3.0,
+};
+/// The target band's translucent fill: a tint (its edges carry the 3:1), visibly different from
+/// the card in both themes, and light enough for every line drawn over it to keep 3:1.
+pub(super) const BAND_FILL: Paint = Paint {
+    var: "--chart-band-fill",
+    light: 0x15803D,
+    dark: 0x4ADE80,
+    alpha: 0.16,
+    min_contrast: 1.2,
+};
 /// Marks of implausible readings.
-const FLAGGED: RGBColor = RGBColor(0xE8, 0x6A, 0x00);
+pub(super) const FLAGGED: Paint = Paint {
+    var: "--chart-flag",
+    light: 0xC2410C,
+    dark: 0xFB923C,
+    alpha: 1.0,
+    min_contrast: 3.0,
+};
+/// Every paint, in the order `ui/src/styles.css` declares them.
+pub const PAINTS: [Paint; 6] = [LINE, SYSTOLIC, DIASTOLIC, BAND_EDGE, BAND_FILL, FLAGGED];
 const FONT: &str = "sans-serif";
 
 /// Per pixel column keep the first, lowest, highest and last reading (in time order): the line
@@ -107,7 +193,8 @@ pub(super) fn draw(
             .disable_x_mesh()
             .light_line_style(TRANSPARENT)
             .bold_line_style(FG.mix(0.12))
-            .axis_style(FG.mix(0.6))
+            // Axes at full strength (grid lines stay faint: the labelled ticks carry the values).
+            .axis_style(FG)
             .x_labels(9)
             .y_labels(6)
             .x_label_formatter(&|t| tick_label(*t, offset_us, unit))
@@ -136,12 +223,26 @@ pub(super) fn draw(
             chart
                 .draw_series(std::iter::once(Rectangle::new(
                     [(from, band.lo.max(ylo)), (to, band.hi.min(yhi))],
-                    BAND.mix(0.14).filled(),
+                    BAND_FILL.color().filled(),
                 )))?
                 .label(band.label)
                 .legend(|(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 18, y + 5)], BAND.mix(0.3).filled())
+                    EmptyElement::at((x, y))
+                        + Rectangle::new([(0, -5), (18, 5)], BAND_FILL.color().filled())
+                        + Rectangle::new([(0, -5), (18, 5)], BAND_EDGE.color().stroke_width(1))
                 });
+            // The edges, where the band ends inside the chart (dashed by `finish_svg`).
+            chart.draw_series(
+                [band.lo, band.hi]
+                    .into_iter()
+                    .filter(|v| (ylo..=yhi).contains(v))
+                    .map(|v| {
+                        PathElement::new(
+                            vec![(from, v), (to, v)],
+                            BAND_EDGE.color().stroke_width(1),
+                        )
+                    }),
+            )?;
             legend = true;
         }
 
@@ -151,16 +252,16 @@ pub(super) fn draw(
                 let pad = day / 8;
                 Rectangle::new(
                     [(p.t_us + pad, 0.0), (p.t_us + day - pad, p.v)],
-                    BLUE.mix(0.8).filled(),
+                    LINE.color().filled(),
                 )
             }))?;
         } else {
             let segs = segments(series);
             let sparse = series.len() <= 400;
             let first_color = if pres.style == Style::BloodPressure {
-                RED
+                SYSTOLIC.color()
             } else {
-                BLUE
+                LINE.color()
             };
             let mut labelled = false;
             for seg in &segs {
@@ -172,7 +273,10 @@ pub(super) fn draw(
                 ))?;
                 if pres.style == Style::BloodPressure && !labelled {
                     drawn.label("Systolic").legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], RED.stroke_width(2))
+                        PathElement::new(
+                            vec![(x, y), (x + 18, y)],
+                            SYSTOLIC.color().stroke_width(2),
+                        )
                     });
                 }
                 if sparse || s.len() == 1 {
@@ -185,16 +289,19 @@ pub(super) fn draw(
                     let line2 = decimate(s, |p| p.v2, px);
                     let drawn = chart.draw_series(LineSeries::new(
                         line2.iter().copied(),
-                        DIASTOLIC.stroke_width(2),
+                        DIASTOLIC.color().stroke_width(2),
                     ))?;
                     if !labelled {
                         drawn.label("Diastolic").legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 18, y)], DIASTOLIC.stroke_width(2))
+                            PathElement::new(
+                                vec![(x, y), (x + 18, y)],
+                                DIASTOLIC.color().stroke_width(2),
+                            )
                         });
                     }
                     if sparse || s.len() == 1 {
                         chart.draw_series(s.iter().filter_map(|p| {
-                            p.v2.map(|v2| Circle::new((p.t_us, v2), 2, DIASTOLIC.filled()))
+                            p.v2.map(|v2| Circle::new((p.t_us, v2), 2, DIASTOLIC.color().filled()))
                         }))?;
                     }
                     legend = true;
@@ -213,10 +320,10 @@ pub(super) fn draw(
                 .draw_series(
                     marks
                         .iter()
-                        .map(|&t| TriangleMarker::new((t, yhi), 6, FLAGGED.filled())),
+                        .map(|&t| TriangleMarker::new((t, yhi), 6, FLAGGED.color().filled())),
                 )?
                 .label("Implausible value, not counted")
-                .legend(|(x, y)| TriangleMarker::new((x + 9, y), 6, FLAGGED.filled()));
+                .legend(|(x, y)| TriangleMarker::new((x + 9, y), 6, FLAGGED.color().filled()));
             legend = true;
         }
         if legend {
@@ -233,13 +340,216 @@ pub(super) fn draw(
     Ok((finish_svg(svg), x_axis))
 }
 
-/// `currentColor` for axes and text, a dash array for the diastolic line, and a viewBox so the
-/// webview can scale the chart.
+/// `currentColor` for axes and text, dash arrays for the diastolic line and the band's edges,
+/// and each [`Paint`]'s light colour as `var(--chart-…, #light)` so the webview themes it.
 fn finish_svg(svg: String) -> String {
     let mut s = svg.replace(FG_HEX, "currentColor");
-    s = s.replace(
-        &format!("<polyline fill=\"none\" opacity=\"1\" stroke=\"{DIASTOLIC_HEX}\""),
-        &format!("<polyline fill=\"none\" opacity=\"1\" stroke-dasharray=\"7 4\" stroke=\"{DIASTOLIC_HEX}\""),
-    );
+    for (paint, dash) in [(DIASTOLIC, "7 4"), (BAND_EDGE, "5 3")] {
+        let hex = paint.light_hex();
+        s = s.replace(
+            &format!("<polyline fill=\"none\" opacity=\"1\" stroke=\"{hex}\""),
+            &format!("<polyline fill=\"none\" opacity=\"1\" stroke-dasharray=\"{dash}\" stroke=\"{hex}\""),
+        );
+    }
+    for paint in PAINTS {
+        let hex = paint.light_hex();
+        s = s.replace(
+            &format!("=\"{hex}\""),
+            &format!("=\"var({}, {hex})\"", paint.var),
+        );
+    }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chart::{render, Obs, Options};
+    use crate::omh::DataType;
+
+    // The chart's surroundings, as `ui/src/styles.css` sets them (`ui/test/chart-colours.test.ts`
+    // checks that it still does): a chart sits on a card (`.card { background: var(--surface) }`)
+    // and draws its axes and text in `currentColor`, which is `.chart { color: var(--muted) }`.
+    // Light theme: `:root`; dark theme: the `@media (prefers-color-scheme: dark)` block.
+    const SURFACE_LIGHT: u32 = 0xffffff;
+    const SURFACE_DARK: u32 = 0x1d232b;
+    const MUTED_LIGHT: u32 = 0x5b6675;
+    const MUTED_DARK: u32 = 0xa0abb9;
+    /// The paints drawn over the band's fill.
+    const OVER_BAND: [Paint; 4] = [LINE, SYSTOLIC, DIASTOLIC, FLAGGED];
+
+    fn channels(c: u32) -> [f64; 3] {
+        [c >> 16, c >> 8, c].map(|x| f64::from(x & 0xff))
+    }
+
+    /// `fg` drawn with opacity `alpha` over `bg`, as the eye sees it.
+    fn over(fg: u32, alpha: f64, bg: u32) -> u32 {
+        let (f, b) = (channels(fg), channels(bg));
+        (0..3).fold(0, |acc, i| {
+            (acc << 8)
+                | (alpha * f[i] + (1.0 - alpha) * b[i])
+                    .round()
+                    .clamp(0.0, 255.0) as u32
+        })
+    }
+
+    /// WCAG 2.x relative luminance of an sRGB colour.
+    fn luminance(c: u32) -> f64 {
+        let [r, g, b] = channels(c).map(|x| {
+            let x = x / 255.0;
+            if x <= 0.04045 {
+                x / 12.92
+            } else {
+                ((x + 0.055) / 1.055).powf(2.4)
+            }
+        });
+        0.2126 * r + 0.7152 * g + 0.0722 * b
+    }
+
+    /// WCAG 2.x contrast ratio, 1 to 21.
+    fn contrast(a: u32, b: u32) -> f64 {
+        let (la, lb) = (luminance(a), luminance(b));
+        (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+    }
+
+    #[test]
+    fn the_contrast_ratio_is_wcags() {
+        assert!((contrast(0x000000, 0xffffff) - 21.0).abs() < 1e-9);
+        assert!((contrast(0x777777, 0x777777) - 1.0).abs() < 1e-9);
+        // #767676 on white is the well-known smallest grey that passes 4.5:1.
+        assert!((contrast(0x767676, 0xffffff) - 4.54).abs() < 0.01);
+        assert!(contrast(0x777777, 0xffffff) < 4.5);
+    }
+
+    #[test]
+    fn every_chart_colour_meets_wcag_aa_on_both_themes() {
+        let mut failed = Vec::new();
+        for (theme, bg, text) in [
+            ("light", SURFACE_LIGHT, MUTED_LIGHT),
+            ("dark", SURFACE_DARK, MUTED_DARK),
+        ] {
+            // Axes, tick labels, legend text: `currentColor` at full opacity (text: 4.5:1).
+            let r = contrast(text, bg);
+            if r < 4.5 {
+                failed.push(format!("{theme}: text and axes {text:06x} {r:.2} < 4.5"));
+            }
+            let value = |p: &Paint| if theme == "light" { p.light } else { p.dark };
+            for p in PAINTS {
+                let c = value(&p);
+                let r = contrast(over(c, p.alpha, bg), bg);
+                if r < p.min_contrast {
+                    failed.push(format!(
+                        "{theme}: {} {c:06x} {r:.2} < {}",
+                        p.var, p.min_contrast
+                    ));
+                }
+            }
+            // Lines and marks keep 3:1 where they cross the target band.
+            let fill = over(value(&BAND_FILL), BAND_FILL.alpha, bg);
+            for p in OVER_BAND {
+                let c = value(&p);
+                let r = contrast(c, fill);
+                if r < 3.0 {
+                    failed.push(format!("{theme}: {} {c:06x} on the band {r:.2} < 3", p.var));
+                }
+            }
+        }
+        assert!(failed.is_empty(), "{failed:#?}");
+    }
+
+    #[test]
+    fn paints_are_told_apart_by_their_light_value() {
+        let mut hexes: Vec<String> = PAINTS.iter().map(Paint::light_hex).collect();
+        hexes.push(FG_HEX.to_string());
+        let n = hexes.len();
+        hexes.sort();
+        hexes.dedup();
+        assert_eq!(hexes.len(), n, "two paints share a light value");
+        let vars: std::collections::BTreeSet<&str> = PAINTS.iter().map(|p| p.var).collect();
+        assert_eq!(vars.len(), PAINTS.len());
+    }
+
+    /// Every `fill` / `stroke` colour of the SVG, as written.
+    fn colours(svg: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for attr in [" fill=\"", " stroke=\""] {
+            for part in svg.split(attr).skip(1) {
+                if let Some(end) = part.find('"') {
+                    out.push(part[..end].to_string());
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn charts_use_only_themed_colours_with_a_fallback() {
+        let start = 1_750_000_000_000_000;
+        let glucose: Vec<Obs> = (0..300)
+            .map(|i| Obs {
+                observation_id: i + 1,
+                t_us: start + i as i64 * 300_000_000,
+                // One implausible reading, for the flag mark.
+                v: Some(if i == 40 {
+                    2000.0
+                } else {
+                    60.0 + (i % 150) as f64
+                }),
+                code: "omh:blood-glucose:4.0".into(),
+                ..Default::default()
+            })
+            .collect();
+        let bp: Vec<Obs> = (0..20)
+            .map(|i| Obs {
+                t_us: start + i * 12 * 3_600_000_000,
+                v: Some(120.0 + i as f64),
+                v2: Some(80.0),
+                code: "omh:blood-pressure:4.0".into(),
+                ..Default::default()
+            })
+            .collect();
+        let steps: Vec<Obs> = (0..48)
+            .map(|i| Obs {
+                t_us: start + i * 3_600_000_000,
+                v: Some(100.0),
+                code: "omh:step-count:3.0".into(),
+                ..Default::default()
+            })
+            .collect();
+        let allowed: Vec<String> = PAINTS
+            .iter()
+            .map(|p| format!("var({}, {})", p.var, p.light_hex()))
+            .chain(["currentColor".to_string(), "none".to_string()])
+            .collect();
+        let mut seen = std::collections::BTreeSet::new();
+        for (view, obs) in [
+            (DataType::BloodGlucose, &glucose),
+            (DataType::BloodPressure, &bp),
+            (DataType::StepCount, &steps),
+        ] {
+            let svg = render(&view, obs, &Options::default()).svg;
+            assert!(svg.starts_with("<svg"), "{view:?}");
+            for c in colours(&svg) {
+                assert!(allowed.contains(&c), "{view:?}: colour {c} is not themed");
+                seen.insert(c);
+            }
+        }
+        // Every paint is used, and the band's edges and the diastolic line are dashed.
+        for p in PAINTS {
+            let want = format!("var({}, {})", p.var, p.light_hex());
+            assert!(seen.contains(&want), "{} is never drawn", p.var);
+        }
+        let bp_svg = render(&DataType::BloodPressure, &bp, &Options::default()).svg;
+        assert!(
+            bp_svg.contains("stroke-dasharray=\"7 4\" stroke=\"var(--chart-diastolic, #2563EC)\"")
+        );
+        let g_svg = render(&DataType::BloodGlucose, &glucose, &Options::default()).svg;
+        assert_eq!(
+            g_svg
+                .matches("stroke-dasharray=\"5 3\" stroke=\"var(--chart-band, #166534)\"")
+                .count(),
+            2,
+            "both edges of the 70–180 band"
+        );
+    }
 }

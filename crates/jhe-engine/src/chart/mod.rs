@@ -1,7 +1,8 @@
 //! Charts of one participant's data, as SVG for the app's webview: one chart per data type,
 //! drawn with plotters' SVG backend (no font files: text stays SVG `<text>` that the webview
-//! renders), a transparent background and `currentColor` for axes and text so the chart
-//! follows the light or dark theme.
+//! renders), a transparent background, `currentColor` for axes and text, and CSS custom
+//! properties with a fallback for the series colours ([`PAINTS`]), so the chart follows the
+//! light or dark theme.
 //!
 //! Besides the SVG, [`render`] returns where the time axis sits ([`XAxis`], for the hover
 //! readout), at most [`MAX_POINTS`] points for that readout, and statistics over the full range.
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::omh::time::{iso_z, US_PER_DAY};
 pub use crate::omh::types::{Band, Style};
 use crate::omh::{DataType, DecodedObservation};
+pub use draw::{Paint, PAINTS};
 
 /// Most points returned for the hover readout.
 pub const MAX_POINTS: usize = 1000;
@@ -41,7 +43,9 @@ pub struct Obs {
     pub t_us: i64,
     /// Interval end, UTC microseconds.
     pub end_us: Option<i64>,
-    /// Participant's wall clock at `t_us` (naive microseconds), when known.
+    /// Participant's wall clock at `t_us` (naive microseconds), when known: decoded observations
+    /// have it when their time carried a UTC offset (`None` when it carried none and was read as
+    /// UTC); read back from an export it is the `time_local` column, which equals UTC then.
     pub local_us: Option<i64>,
     /// The value in the view's unit (systolic for blood pressure; minutes of sleep).
     pub v: Option<f64>,
@@ -64,7 +68,7 @@ impl Obs {
             code: o.code.clone(),
             t_us: o.time.start_utc,
             end_us: o.time.end_utc,
-            local_us: Some(o.time.start_local),
+            local_us: o.time.utc_offset_min.map(|_| o.time.start_local),
             v,
             v2,
             device: o
@@ -445,7 +449,7 @@ mod tests {
         // Two polylines for the data (plus the legend's none: the band legend is a rect).
         assert_eq!(
             c.svg
-                .matches("stroke=\"#2563EB\" stroke-width=\"2\"")
+                .matches("stroke=\"var(--chart-line, #2563EB)\" stroke-width=\"2\"")
                 .count(),
             2,
             "{}",

@@ -170,13 +170,13 @@ impl Export {
         }
         let rows = dict.len() as u64;
         let csv = self.stage_text(final_tmp, "data_dictionary.csv", "dictionary", &csv, rows)?;
-        let md = dictionary_markdown(dict, tables);
+        let md = dictionary_markdown(dict, tables, self.spec.format);
         let md = self.stage_text(final_tmp, "data_dictionary.md", "dictionary", &md, rows)?;
         Ok([csv, md])
     }
 
     /// Writes a text file into `final_tmp` (atomically) and returns its manifest entry.
-    fn stage_text(
+    pub(super) fn stage_text(
         &mut self,
         final_tmp: &Path,
         name: &str,
@@ -186,7 +186,12 @@ impl Export {
     ) -> Result<(PathBuf, ManifestFile), ExportError> {
         let path = final_tmp.join(name);
         let tmp = self.next_tmp("text");
+        let bom = self.spec.format.with_bom() && name.ends_with(".csv");
         let w = write_atomic(&self.tmp_dir, &tmp, &path, |w| {
+            if bom {
+                w.write_all(super::UTF8_BOM)
+                    .map_err(io_err("write", &path))?;
+            }
             w.write_all(text.as_bytes()).map_err(io_err("write", &path))
         })?;
         let format = name.rsplit('.').next().unwrap_or("").to_string();
@@ -292,7 +297,7 @@ const PROBLEM_COLUMNS: [(&str, &str); 5] = [
     ),
 ];
 
-fn csv_row(out: &mut String, fields: &[&str]) {
+pub(super) fn csv_row(out: &mut String, fields: &[&str]) {
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -312,11 +317,26 @@ fn csv_row(out: &mut String, fields: &[&str]) {
 fn dictionary_markdown(
     dict: &[(String, DictEntry)],
     tables: &BTreeMap<String, TableParts>,
+    format: Format,
 ) -> String {
+    let times = match format {
+        Format::ExcelCsv => {
+            "The CSV files are written for spreadsheets: every time as `YYYY-MM-DD HH:MM:SS` \
+             (whole seconds, no `T` or `Z`; Excel and LibreOffice read it as a date cell), \
+             UTF-8 with a byte-order mark."
+        }
+        Format::Csv => "In CSV files times are ISO 8601 (`2026-11-17T18:51:02.292010Z`).",
+        Format::Parquet => "In Parquet files times are timestamps in microseconds.",
+    };
     let mut md = String::from(
         "# Data dictionary\n\nTimes ending in `_utc` are UTC instants; times ending in `_local` are the \
          participant's local wall-clock time (from the UTC offset written in the data), without a \
-         time zone. In CSV files times are ISO 8601. In every CSV file a text cell (or column name) \
+         time zone. ",
+    );
+    md.push_str(times);
+    md.push_str(
+        " Converted values are rounded as each column says (no binary float noise); values \
+         already in the column's unit are as sent. In every CSV file a text cell (or column name) \
          that would start a spreadsheet formula (`=`, `+`, `-`, `@`, TAB or CR) is written with a \
          leading `'` (OWASP's advice against formula injection); numbers are never changed. A unit in parentheses, e.g. `(original_unit)`, \
          means the unit is given per row in that column.\n",
@@ -325,11 +345,11 @@ fn dictionary_markdown(
     for (file, e) in dict {
         if file != current {
             current = file;
-            let title = tables
-                .get(&e.table)
-                .and_then(|(v, _)| v.as_ref())
-                .map(|v| v.title())
-                .unwrap_or_else(|| "All observations, one row per measure".into());
+            let title = match tables.get(&e.table) {
+                _ if e.table == "participants" => "The participants, one row each".to_string(),
+                Some((Some(v), _)) => v.title(),
+                _ => "All observations, one row per measure".into(),
+            };
             md.push_str(&format!(
                 "\n## `{file}`: {title}\n\n| column | dtype | unit | description |\n| --- | --- | --- | --- |\n"
             ));

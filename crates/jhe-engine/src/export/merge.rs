@@ -188,12 +188,24 @@ impl Export {
                         .with_compression(ParquetCompression::Zstd(None))
                         .batched(&schema)?,
                 )),
-                Format::Csv => Sink::Csv(
-                    CsvWriter::new(w)
-                        .include_header(true)
-                        .with_datetime_format(None)
-                        .batched(&csv_schema(&schema))?,
-                ),
+                Format::Csv | Format::ExcelCsv => {
+                    let excel = format == Format::ExcelCsv;
+                    if excel {
+                        w.write_all(super::UTF8_BOM)
+                            .map_err(|source| ExportError::Io {
+                                op: "write",
+                                path: dest.to_path_buf(),
+                                source,
+                            })?;
+                    }
+                    Sink::Csv(
+                        CsvWriter::new(w)
+                            .include_header(true)
+                            .with_datetime_format(None)
+                            .batched(&csv_schema(&schema, excel))?,
+                        excel,
+                    )
+                }
             };
             let mut pending: Option<DataFrame> = None;
             for p in parts {
@@ -221,7 +233,7 @@ impl Export {
                 d.rechunk_mut();
                 sink.write(&d)?;
             }
-            if parts.is_empty() && format == Format::Csv {
+            if parts.is_empty() && format.is_csv() {
                 // the CSV writer writes its header with the first batch
                 sink.write(&DataFrame::empty_with_schema(&schema))?;
             }
@@ -241,8 +253,15 @@ impl Export {
 /// `2026-11-25T21:00:00.000000`, without an offset).
 const CSV_UTC_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
+/// Every time (UTC and local) in CSV for spreadsheets, which read it as a date cell.
+const EXCEL_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+
 fn is_utc_datetime(dt: &DataType) -> bool {
     matches!(dt, DataType::Datetime(_, Some(_)))
+}
+
+fn is_datetime(dt: &DataType) -> bool {
+    matches!(dt, DataType::Datetime(..))
 }
 
 fn is_text(dt: &DataType) -> bool {
@@ -258,11 +277,11 @@ fn csv_name(name: &PlSmallStr) -> PlSmallStr {
     PlSmallStr::from(formula_safe(name.as_str()).as_ref())
 }
 
-fn csv_schema(schema: &Schema) -> Schema {
+fn csv_schema(schema: &Schema, excel: bool) -> Schema {
     schema
         .iter()
         .map(|(n, dt)| {
-            let dt = if is_utc_datetime(dt) || is_text(dt) {
+            let dt = if is_utc_datetime(dt) || is_text(dt) || (excel && is_datetime(dt)) {
                 DataType::String
             } else {
                 dt.clone()
@@ -286,14 +305,17 @@ fn guard_text(s: &Series) -> PolarsResult<Series> {
     Ok(out.into_series())
 }
 
-/// UTC datetime columns formatted as `…Z` strings; text cells and names safe for spreadsheets.
-fn csv_ready(df: &DataFrame) -> PolarsResult<DataFrame> {
+/// UTC datetime columns formatted as `…Z` strings (for spreadsheets, every datetime column as
+/// [`EXCEL_FORMAT`]); text cells and names safe for spreadsheets.
+fn csv_ready(df: &DataFrame, excel: bool) -> PolarsResult<DataFrame> {
     let cols = df
         .columns()
         .iter()
         .map(|c| {
             let s = c.as_materialized_series();
-            let s = if is_utc_datetime(c.dtype()) {
+            let s = if excel && is_datetime(c.dtype()) {
+                s.datetime()?.to_string(EXCEL_FORMAT)?.into_series()
+            } else if is_utc_datetime(c.dtype()) {
                 s.datetime()?.to_string(CSV_UTC_FORMAT)?.into_series()
             } else if is_text(c.dtype()) {
                 guard_text(s)?
@@ -309,20 +331,21 @@ fn csv_ready(df: &DataFrame) -> PolarsResult<DataFrame> {
 /// The writer of a final data file.
 enum Sink<'a, W: Write> {
     Parquet(Box<polars::io::parquet::write::BatchedWriter<&'a mut W>>),
-    Csv(polars::io::csv::write::BatchedWriter<&'a mut W>),
+    /// The writer, and whether it writes for spreadsheets.
+    Csv(polars::io::csv::write::BatchedWriter<&'a mut W>, bool),
 }
 
 impl<W: Write> Sink<'_, W> {
     fn write(&mut self, df: &DataFrame) -> PolarsResult<()> {
         match self {
             Sink::Parquet(b) => b.write_batch(df),
-            Sink::Csv(b) => b.write_batch(&csv_ready(df)?),
+            Sink::Csv(b, excel) => b.write_batch(&csv_ready(df, *excel)?),
         }
     }
     fn finish(self) -> PolarsResult<()> {
         match self {
             Sink::Parquet(b) => b.finish().map(|_| ()),
-            Sink::Csv(mut b) => b.finish(),
+            Sink::Csv(mut b, _) => b.finish(),
         }
     }
 }

@@ -28,6 +28,8 @@ pub use files::{formula_safe, needs_formula_guard};
 pub use folder::{discard_unfinished, unfinished, Unfinished};
 mod manifest;
 mod merge;
+mod metrics;
+mod participants;
 pub mod read;
 mod state;
 mod unit;
@@ -45,6 +47,7 @@ use crate::frame::{dictionary, DictEntry};
 use crate::omh::{Problem, RawObservation};
 
 pub use manifest::{Manifest, ManifestFile, ManifestFilters, ManifestUnit, MANIFEST_VERSION};
+pub use participants::Participant;
 pub use unit::{PreparedUnit, UnitBuilder};
 
 use files::{json_bytes, read_json, sync_dir, write_atomic, write_part, Written};
@@ -58,18 +61,37 @@ pub const LONG_TABLE: &str = "observations_long";
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
+    /// CSV for R, pandas and polars: times in ISO 8601 (`2026-11-17T18:51:02.292010Z`), UTF-8.
     Csv,
+    /// CSV for spreadsheets (Excel, LibreOffice, Numbers): times as `YYYY-MM-DD HH:MM:SS` (whole
+    /// seconds, no `T` or `Z`), which they read as dates, in the UTC and the local columns;
+    /// UTF-8 with a byte-order mark, so Excel picks the encoding.
+    #[serde(rename = "excel_csv")]
+    ExcelCsv,
     Parquet,
 }
 
 impl Format {
     pub fn extension(self) -> &'static str {
         match self {
-            Format::Csv => "csv",
+            Format::Csv | Format::ExcelCsv => "csv",
             Format::Parquet => "parquet",
         }
     }
+
+    /// Either CSV style.
+    pub fn is_csv(self) -> bool {
+        matches!(self, Format::Csv | Format::ExcelCsv)
+    }
+
+    /// The text files of the export start with a UTF-8 byte-order mark.
+    pub fn with_bom(self) -> bool {
+        self == Format::ExcelCsv
+    }
 }
+
+/// The UTF-8 byte-order mark written first in the CSV files of [`Format::ExcelCsv`].
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -146,7 +168,12 @@ pub enum ExportError {
     },
     #[error("invalid unit key {0:?}")]
     InvalidUnit(String),
+    #[error("cannot read back {path} for its metrics: {message}")]
+    ReadBack { path: PathBuf, message: String },
 }
+
+/// A file staged for `finish` (its temporary path and manifest entry) with its dictionary entries.
+type StagedWithDict = ((PathBuf, ManifestFile), Vec<DictEntry>);
 
 fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> ExportError + 'a {
     move |source| ExportError::Io {
@@ -196,6 +223,8 @@ pub struct Export {
     tmp_counter: u64,
     /// Tables merged before `finish` ([`Export::merge_early`]), by table name.
     early: BTreeMap<String, EarlyMerge>,
+    /// Who `participants.csv` lists, and the requested codes ([`Export::set_participants`]).
+    participants: Option<(Vec<Participant>, Vec<String>)>,
 }
 
 fn unit_file_stem(unit: &str) -> String {
@@ -252,6 +281,7 @@ impl Export {
             unit_index: HashMap::new(),
             tmp_counter: 0,
             early: BTreeMap::new(),
+            participants: None,
         };
         ex.clear_tmp();
         if resume {
@@ -446,8 +476,9 @@ impl Export {
         self.clear_tmp();
     }
 
-    /// Merges the parts into the final files, writes the data dictionary, the problems list and
-    /// the manifest (last), and removes `.jhe-partial`.
+    /// Merges the parts into the final files, writes the data dictionary, the problems list,
+    /// `participants.csv` (when [`Export::set_participants`] was called) and the manifest
+    /// (last), and removes `.jhe-partial`.
     pub fn finish(mut self) -> Result<Manifest, ExportError> {
         let units: Vec<UnitRecord> = self.sorted_units().into_iter().cloned().collect();
         let mut tables = self.table_parts();
@@ -467,6 +498,19 @@ impl Export {
             }
             table_rows.insert(table.clone(), file.rows);
             staged.push((path, file));
+        }
+        let data: Vec<PathBuf> = staged.iter().map(|(p, _)| p.clone()).collect();
+        for (file, entries) in self.stage_metrics(&final_tmp, &data)? {
+            for e in entries {
+                dict.push((file.1.name.clone(), e));
+            }
+            staged.push(file);
+        }
+        if let Some((file, entries)) = self.stage_participants(&final_tmp, &tables)? {
+            for e in entries {
+                dict.push((file.1.name.clone(), e));
+            }
+            staged.push(file);
         }
         let problems = manifest::all_problems(&units);
         if !problems.is_empty() {

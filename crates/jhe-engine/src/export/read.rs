@@ -82,7 +82,8 @@ impl ExportFolder {
     }
 }
 
-/// A `.csv` / `.parquet` file that is data (not the dictionary or the problems list).
+/// A `.csv` / `.parquet` file that is data (not the dictionary, the problems list, the
+/// participant list or a metric table).
 pub fn is_data_file(p: &Path) -> bool {
     let ext = p
         .extension()
@@ -90,7 +91,10 @@ pub fn is_data_file(p: &Path) -> bool {
         .unwrap_or_default()
         .to_ascii_lowercase();
     let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-    (ext == "csv" || ext == "parquet") && !stem.starts_with("data_dictionary") && stem != "problems"
+    (ext == "csv" || ext == "parquet")
+        && !stem.starts_with("data_dictionary")
+        && !stem.starts_with("metrics_")
+        && !matches!(stem, "problems" | "participants")
 }
 
 fn read_manifest(dir: &Path) -> Result<Option<super::Manifest>, ReadError> {

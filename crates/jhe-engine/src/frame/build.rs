@@ -114,7 +114,8 @@ impl Cols {
         let h = &o.header;
         self.str(h.modality.as_deref());
         self.str(h.source_name.as_deref());
-        self.str(h.device.as_deref());
+        // the device, else the source that produced the data (as the app shows it)
+        self.str(h.device.as_deref().or(h.source_name.as_deref()));
         self.str(h.uuid.as_deref());
         self.str(Some(&o.code));
         self.i64(o.last_updated_utc);

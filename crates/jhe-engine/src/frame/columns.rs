@@ -174,7 +174,8 @@ pub(crate) const INTERVAL_TIME_COLS: [ColumnDef; 6] = [
         DURATION_MIN,
         F64,
         "min",
-        "Length of the interval (end_utc - start_utc) in minutes; empty for a single instant.",
+        "Length of the interval (end_utc - start_utc) in minutes, rounded to 0.001 min; empty \
+         for a single instant.",
     ),
 ];
 
@@ -196,8 +197,9 @@ pub(crate) const TAIL_COLS: [ColumnDef; 6] = [
         DEVICE,
         CAT,
         "",
-        "OMH header.external_datasheets[].datasheet_reference (the manufacturer entry first): \
-         the device or platform, if given.",
+        "The device or platform the data came from: OMH \
+         header.external_datasheets[].datasheet_reference (the manufacturer entry first) when \
+         given, otherwise header.acquisition_provenance.source_name (as on screen).",
     ),
     col(
         UUID,

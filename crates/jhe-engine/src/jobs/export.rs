@@ -16,12 +16,13 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, Semaphore};
 
 use super::{parallelism, Phase, Progress, Reporter, DEFAULT_PARALLELISM};
-use crate::api::types::{CodeableConcept, Patient};
+use crate::api::types::{CodeableConcept, ConsentState, Patient};
 use crate::api::{ObservationQuery, Session};
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
 use crate::export::{
-    Export, ExportError, ExportSpec, Format, Layout, Manifest, PreparedUnit, UnitBuilder,
+    Export, ExportError, ExportSpec, Format, Layout, Manifest, Participant, PreparedUnit,
+    UnitBuilder,
 };
 use crate::fetch::fetch_observations_each;
 use crate::http::HttpStatsSnapshot;
@@ -45,6 +46,33 @@ pub struct ExportRequest {
     pub out_dir: PathBuf,
     /// Units fetched at once (default 4).
     pub parallelism: usize,
+    /// Which identifiers `participants.csv` lists.
+    #[serde(default)]
+    pub identifiers: IdentifierChoice,
+}
+
+/// Which of the participants' identifiers (MRN, e-mail, study id, …) go into
+/// `participants.csv`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentifierChoice {
+    /// Every identifier the server lists for them.
+    #[default]
+    All,
+    /// None: the participant id only.
+    None,
+    /// Those of these systems (exactly as the server writes them).
+    Systems(Vec<String>),
+}
+
+impl IdentifierChoice {
+    fn keeps(&self, system: &str) -> bool {
+        match self {
+            IdentifierChoice::All => true,
+            IdentifierChoice::None => false,
+            IdentifierChoice::Systems(s) => s.iter().any(|x| x == system),
+        }
+    }
 }
 
 impl ExportRequest {
@@ -60,6 +88,7 @@ impl ExportRequest {
             layout: Layout::PerType,
             out_dir: out_dir.into(),
             parallelism: DEFAULT_PARALLELISM,
+            identifiers: IdentifierChoice::All,
         }
     }
 
@@ -165,11 +194,14 @@ pub async fn export_study(
         todo,
         units_total,
         resumed,
+        patients: plan_patients,
+        codes,
         ..
     } = plan;
     let fetch = Fetch::new(&req, &todo);
-    let (export, fetched) = fetch
-        .run(
+    // The participants' consents (for participants.csv) come in while the data does.
+    let (fetched, people) = tokio::join!(
+        fetch.run(
             session,
             &req,
             export,
@@ -177,8 +209,14 @@ pub async fn export_study(
             parallelism,
             &cancel,
             &mut report,
-        )
-        .await?;
+        ),
+        participants(session, &req, &plan_patients, &codes, parallelism, &cancel)
+    );
+    let (mut export, fetched) = fetched?;
+    export.set_participants(
+        people?,
+        codes.iter().map(|c| c.coding_code.clone()).collect(),
+    );
 
     report.enter(Phase::Finishing);
     let out_dir = export.spec().out_dir.clone();
@@ -223,6 +261,8 @@ struct Plan {
     /// Every participant of the study (none chosen).
     whole_study: bool,
     study_patients: u64,
+    /// The participants exported, in the study's order.
+    patients: Vec<Patient>,
 }
 
 impl Plan {
@@ -255,8 +295,10 @@ impl Plan {
             resumed_rows: HashMap::new(),
             whole_study: req.patient_ids.as_ref().is_none_or(|p| p.is_empty()),
             study_patients: patients.len() as u64,
+            patients: Vec::new(),
         };
         plan.list_units(&patients);
+        plan.patients = patients;
         Ok(plan)
     }
 
@@ -342,6 +384,74 @@ impl Plan {
         // idle.
         self.todo.sort_by_key(|u| std::cmp::Reverse(u.expected));
         Ok(expected)
+    }
+}
+
+/// What `participants.csv` says of each exported participant: the chosen identifiers and the
+/// consent per requested type (`parallelism` participants' consents asked at once). Consents
+/// the account may not see are `not_visible`.
+async fn participants(
+    session: &Session,
+    req: &ExportRequest,
+    patients: &[Patient],
+    codes: &[CodeableConcept],
+    parallelism: usize,
+    cancel: &CancelToken,
+) -> Result<Vec<Participant>> {
+    let study_id = req.study_id;
+    let asks = patients.iter().map(|p| async move {
+        let consents = match cancel.run(session.patient_consents(p.id)).await {
+            Ok(c) => Some(c),
+            Err(Error::Forbidden { .. }) | Err(Error::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let states = codes
+            .iter()
+            .map(|c| {
+                let state = consents.as_ref().map_or(ConsentState::NotVisible, |k| {
+                    k.state(study_id, &c.coding_system, &c.coding_code)
+                });
+                (c.coding_code.clone(), consent_text(state).to_string())
+            })
+            .collect();
+        let first_consent_utc = consents.as_ref().and_then(|k| {
+            k.studies
+                .iter()
+                .filter(|s| s.id == study_id)
+                .flat_map(|s| &s.scope_consents)
+                .filter_map(|c| c.consented_time.as_deref())
+                .filter_map(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .min()
+                .map(|t| t.to_rfc3339())
+        });
+        Ok(Participant {
+            patient_id: p.id,
+            identifiers: p
+                .identifiers
+                .iter()
+                .filter_map(|i| Some((i.system.clone()?, i.value.clone()?)))
+                .filter(|(s, v)| !v.is_empty() && req.identifiers.keeps(s))
+                .collect(),
+            consents: states,
+            first_consent_utc,
+        })
+    });
+    stream::iter(asks)
+        .buffered(parallelism.max(1))
+        .collect::<Vec<Result<Participant>>>()
+        .await
+        .into_iter()
+        .collect()
+}
+
+/// A consent state as `participants.csv` writes it.
+fn consent_text(s: ConsentState) -> &'static str {
+    match s {
+        ConsentState::Consented => "consented",
+        ConsentState::Declined => "declined",
+        ConsentState::Pending => "pending",
+        ConsentState::Unknown => "unknown",
+        ConsentState::NotVisible => "not_visible",
     }
 }
 

@@ -9,10 +9,8 @@ use futures_util::{stream, StreamExt};
 use serde::Serialize;
 
 use super::{Phase, Progress, Reporter};
-use crate::analysis::{
-    bp_metrics, cgm_metrics, input, other::STEP_GOAL, spo2_metrics, step_metrics, BpGoal,
-    BpMetrics, CgmMetrics, Period, Spo2Metrics, StepMetrics,
-};
+use crate::analysis::tables::{type_metrics, TypeMetrics, METRIC_TYPES};
+use crate::analysis::{BpMetrics, CgmMetrics, Period, Spo2Metrics, StepMetrics};
 use crate::api::types::CodeableConcept;
 use crate::api::{ObservationQuery, Session};
 use crate::cancel::CancelToken;
@@ -43,14 +41,6 @@ pub struct StudyMetrics {
     /// When this was computed (RFC 3339, UTC).
     pub generated_at: String,
 }
-
-/// The types with standard metrics, in output order.
-const METRIC_TYPES: [DataType; 4] = [
-    DataType::BloodGlucose,
-    DataType::BloodPressure,
-    DataType::StepCount,
-    DataType::OxygenSaturation,
-];
 
 /// Metrics of the study's participants (or of one: `patient`), `parallelism` at a time, over the
 /// days `from`–`to` (UTC days, as the server filters; `None`: open).
@@ -105,30 +95,16 @@ pub async fn study_metrics(
             if obs.is_empty() {
                 continue;
             }
-            let id = pid.to_string();
-            let left_out = match view {
-                DataType::BloodGlucose => {
-                    let r = input::glucose(&obs);
-                    m.cgm = Some(cgm_metrics(&id, &r.readings, Period::ALL));
-                    r.implausible
-                }
-                DataType::BloodPressure => {
-                    let r = input::blood_pressure(&obs);
-                    m.blood_pressure =
-                        Some(bp_metrics(&id, &r.readings, Period::ALL, BpGoal::default()));
-                    r.implausible
-                }
-                DataType::StepCount => {
-                    let r = input::timed(view, &obs);
-                    m.steps = Some(step_metrics(&r.readings, Period::ALL, STEP_GOAL));
-                    r.implausible
-                }
-                _ => {
-                    let r = input::timed(view, &obs);
-                    m.spo2 = Some(spo2_metrics(&r.readings, Period::ALL));
-                    r.implausible
-                }
+            let Some((metrics, left_out)) = type_metrics(view, &pid.to_string(), &obs, Period::ALL)
+            else {
+                continue;
             };
+            match metrics {
+                TypeMetrics::Cgm(c) => m.cgm = Some(c),
+                TypeMetrics::BloodPressure(b) => m.blood_pressure = Some(b),
+                TypeMetrics::Steps(s) => m.steps = Some(s),
+                TypeMetrics::Spo2(s) => m.spo2 = Some(s),
+            }
             if left_out > 0 {
                 m.implausible.insert(scope.coding_code.clone(), left_out);
             }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::Session;
 
 pub use check::{check_study, QualityReport};
-pub use export::{export_study, unit_key, ExportOutcome, ExportRequest};
+pub use export::{export_study, unit_key, ExportOutcome, ExportRequest, IdentifierChoice};
 pub use metrics::{study_metrics, ParticipantMetrics, StudyMetrics};
 pub use summary::{study_summary, PatientSummary, StudySummary};
 

@@ -150,10 +150,11 @@ impl EffectiveTime {
     pub fn is_interval(&self) -> bool {
         self.end_utc.is_some()
     }
-    /// Interval length in minutes.
+    /// Interval length in minutes, to 0.001 min (60 ms).
     pub fn duration_min(&self) -> Option<f64> {
-        self.end_utc
-            .map(|e| (e - self.start_utc) as f64 / US_PER_MIN as f64)
+        self.end_utc.map(|e| {
+            crate::omh::units::round_to((e - self.start_utc) as f64 / US_PER_MIN as f64, 3)
+        })
     }
     /// `effectiveDateTime` / `effectivePeriod` the way the JHE FHIR API renders this frame.
     pub fn fhir_effective(&self) -> Effective {

@@ -103,7 +103,7 @@ fn check_manifest(dir: &Path, m: &Manifest) {
             Format::Parquet => ParquetReader::new(fs::File::open(&p).unwrap())
                 .finish()
                 .unwrap(),
-            Format::Csv => CsvReadOptions::default()
+            Format::Csv | Format::ExcelCsv => CsvReadOptions::default()
                 .with_has_header(true)
                 .try_into_reader_with_file_path(Some(p.clone()))
                 .unwrap()
@@ -194,7 +194,7 @@ fn parquet_per_type_export_is_complete_and_consistent() {
         .unwrap()
         .get(0)
         .unwrap();
-    assert!((v - 5.5 * 18.016).abs() < 1e-9);
+    assert!((v - 99.1).abs() < 1e-9, "5.5 × 18.016 to 0.1 mg/dL: {v}");
 }
 
 #[test]
@@ -421,7 +421,7 @@ fn types_not_modelled_get_the_union_of_their_columns() {
             Format::Parquet => ParquetReader::new(fs::File::open(dir.join(&name)).unwrap())
                 .finish()
                 .unwrap(),
-            Format::Csv => CsvReadOptions::default()
+            Format::Csv | Format::ExcelCsv => CsvReadOptions::default()
                 .with_infer_schema_length(Some(0))
                 .try_into_reader_with_file_path(Some(dir.join(&name)))
                 .unwrap()

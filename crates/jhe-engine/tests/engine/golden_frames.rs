@@ -96,7 +96,7 @@ fn values_times_and_units_in_the_views() {
             .get(0),
         Some(-480)
     );
-    assert!((f(&bg, "glucose_mg_dl").unwrap() - 99.088).abs() < 1e-9);
+    assert!((f(&bg, "glucose_mg_dl").unwrap() - 99.1).abs() < 1e-9);
     // 900002: MGDL
     assert_eq!(
         f(
@@ -123,7 +123,10 @@ fn values_times_and_units_in_the_views() {
     assert_eq!(f(&st, "steps"), Some(10234.0));
     // 900009: 165.2 lb
     let w = row(&views[&omh::DataType::BodyWeight], 900009);
-    assert!((f(&w, "body_weight_kg").unwrap() - 165.2 * 0.453_592_37).abs() < 1e-9);
+    assert!(
+        (f(&w, "body_weight_kg").unwrap() - 74.9335).abs() < 1e-9,
+        "to 0.1 g"
+    );
     // 900010: 99.5 F
     let t = row(&views[&omh::DataType::BodyTemperature], 900010);
     assert!((f(&t, "body_temperature_c").unwrap() - 37.5).abs() < 1e-9);
@@ -136,7 +139,10 @@ fn values_times_and_units_in_the_views() {
     );
     // 900015: 2.1 mi walk
     let pa = row(&views[&omh::DataType::PhysicalActivity], 900015);
-    assert!((f(&pa, "distance_m").unwrap() - 3379.6224).abs() < 1e-6);
+    assert!(
+        (f(&pa, "distance_m").unwrap() - 3379.622).abs() < 1e-6,
+        "to 1 mm"
+    );
     assert_eq!(f(&pa, "duration_min"), Some(45.0));
     assert_eq!(f(&pa, "kcal_burned"), Some(180.0));
 }

@@ -3,9 +3,10 @@
 //! [`generate_all`] produces, for each [`PatientPlan`], realistic device data of the planned
 //! [`Kind`]s over `days` days ending at [`GenConfig::end_us`]: CGM every 5 minutes with meals,
 //! dawn rise, sensor changes and signal gaps; home blood pressure; spot and nightly heart rate;
-//! daily steps; morning weigh-ins; nightly SpO2, respiratory rate and sleep; occasional body
-//! temperature; a few activities a week. Each observation is a 16-byte [`GenPoint`] (plus the
-//! indexing fields of [`GenObs`]) and is rendered to OMH JSON only on demand ([`render`],
+//! daily steps; morning weigh-ins; nightly SpO2, respiratory rate and sleep (duration, the OMH
+//! sleep episode and the IEEE sleep stage summary of the same night, which agree); occasional
+//! body temperature; a few activities a week. Each observation is a 16-byte [`GenPoint`] (plus
+//! the indexing fields of [`GenObs`]) and is rendered to OMH JSON only on demand ([`render`],
 //! [`render_point`]); the JSON validates against the OMH/IEEE schemas JHE uses.
 //!
 //! A share (`dirty_share`) of the data is deliberately dirty, see [`DirtyKind`]; the
@@ -22,7 +23,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub use point::{GenPoint, TZ_OFFSETS};
 pub use render::{render, render_point};
 
-/// The observation types the generator produces (all OMH schemas JHE seeds as scopes).
+/// The coding system of IEEE 1752-coded observations (`ieee:sleep-stage-summary:1.0`); the
+/// OMH-coded ones have [`crate::world::OMH_SYSTEM`].
+pub const IEEE_SYSTEM: &str = "https://w3id.org/ieee1752";
+
+/// The observation types the generator produces (all schemas JHE seeds as scopes). New kinds
+/// go at the end: the index seeds each kind's random stream and is packed into every point.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     BloodGlucose,
@@ -35,10 +41,16 @@ pub enum Kind {
     BodyTemperature,
     SleepDuration,
     PhysicalActivity,
+    /// `omh:sleep-episode:1.1`: the night's sleep (same interval and total sleep time as the
+    /// sleep duration), with latencies, wake after sleep onset, efficiency and awakenings.
+    SleepEpisode,
+    /// `ieee:sleep-stage-summary:1.0` (IEEE-coded): the same night by stage (light, deep, REM,
+    /// awake), which sum to its total sleep time.
+    SleepStageSummary,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 12] = [
         Kind::BloodGlucose,
         Kind::BloodPressure,
         Kind::HeartRate,
@@ -49,9 +61,11 @@ impl Kind {
         Kind::BodyTemperature,
         Kind::SleepDuration,
         Kind::PhysicalActivity,
+        Kind::SleepEpisode,
+        Kind::SleepStageSummary,
     ];
 
-    /// The coding code, e.g. `omh:blood-glucose:4.0`.
+    /// The coding code, e.g. `omh:blood-glucose:4.0` or `ieee:sleep-stage-summary:1.0`.
     pub fn code(self) -> &'static str {
         match self {
             Kind::BloodGlucose => "omh:blood-glucose:4.0",
@@ -64,7 +78,24 @@ impl Kind {
             Kind::BodyTemperature => "omh:body-temperature:4.0",
             Kind::SleepDuration => "omh:sleep-duration:2.0",
             Kind::PhysicalActivity => "omh:physical-activity:1.2",
+            Kind::SleepEpisode => "omh:sleep-episode:1.1",
+            Kind::SleepStageSummary => "ieee:sleep-stage-summary:1.0",
         }
+    }
+
+    /// The coding system of [`Kind::code`]: [`IEEE_SYSTEM`] for the `ieee:` code, else
+    /// [`crate::world::OMH_SYSTEM`] (as JHE's seeded scopes have them).
+    pub fn system(self) -> &'static str {
+        match self.namespace() {
+            "ieee" => IEEE_SYSTEM,
+            _ => crate::world::OMH_SYSTEM,
+        }
+    }
+
+    /// The schema namespace, `omh` or `ieee` (the OMH header's `schema_id.namespace`).
+    pub fn namespace(self) -> &'static str {
+        let code = self.code();
+        code.split(':').next().unwrap_or(code)
     }
 
     pub fn from_code(code: &str) -> Option<Kind> {
@@ -120,6 +151,9 @@ pub struct PatientPlan {
     /// Codes outside the study's scopes: emitted rarely (a short burst per kind), every one
     /// counted as [`DirtyKind::OutOfScopeCode`].
     pub extra_kinds: Vec<Kind>,
+    /// The patient stopped uploading this many days before [`GenConfig::end_us`]: their
+    /// `days` of data end then (0: data up to the end).
+    pub stopped_days_ago: u32,
 }
 
 impl PatientPlan {
@@ -139,6 +173,7 @@ impl PatientPlan {
             } else {
                 vec![]
             },
+            stopped_days_ago: 0,
         }
     }
 }
@@ -311,6 +346,15 @@ pub fn generate_patient(
     report: &mut DirtyReport,
 ) {
     let before = out.len();
+    let stopped = GenConfig {
+        end_us: cfg.end_us - i64::from(plan.stopped_days_ago) * 86_400_000_000,
+        ..cfg.clone()
+    };
+    let cfg = if plan.stopped_days_ago > 0 {
+        &stopped
+    } else {
+        cfg
+    };
     model::generate_patient(cfg, plan, out, report);
     report.observations += (out.len() - before) as u64;
 }

@@ -1,3 +1,6 @@
+//! The generator's unit tests: compact points, determinism, volumes and times, physiology,
+//! dirt, rendered shapes, and the nightly sleep types agreeing with each other.
+
 use std::collections::{HashMap, HashSet};
 
 use super::*;
@@ -33,12 +36,180 @@ fn kind_codes_round_trip() {
     for k in Kind::ALL {
         assert_eq!(Kind::from_code(k.code()), Some(k));
         assert_eq!(
-            format!("omh:{}:{}", k.schema_name(), k.schema_version()),
+            format!(
+                "{}:{}:{}",
+                k.namespace(),
+                k.schema_name(),
+                k.schema_version()
+            ),
             k.code()
         );
+        assert_eq!(Kind::ALL[k.index()], k, "ALL is in index order");
     }
     assert_eq!(Kind::from_code("omh:rr-interval:1.0"), None);
-    assert_eq!(Kind::ALL.len(), 10);
+    assert_eq!(Kind::ALL.len(), 12);
+    assert_eq!(
+        Kind::SleepStageSummary.code(),
+        "ieee:sleep-stage-summary:1.0"
+    );
+    assert_eq!(Kind::SleepStageSummary.namespace(), "ieee");
+    assert_eq!(Kind::SleepStageSummary.system(), IEEE_SYSTEM);
+    assert_eq!(Kind::SleepEpisode.code(), "omh:sleep-episode:1.1");
+    assert_eq!(Kind::SleepEpisode.system(), crate::world::OMH_SYSTEM);
+}
+
+/// Minutes of an OMH duration (`min`, or `h` as some participants' sleep duration sends it).
+fn minutes(v: &serde_json::Value) -> f64 {
+    let x = v["value"].as_f64().unwrap();
+    match v["unit"].as_str().unwrap() {
+        "min" => x,
+        "h" => x * 60.0,
+        u => panic!("unit {u}"),
+    }
+}
+
+#[test]
+fn sleep_episodes_and_stage_summaries_agree_with_the_nights_sleep_duration() {
+    let c = cfg(42, 14, 0.0);
+    let mut rep = DirtyReport::default();
+    let all = generate_all(&c, &plans(8, false), &mut rep);
+    // (patient, start, end) → the sleep duration's JSON body
+    let mut nights: HashMap<(u32, i64, Option<i64>), serde_json::Value> = HashMap::new();
+    for o in all.iter().filter(|o| o.kind == Kind::SleepDuration) {
+        let key = (
+            o.patient_id,
+            o.effective_start_us.unwrap(),
+            o.effective_end_us,
+        );
+        nights.insert(key, render(o)["body"].clone());
+    }
+    assert!(nights.len() >= 8 * 12, "{} nights", nights.len());
+    let mut seen: HashMap<Kind, usize> = HashMap::new();
+    let mut in_hours = 0;
+    let mut onsets = HashSet::new();
+    for o in all
+        .iter()
+        .filter(|o| matches!(o.kind, Kind::SleepEpisode | Kind::SleepStageSummary))
+    {
+        *seen.entry(o.kind).or_default() += 1;
+        let key = (
+            o.patient_id,
+            o.effective_start_us.unwrap(),
+            o.effective_end_us,
+        );
+        let sd = nights
+            .get(&key)
+            .unwrap_or_else(|| panic!("no sleep duration for the night of {o:?}"));
+        let v = render(o);
+        let b = &v["body"];
+        // The same night: the same interval (in bed) as the sleep duration.
+        assert_eq!(b["effective_time_frame"], sd["effective_time_frame"]);
+        assert_eq!(v["header"]["schema_id"]["namespace"], o.kind.namespace());
+        assert_eq!(b["is_main_sleep"], true);
+        let in_bed = o.point.duration_s() as f64 / 60.0;
+        let asleep = minutes(&sd["sleep_duration"]);
+        let (tst, onset, arising, waso, awakenings, eff) = if o.kind == Kind::SleepEpisode {
+            // Sent exactly as the sleep duration is (unit and value).
+            assert_eq!(b["total_sleep_time"], sd["sleep_duration"]);
+            in_hours += usize::from(b["total_sleep_time"]["unit"] == "h");
+            (
+                minutes(&b["total_sleep_time"]),
+                minutes(&b["latency_to_sleep_onset"]),
+                minutes(&b["latency_to_arising"]),
+                minutes(&b["wake_after_sleep_onset"]),
+                b["number_of_awakenings"].as_i64().unwrap(),
+                b["sleep_maintenance_efficiency_percentage"]["value"]
+                    .as_f64()
+                    .unwrap(),
+            )
+        } else {
+            let s = &b["sleep_stage_summary"];
+            let m = |k: &str| minutes(&s[k]);
+            let tst = m("total_sleep_time");
+            // The nearest whole minutes (exact for a sleep duration sent in minutes).
+            assert!((tst - asleep).abs() <= 0.5, "{tst} vs {asleep}");
+            if sd["sleep_duration"]["unit"] == "min" {
+                assert_eq!(tst, asleep);
+            }
+            assert_eq!(
+                m("light_sleep_duration") + m("deep_sleep_duration") + m("rem_sleep_duration"),
+                tst,
+                "{s}"
+            );
+            let pct: f64 = ["light", "deep", "rem"]
+                .iter()
+                .map(|st| {
+                    s[format!("{st}_sleep_percentage")]["value"]
+                        .as_f64()
+                        .unwrap()
+                })
+                .sum();
+            assert!((pct - 100.0).abs() <= 0.2, "{pct}");
+            let deep = m("deep_sleep_duration") / tst;
+            let rem = m("rem_sleep_duration") / tst;
+            assert!(
+                (0.09..0.23).contains(&deep) && (0.15..0.27).contains(&rem),
+                "{s}"
+            );
+            for st in ["light", "deep", "rem"] {
+                assert!(s[format!("{st}_sleep_episode_count")].as_i64().unwrap() >= 1);
+            }
+            (
+                tst,
+                m("latency_to_sleep_onset"),
+                m("latency_to_arising"),
+                m("awake_duration"),
+                s["number_of_awakenings"].as_i64().unwrap(),
+                s["sleep_efficiency_percentage"]["value"].as_f64().unwrap(),
+            )
+        };
+        // The night adds up: asleep + awake before, during and after sleep = in bed.
+        assert!(
+            (tst + onset + arising + waso - in_bed).abs() <= 1.0,
+            "{tst} + {onset} + {arising} + {waso} vs {in_bed}: {b}"
+        );
+        assert!(onset >= 0.0 && arising >= 0.0 && waso >= 0.0);
+        assert_eq!(awakenings == 0, waso == 0.0, "{b}");
+        assert!((eff - tst / in_bed * 100.0).abs() <= 0.1, "{eff}: {b}");
+        assert!((65.0..=100.0).contains(&eff), "{eff}");
+        assert!((120.0..=700.0).contains(&tst), "{tst}");
+        onsets.insert(onset as i64);
+    }
+    // One of each per night, and both agree on the night (checked above for each).
+    assert_eq!(seen[&Kind::SleepEpisode], nights.len());
+    assert_eq!(seen[&Kind::SleepStageSummary], nights.len());
+    assert!(in_hours > 0 || nights.len() < 50, "some send hours");
+    assert!(onsets.len() > 5, "latencies vary: {onsets:?}");
+    // The two kinds of a night report the same latencies and awakenings.
+    let night = |k: Kind| -> HashMap<(u32, u32), render::Night> {
+        all.iter()
+            .filter(|o| o.kind == k)
+            .map(|o| {
+                (
+                    (o.patient_id, o.point.start_s()),
+                    render::Night::of(&o.point),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(night(Kind::SleepEpisode), night(Kind::SleepStageSummary));
+}
+
+#[test]
+fn implausible_sleep_stays_renderable() {
+    let c = cfg(9, 14, 0.3);
+    let mut rep = DirtyReport::default();
+    let all = generate_all(&c, &plans(4, false), &mut rep);
+    let mut n = 0;
+    for o in all.iter().filter(|o| {
+        matches!(o.kind, Kind::SleepEpisode | Kind::SleepStageSummary)
+            && o.point.dirty() == Some(DirtyKind::ImplausibleValue)
+    }) {
+        n += 1;
+        let text = render(o).to_string();
+        assert!(!text.contains("null"), "{text}");
+    }
+    assert!(n > 0);
 }
 
 #[test]

@@ -217,6 +217,9 @@ pub struct DemoParticipant {
     pub patient_id: u32,
     pub kinds: Vec<Kind>,
     pub extra_kinds: Vec<Kind>,
+    /// Days before the data's end that this participant's data (and uploads) stop: 0 for one
+    /// who still uploads.
+    pub stopped_days_ago: u32,
 }
 
 /// Random secrets like DOT's: `len` characters of [A-Za-z0-9].

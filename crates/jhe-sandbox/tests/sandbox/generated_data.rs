@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use jhe_sandbox::generate::{generate_all, render, DirtyKind, DirtyReport, GenConfig, PatientPlan};
+use jhe_sandbox::generate::{
+    generate_all, render, DirtyKind, DirtyReport, GenConfig, Kind, PatientPlan,
+};
 use jhe_sandbox::schema::SchemaSet;
 
 fn plans(n: u32) -> Vec<PatientPlan> {
@@ -31,8 +33,27 @@ fn check(dirty_share: f64) -> Outcome {
     let all = generate_all(&cfg, &plans(6), &mut report);
     let mut failures = 0;
     let mut invalid_by_kind: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut validated: BTreeMap<&str, usize> = BTreeMap::new();
     for o in &all {
         let omh = render(o);
+        *validated.entry(o.kind.code()).or_default() += 1;
+        // Validated as JHE validates: header (IEEE 1752) and body against the schema the code
+        // names, `omh:` or `ieee:` (the sleep stage summary).
+        assert_eq!(
+            format!(
+                "{}:{}:{}",
+                omh["header"]["schema_id"]["namespace"]
+                    .as_str()
+                    .unwrap_or_default(),
+                omh["header"]["schema_id"]["name"]
+                    .as_str()
+                    .unwrap_or_default(),
+                omh["header"]["schema_id"]["version"]
+                    .as_str()
+                    .unwrap_or_default()
+            ),
+            o.kind.code()
+        );
         let result = schemas.validate(o.kind.code(), &omh);
         let must_fail = o.point.dirty().is_some_and(DirtyKind::schema_invalid);
         match (&result, must_fail) {
@@ -49,6 +70,13 @@ fn check(dirty_share: f64) -> Outcome {
             }
             (Ok(()), true) => panic!("{:?} should fail validation\n{omh:#}", o.point.dirty()),
         }
+    }
+    // Every kind was generated and checked, the sleep episode and stage summary included.
+    for k in Kind::ALL {
+        assert!(
+            validated.get(k.code()).is_some_and(|n| *n > 0),
+            "{k:?}: {validated:?}"
+        );
     }
     println!(
         "dirty_share {dirty_share}: {} observations, {} schema failures {invalid_by_kind:?}",

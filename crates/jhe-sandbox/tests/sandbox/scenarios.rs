@@ -73,19 +73,24 @@ async fn a_whole_study_pages_completely_in_both_apis() {
 
     // The per-type split adds up; a code without a system matches nothing.
     let mut sum = 0;
-    for code in [
-        "omh:blood-glucose:4.0",
-        "omh:heart-rate:2.0",
-        "omh:step-count:3.0",
-        "omh:blood-pressure:4.0",
-        "omh:body-weight:3.0",
-        "omh:oxygen-saturation:2.0",
-        "omh:respiratory-rate:2.0",
-        "omh:sleep-duration:2.0",
-        "omh:physical-activity:1.2",
+    let omh = "https://w3id.org/openmhealth";
+    for (system, code) in [
+        (omh, "omh:blood-glucose:4.0"),
+        (omh, "omh:heart-rate:2.0"),
+        (omh, "omh:step-count:3.0"),
+        (omh, "omh:blood-pressure:4.0"),
+        (omh, "omh:body-weight:3.0"),
+        (omh, "omh:oxygen-saturation:2.0"),
+        (omh, "omh:respiratory-rate:2.0"),
+        (omh, "omh:sleep-duration:2.0"),
+        (omh, "omh:physical-activity:1.2"),
+        (omh, "omh:sleep-episode:1.1"),
+        ("https://w3id.org/ieee1752", "ieee:sleep-stage-summary:1.0"),
     ] {
-        let (_, b) = c.get(&format!("/FHIR/R5/Observation?patient._has:Group:member:_id=30006&code=https://w3id.org/openmhealth|{code}&_summary=count")).await;
-        sum += b["total"].as_u64().unwrap() as usize;
+        let (_, b) = c.get(&format!("/FHIR/R5/Observation?patient._has:Group:member:_id=30006&code={system}|{code}&_summary=count")).await;
+        let n = b["total"].as_u64().unwrap() as usize;
+        assert!(n > 0, "{code}");
+        sum += n;
     }
     assert_eq!(sum, expected);
     let (_, none) = c
@@ -339,5 +344,201 @@ async fn every_fault_really_happens() {
             .unwrap()
             .status(),
         200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_study_has_participants_who_stopped_uploading_and_one_who_never_did() {
+    // 2026-11-26T00:00:00Z, as a fixed "now" of the data set.
+    let end_us: i64 = 1_795_651_200_000_000;
+    let sb = Sandbox::start(Config {
+        end_us: Some(end_us),
+        dirty_share: 0.0,
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let c = Client::new(&sb, "manager_mary@example.com", reqwest::Client::new()).await;
+    let end = chrono::DateTime::from_timestamp_micros(end_us).unwrap();
+    let mut stopped: Vec<(u32, i64)> = Vec::new();
+    let mut never = Vec::new();
+    for pid in 40006..40026u32 {
+        let (s, page) = c
+            .get(&format!(
+                "/FHIR/R5/Observation?patient={pid}&_sort=-_lastUpdated&_count=1"
+            ))
+            .await;
+        assert_eq!(s, 200, "{page}");
+        let Some(last) = page["entry"][0]["resource"]["meta"]["lastUpdated"].as_str() else {
+            never.push(pid);
+            continue;
+        };
+        let last = chrono::DateTime::parse_from_rfc3339(last).unwrap();
+        assert!(last <= end, "{pid}: upload {last} after the data's end");
+        let days = (end - last.to_utc()).num_hours() / 24;
+        if days >= 2 {
+            stopped.push((pid, days));
+        }
+        let (_, latest) = c
+            .get(&format!(
+                "/FHIR/R5/Observation?patient={pid}&_sort=-date&_count=1"
+            ))
+            .await;
+        let r = &latest["entry"][0]["resource"];
+        let t = r["effectiveDateTime"]
+            .as_str()
+            .or(r["effectivePeriod"]["start"].as_str())
+            .unwrap();
+        let t = chrono::DateTime::parse_from_rfc3339(t).unwrap();
+        assert!(t <= end, "{pid}: data at {t}, after the data's end");
+    }
+    // Uploads come in batches a few hours after the measurement: whole days are exact.
+    assert_eq!(stopped, vec![(40014, 5), (40017, 12), (40020, 30)]);
+    assert_eq!(never, vec![40024]);
+    // The one who never uploaded consented to the study's types (so it is not a consent gap).
+    let (_, consents) = c.get("/api/v1/patients/40024/consents").await;
+    let demo = consents["studies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == 30006)
+        .unwrap();
+    assert!(demo["scopeConsents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["consented"] == true));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_study_has_the_reference_demos_sleep_types_with_their_coding_systems() {
+    let (sb, c) = mary_on(8, 4).await;
+    let ieee = "https://w3id.org/ieee1752";
+    // Requested by the demo study (after the reference's scope requests, whose ids stay).
+    let (s, reqs) = c.get("/api/v1/studies/30006/scope_requests").await;
+    assert_eq!(s, 200);
+    let codes: Vec<(&str, &str, u64)> = reqs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let sc = &r["scopeCode"];
+            (
+                sc["codingSystem"].as_str().unwrap(),
+                sc["codingCode"].as_str().unwrap(),
+                r["id"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        codes.contains(&(ieee, "ieee:sleep-stage-summary:1.0", 23)),
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&("https://w3id.org/openmhealth", "omh:sleep-episode:1.1", 22)),
+        "{codes:?}"
+    );
+    let (_, r30001) = c.get("/api/v1/studies/30001/scope_requests").await;
+    let ids: Vec<u64> = r30001
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![1, 2, 3, 18, 19, 20, 21], "the reference's ids");
+
+    // FHIR: the stage summary is IEEE-coded, its payload's schema_id too; one per night, like
+    // the episode and the sleep duration.
+    let count = |q: String| {
+        let c = &c;
+        async move {
+            let (s, b) = c.get(&q).await;
+            assert_eq!(s, 200, "{q}: {b}");
+            b["total"].as_u64().unwrap()
+        }
+    };
+    let study = "patient._has:Group:member:_id=30006";
+    let n_sss = count(format!(
+        "/FHIR/R5/Observation?{study}&code={ieee}|ieee:sleep-stage-summary:1.0&_summary=count"
+    ))
+    .await;
+    let n_se = count(format!("/FHIR/R5/Observation?{study}&code=https://w3id.org/openmhealth|omh:sleep-episode:1.1&_summary=count")).await;
+    let n_sd = count(format!("/FHIR/R5/Observation?{study}&code=https://w3id.org/openmhealth|omh:sleep-duration:2.0&_summary=count")).await;
+    assert!(
+        n_sss > 0 && n_sss == n_se && n_se == n_sd,
+        "{n_sss} {n_se} {n_sd}"
+    );
+    // The OMH system does not find the IEEE code.
+    let wrong = count(format!(
+        "/FHIR/R5/Observation?{study}&code=https://w3id.org/openmhealth|ieee:sleep-stage-summary:1.0&_summary=count"
+    ))
+    .await;
+    assert_eq!(wrong, 0);
+    let (_, page) = c
+        .get(&format!(
+            "/FHIR/R5/Observation?{study}&code={ieee}|ieee:sleep-stage-summary:1.0&_count=3"
+        ))
+        .await;
+    let r = &page["entry"][0]["resource"];
+    assert_eq!(r["code"]["coding"][0]["system"], ieee);
+    assert_eq!(
+        r["code"]["coding"][0]["code"],
+        "ieee:sleep-stage-summary:1.0"
+    );
+    assert!(r["effectivePeriod"]["start"].is_string());
+    let data = r["valueAttachment"]["data"].as_str().unwrap();
+    use base64::Engine as _;
+    let omh: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(omh["header"]["schema_id"]["namespace"], "ieee");
+    assert!(omh["body"]["sleep_stage_summary"]["total_sleep_time"]["value"].is_number());
+
+    // Admin: the study filter keeps them, with their coding systems.
+    let mut systems = std::collections::BTreeMap::new();
+    let mut next = Some(format!(
+        "{}/api/v1/observations?organization_id=20001&study_id=30006&page_size=1000",
+        c.url
+    ));
+    while let Some(u) = next {
+        let (_, page) = c.get(&u).await;
+        for r in page["results"].as_array().unwrap() {
+            let code = r["codingCode"].as_str().unwrap().to_string();
+            let system = r["codingSystem"].as_str().unwrap().to_string();
+            *systems.entry((code, system)).or_insert(0u64) += 1;
+        }
+        next = page["next"].as_str().map(str::to_string);
+    }
+    assert_eq!(
+        systems.get(&("ieee:sleep-stage-summary:1.0".into(), ieee.into())),
+        Some(&n_sss),
+        "{systems:?}"
+    );
+    assert!(systems
+        .iter()
+        .all(|((code, system), _)| code.starts_with("ieee:") == (system == ieee)));
+    assert!(sb.info().studies.iter().any(|s| s.id == 30006));
+
+    // Consented like the other wearable types: pending for the 4th participant (40009).
+    let (_, consents) = c.get("/api/v1/patients/40009/consents").await;
+    let pending: Vec<&str> = consents["studiesPendingConsent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["pendingScopeConsents"].as_array().unwrap())
+        .filter_map(|p| p["code"]["codingCode"].as_str())
+        .collect();
+    for code in ["ieee:sleep-stage-summary:1.0", "omh:sleep-episode:1.1"] {
+        assert!(pending.contains(&code), "{code} pending: {consents}");
+    }
+    assert_eq!(
+        count(format!(
+            "/FHIR/R5/Observation?patient=40009&code={ieee}|ieee:sleep-stage-summary:1.0&_summary=count"
+        ))
+        .await,
+        0
     );
 }

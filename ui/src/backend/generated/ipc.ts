@@ -264,7 +264,7 @@ export type RowsPage = { columns: Array<RowColumn>, rows: Array<Array<Cell>>, of
 
 export type ExportScope = { "kind": "patient", patientId: number, studyId: number, } | { "kind": "study", studyId: number, };
 
-export type ExportFormat = "csv" | "parquet";
+export type ExportFormat = "csv" | "excelCsv" | "parquet";
 
 export type ExportLayout = "perType" | "long";
 
@@ -276,7 +276,11 @@ types: Array<string>,
 /**
  * Inclusive days `YYYY-MM-DD`.
  */
-from?: string, to?: string, format: ExportFormat, layout: ExportLayout, outDir: string, };
+from?: string, to?: string, format: ExportFormat, layout: ExportLayout, outDir: string, 
+/**
+ * The identifier systems `participants.csv` lists; absent: all of them; empty: none.
+ */
+identifierSystems?: Array<string>, };
 
 export type ExportPhase = "counting" | "fetching" | "writing" | "done";
 

@@ -131,7 +131,8 @@ pub const BLOOD_GLUCOSE: TypeSpec = TypeSpec {
             "glucose_mg_dl",
             F64,
             "mg/dL",
-            "Blood glucose in mg/dL (mmol/L converted with x 18.016; MGDL and mg/dl read as mg/dL).",
+            "Blood glucose in mg/dL (mmol/L converted with x 18.016 and rounded to 0.1 mg/dL; MGDL \
+             and mg/dl read as mg/dL).",
             S::Value(0),
         ),
         ORIGINAL_VALUE,
@@ -381,7 +382,7 @@ pub const BODY_WEIGHT: TypeSpec = TypeSpec {
             "body_weight_kg",
             F64,
             "kg",
-            "Body weight in kg (lb converted with x 0.45359237).",
+            "Body weight in kg (lb converted with x 0.45359237 and rounded to 0.1 g).",
             S::Value(0),
         ),
         ORIGINAL_VALUE,
@@ -504,7 +505,8 @@ pub const BODY_TEMPERATURE: TypeSpec = TypeSpec {
             "body_temperature_c",
             F64,
             "°C",
-            "Body temperature in degrees Celsius (F converted with (F - 32) x 5/9, K with - 273.15).",
+            "Body temperature in degrees Celsius (F converted with (F - 32) x 5/9, K with - 273.15; \
+             converted values rounded to 0.01).",
             S::Value(0),
         ),
         ORIGINAL_VALUE,
@@ -559,7 +561,7 @@ pub const SLEEP_DURATION: TypeSpec = TypeSpec {
             "sleep_duration_min",
             F64,
             "min",
-            "Time asleep in minutes (OMH sleep_duration; h and sec converted). Not the same as \
+            "Time asleep in minutes (OMH sleep_duration; h and sec converted, to 0.001 min). Not the same as \
              duration_min, the length of the interval it was measured in.",
             S::Value(0),
         ),
@@ -596,7 +598,7 @@ pub const PHYSICAL_ACTIVITY: TypeSpec = TypeSpec {
             "distance_m",
             F64,
             "m",
-            "Distance covered in metres (mi, km, ft, yd converted).",
+            "Distance covered in metres (mi, km, ft, yd converted, to 1 mm).",
             S::Value(1),
         ),
         vcol(

@@ -1,6 +1,6 @@
 //! One event stream per kind: CGM with meals, dawn rhythm and sensor gaps; home blood pressure;
 //! heart rate; daily steps; weigh-ins; nightly SpO2 and respiratory rate; temperature with
-//! fevers; sleep; workouts.
+//! fevers; sleep (duration, and the episode and stage summary of the same nights); workouts.
 
 use rand_chacha::ChaCha8Rng;
 
@@ -267,6 +267,20 @@ pub(super) fn sleep_duration(c: &Ctx, r: &mut ChaCha8Rng) -> Vec<Ev> {
     out
 }
 
+/// The night's sleep episode or stage summary: the same nights as [`sleep_duration`] (its own
+/// stream, replayed, so its values are unchanged), with the same interval (in bed), total sleep
+/// time (`v1`, tenths of a minute), unit (`variant`) and sync. The rest of the night (latencies,
+/// wake after sleep onset, stages) is derived from the night at render time, identically for
+/// both kinds.
+pub(super) fn sleep_record(c: &Ctx) -> Vec<Ev> {
+    let mut r = stream(
+        c.cfg.seed,
+        c.patient,
+        T_KIND + Kind::SleepDuration.index() as u64,
+    );
+    sleep_duration(c, &mut r)
+}
+
 pub(super) fn physical_activity(c: &Ctx, r: &mut ChaCha8Rng) -> Vec<Ev> {
     let p = c.p;
     let mut out = Vec::with_capacity(c.acts.len());
@@ -302,5 +316,6 @@ pub(super) fn events(kind: Kind, c: &Ctx) -> Vec<Ev> {
         Kind::BodyTemperature => body_temperature(c, &mut r),
         Kind::SleepDuration => sleep_duration(c, &mut r),
         Kind::PhysicalActivity => physical_activity(c, &mut r),
+        Kind::SleepEpisode | Kind::SleepStageSummary => sleep_record(c),
     }
 }

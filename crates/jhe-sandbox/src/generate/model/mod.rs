@@ -39,6 +39,8 @@ fn implausible(kind: Kind, e: &Ev, r: &mut ChaCha8Rng) -> (i32, u8) {
             }
         }
         Kind::SleepDuration => (pick(r, &[-450, 15_600]), 0),
+        // Total sleep time (the rest of the night follows from it and the time in bed).
+        Kind::SleepEpisode | Kind::SleepStageSummary => (pick(r, &[-450, 15_600]), e.v2),
         Kind::PhysicalActivity => (pick(r, &[-2_500, 480_000]), e.v2),
     }
 }
@@ -86,7 +88,16 @@ impl Packer<'_> {
             created_min: e.created_min,
             self_reported: e.self_reported,
         };
-        let probe = GenPoint::pack(&f);
+        // A night's sleep records come from one sync: their times are written as the night's
+        // sleep duration's are.
+        let style = match self.kind {
+            Kind::SleepEpisode | Kind::SleepStageSummary => Kind::SleepDuration,
+            k => k,
+        };
+        let probe = GenPoint::pack(&PointFields {
+            kind_index: style.index() as u8,
+            ..f
+        });
         f.local = probe.unit_hash(0x10ca1) < self.p.local_share;
         GenPoint::pack(&f)
     }

@@ -2,7 +2,7 @@
 //! under), data sources with their supported scopes, and the seeded QuestionnaireResponses.
 
 use super::seeded;
-use crate::generate::Kind;
+use crate::generate::{Kind, IEEE_SYSTEM};
 use crate::world::{AuxRecord, DataSource, Scope, OMH_SYSTEM};
 
 pub(super) fn scopes() -> Vec<Scope> {
@@ -68,7 +68,7 @@ pub(super) fn scopes() -> Vec<Scope> {
         s(50013, OMH_SYSTEM, "omh:step-count:3.0", "Step count"),
         s(
             50014,
-            "https://w3id.org/ieee1752",
+            IEEE_SYSTEM,
             "ieee:sleep-stage-summary:1.0",
             "Sleep stage summary",
         ),
@@ -82,6 +82,8 @@ pub(super) fn scopes() -> Vec<Scope> {
     ]
 }
 
+/// The scope (CodeableConcept) a generated kind is stored and rendered under: its system and
+/// code are the kind's ([`Kind::system`], [`Kind::code`]).
 pub fn scope_id_for_kind(kind: Kind) -> u32 {
     match kind {
         Kind::BloodGlucose => 50001,
@@ -94,6 +96,8 @@ pub fn scope_id_for_kind(kind: Kind) -> u32 {
         Kind::PhysicalActivity => 50012,
         Kind::StepCount => 50013,
         Kind::SleepDuration => 50016,
+        Kind::SleepStageSummary => 50014,
+        Kind::SleepEpisode => 50015,
     }
 }
 
@@ -201,4 +205,31 @@ pub(super) fn aux() -> Vec<AuxRecord> {
             },
         )
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_its_scope_with_its_system_and_code() {
+        let scopes = scopes();
+        for k in Kind::ALL {
+            let id = scope_id_for_kind(k);
+            let s = scopes.iter().find(|s| s.id == id);
+            assert_eq!(
+                s.map(|s| (s.system, s.code)),
+                Some((k.system(), k.code())),
+                "{k:?}"
+            );
+        }
+        let sss = scope_id_for_kind(Kind::SleepStageSummary);
+        assert_eq!(sss, 50014);
+        assert_eq!(
+            Kind::SleepStageSummary.system(),
+            "https://w3id.org/ieee1752"
+        );
+        assert_eq!(scope_id_for_kind(Kind::SleepEpisode), 50015);
+        assert_eq!(Kind::SleepEpisode.system(), OMH_SYSTEM);
+    }
 }

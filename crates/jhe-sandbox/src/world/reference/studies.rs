@@ -7,7 +7,9 @@ use crate::generate::Kind;
 use crate::world::{Consent, DemoParticipant, Study, DEMO_ORG, DEMO_STUDY};
 
 /// The demo study asks for every generated type except body temperature, which some devices
-/// upload anyway (out-of-scope data, as real studies have).
+/// upload anyway (out-of-scope data, as real studies have): the reference demo's CGM, wearable
+/// and sleep types (sleep duration, the OMH sleep episode and the IEEE sleep stage summary),
+/// plus blood pressure and body weight.
 fn demo_kinds() -> Vec<Kind> {
     Kind::ALL
         .iter()
@@ -65,8 +67,17 @@ pub(super) fn studies(demo_patients: u32) -> Studies {
         ),
     ];
     // (index in `studies`, scope id); Peter's samples added the last four to 30001 in the
-    // reference capture.
-    let demo_scopes = demo_kinds().into_iter().map(|k| (5, scope_id_for_kind(k)));
+    // reference capture. The demo study's sleep episode and stage summary come after them, so
+    // the reference's scope-request ids stay as captured.
+    let later = |k: &Kind| matches!(k, Kind::SleepEpisode | Kind::SleepStageSummary);
+    let demo_scopes = demo_kinds()
+        .into_iter()
+        .filter(|k| !later(k))
+        .map(|k| (5, scope_id_for_kind(k)));
+    let later_demo_scopes = demo_kinds()
+        .into_iter()
+        .filter(later)
+        .map(|k| (5, scope_id_for_kind(k)));
     let scope_requests = [
         (0, 50002),
         (0, 50004),
@@ -79,7 +90,8 @@ pub(super) fn studies(demo_patients: u32) -> Studies {
     ]
     .into_iter()
     .chain(demo_scopes)
-    .chain([50001, 50008, 50005, 50013].map(|scope| (0, scope)));
+    .chain([50001, 50008, 50005, 50013].map(|scope| (0, scope)))
+    .chain(later_demo_scopes);
     let mut sr = Seq::default();
     for (i, scope) in scope_requests {
         studies[i].scope_requests.push((sr.next(), scope));
@@ -130,6 +142,31 @@ pub(super) fn studies(demo_patients: u32) -> Studies {
     }
 }
 
+/// How a demo participant stopped uploading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Stall {
+    /// Their data ends this many days before the data set's end.
+    DaysAgo(u32),
+    /// Consented, never uploaded anything.
+    Never,
+}
+
+/// Whether the `i`-th demo participant (0-based) of a study of `n` stopped uploading: in a
+/// study of 20 or more, the 9th, 12th, 15th and 19th of every 20 (5, 12 and 30 days ago, and
+/// never). Smaller worlds (tests) keep everyone uploading.
+pub(super) fn stalled(i: u32, n: u32) -> Option<Stall> {
+    if n < 20 {
+        return None;
+    }
+    match i % 20 {
+        8 => Some(Stall::DaysAgo(5)),
+        11 => Some(Stall::DaysAgo(12)),
+        14 => Some(Stall::DaysAgo(30)),
+        18 => Some(Stall::Never),
+        _ => None,
+    }
+}
+
 pub(super) struct Consents {
     pub consents: Vec<Consent>,
     pub ids: Seq,
@@ -138,9 +175,12 @@ pub(super) struct Consents {
 }
 
 /// The seed patients' consents, then the demo participants': most consented to everything;
-/// every 7th is still pending for the wearables, every 9th declined blood pressure, and one in
-/// 97 declined CGM. Only consented types have data (uploads need consent); a few upload
-/// out-of-scope temperature.
+/// every 7th is still pending for the wearables (sleep, activity, respiratory rate), every 9th
+/// declined blood pressure, and one in 97 declined CGM. Only consented types have data (uploads
+/// need consent); a few upload out-of-scope temperature. In a study of 20 or more, of every 20
+/// participants one stopped uploading 5 days before the data's end, one 12 and one 30 days
+/// before, and one consented to everything but never uploaded (see [`stalled`]), so the demo
+/// has someone to nudge.
 pub(super) fn consents(demo_patients: u32) -> Consents {
     let mut consents = Vec::new();
     let mut ids = Seq::default();
@@ -178,7 +218,11 @@ pub(super) fn consents(demo_patients: u32) -> Consents {
             let pending = i % 7 == 3
                 && matches!(
                     k,
-                    Kind::SleepDuration | Kind::PhysicalActivity | Kind::RespiratoryRate
+                    Kind::SleepDuration
+                        | Kind::SleepEpisode
+                        | Kind::SleepStageSummary
+                        | Kind::PhysicalActivity
+                        | Kind::RespiratoryRate
                 );
             let declined = (i % 9 == 4 && *k == Kind::BloodPressure)
                 || (i % 97 == 6 && *k == Kind::BloodGlucose);
@@ -190,15 +234,24 @@ pub(super) fn consents(demo_patients: u32) -> Consents {
                 kinds.push(*k);
             }
         }
-        let extra_kinds = if i % 5 == 2 {
+        let stall = stalled(i, demo_patients);
+        let mut extra_kinds = if i % 5 == 2 {
             vec![Kind::BodyTemperature]
         } else {
             vec![]
         };
+        if stall == Some(Stall::Never) {
+            kinds.clear();
+            extra_kinds.clear();
+        }
         demo.push(DemoParticipant {
             patient_id: pid,
             kinds,
             extra_kinds,
+            stopped_days_ago: match stall {
+                Some(Stall::DaysAgo(d)) => d,
+                _ => 0,
+            },
         });
     }
     Consents {

@@ -36,7 +36,7 @@ const TOTAL_SLEEP_TIME: ValueColumn = vcol(
     "total_sleep_time_min",
     F64,
     "min",
-    "Total time asleep in minutes (total_sleep_time; h and sec converted). Not the same as \
+    "Total time asleep in minutes (total_sleep_time; h and sec converted, to 0.001 min). Not the same as \
      duration_min, the length of the sleep episode.",
     S::Value(0),
 );

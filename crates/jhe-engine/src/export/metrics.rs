@@ -1,0 +1,104 @@
+//! The metric tables of an export (`metrics_cgm`, `metrics_blood_pressure`, `metrics_steps`,
+//! `metrics_spo2`: one row per participant, see [`crate::analysis::tables`]), computed from the
+//! export's own data files as they are about to be published — read back by [`super::read`],
+//! so the numbers are those of the files beside them — over the export's days, implausible
+//! readings left out and counted.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::files::write_atomic;
+use super::{io_err, Export, ExportError, Format, ManifestFile, StagedWithDict};
+use crate::analysis::tables::metric_tables;
+use crate::analysis::{dictionary, Period};
+use crate::frame::DictEntry;
+
+impl Export {
+    /// Writes the metric tables of the staged data files `data` into `final_tmp`; returns each
+    /// with its dictionary entries.
+    pub(super) fn stage_metrics(
+        &mut self,
+        final_tmp: &Path,
+        data: &[PathBuf],
+    ) -> Result<Vec<StagedWithDict>, ExportError> {
+        let mut obs = Vec::new();
+        for p in data {
+            let f = super::read::read_export_file(p).map_err(|e| ExportError::ReadBack {
+                path: p.clone(),
+                message: e.to_string(),
+            })?;
+            obs.extend(f.obs);
+        }
+        let tables = metric_tables(&obs, self.period())?;
+        let mut out = Vec::new();
+        for (name, mut df) in tables {
+            let ext = self.spec.format.extension();
+            let file = format!("{name}.{ext}");
+            let path = final_tmp.join(&file);
+            let tmp = self.next_tmp("metrics");
+            let format = self.spec.format;
+            let w = write_atomic(&self.tmp_dir, &tmp, &path, |w| {
+                match format {
+                    Format::Parquet => {
+                        ParquetWriter::new(&mut *w).finish(&mut df)?;
+                    }
+                    Format::Csv | Format::ExcelCsv => {
+                        if format.with_bom() {
+                            w.write_all(super::UTF8_BOM)
+                                .map_err(io_err("write", &path))?;
+                        }
+                        CsvWriter::new(&mut *w)
+                            .include_header(true)
+                            .finish(&mut df)?;
+                    }
+                }
+                Ok(())
+            })?;
+            let dict = df
+                .get_column_names()
+                .iter()
+                .map(|c| {
+                    let d = dictionary::metric_def(name, c);
+                    DictEntry {
+                        table: name.to_string(),
+                        column: c.to_string(),
+                        dtype: df
+                            .column(c)
+                            .map_or("string", |c| crate::frame::Dtype::of(c.dtype()).label())
+                            .into(),
+                        unit: d.map_or("", |d| d.unit).into(),
+                        description: d.map_or("", |d| d.definition).into(),
+                    }
+                })
+                .collect();
+            let entry = ManifestFile {
+                name: file,
+                role: "metrics".into(),
+                table: Some(name.to_string()),
+                format: ext.into(),
+                rows: df.height() as u64,
+                observations: 0,
+                bytes: w.bytes,
+                sha256: w.sha256,
+            };
+            out.push(((path, entry), dict));
+        }
+        Ok(out)
+    }
+
+    /// The export's days as a period of UTC instants (`date_to` inclusive).
+    fn period(&self) -> Period {
+        let day = |d: &Option<String>| {
+            d.as_deref()
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc().timestamp_micros())
+        };
+        Period {
+            start_us: day(&self.spec.date_from),
+            end_us: day(&self.spec.date_to).map(|t| t + 86_400_000_000),
+        }
+    }
+}
