@@ -237,7 +237,7 @@ export class ExportDialog {
         <label class="check"><input type="radio" name="format" value="csv" .checked=${this.format === 'csv'} @change=${() => ((this.format = 'csv'), this.update())} />
           CSV <span class="muted">— for R, Python, SPSS, Stata (times as 2026-11-17T18:51:02Z)</span></label>
         <label class="check"><input type="radio" name="format" value="excelCsv" .checked=${this.format === 'excelCsv'} @change=${() => ((this.format = 'excelCsv'), this.update())} />
-          CSV for Excel <span class="muted">— times as 2026-11-17 18:51:02, which Excel and LibreOffice read as dates</span></label>
+          <span class="nowrap">CSV for Excel</span> <span class="muted">— times as 2026-11-17 18:51:02, which Excel and LibreOffice read as dates</span></label>
         <label class="check"><input type="radio" name="format" value="parquet" .checked=${this.format === 'parquet'} @change=${() => ((this.format = 'parquet'), this.update())} />
           Parquet <span class="muted">— smaller and faster, for R (arrow) and Python (pandas)</span></label>
       </fieldset>

@@ -118,39 +118,38 @@ fn f64s<T>(rows: &[T], get: impl Fn(&T) -> Option<f64>) -> Vec<Option<f64>> {
     rows.iter().map(get).collect()
 }
 
+/// The metrics of one variant out of `rows` (a table's rows are all of one variant).
+fn pick<'a, T>(
+    rows: &'a [(u64, TypeMetrics, u64)],
+    get: impl Fn(&'a TypeMetrics) -> Option<&'a T>,
+) -> Vec<&'a T> {
+    rows.iter().filter_map(|(_, m, _)| get(m)).collect()
+}
+
 /// A table of rows of one type (all rows are of the same variant).
 fn frame(rows: &[(u64, TypeMetrics, u64)]) -> PolarsResult<DataFrame> {
     let ids: Vec<i64> = rows.iter().map(|(p, _, _)| *p as i64).collect();
     let left_out: Vec<i64> = rows.iter().map(|(_, _, n)| *n as i64).collect();
     let mut df = match rows.first().map(|(_, m, _)| m) {
         Some(TypeMetrics::Cgm(_)) | None => {
-            let m: Vec<CgmMetrics> = rows
-                .iter()
-                .filter_map(|(_, m, _)| match m {
-                    TypeMetrics::Cgm(c) => Some(c.clone()),
-                    _ => None,
-                })
-                .collect();
+            let m: Vec<CgmMetrics> = pick(rows, |m| match m {
+                TypeMetrics::Cgm(c) => Some(c),
+                _ => None,
+            })
+            .into_iter()
+            .cloned()
+            .collect();
             super::frame::cgm_frame(&m)?
         }
-        Some(TypeMetrics::BloodPressure(_)) => {
-            let m: Vec<&BpMetrics> = rows
-                .iter()
-                .filter_map(|(_, m, _)| match m {
-                    TypeMetrics::BloodPressure(b) => Some(b),
-                    _ => None,
-                })
-                .collect();
-            bp_frame(&m)?
-        }
+        Some(TypeMetrics::BloodPressure(_)) => bp_frame(&pick(rows, |m| match m {
+            TypeMetrics::BloodPressure(b) => Some(b),
+            _ => None,
+        }))?,
         Some(TypeMetrics::Steps(_)) => {
-            let m: Vec<&StepMetrics> = rows
-                .iter()
-                .filter_map(|(_, m, _)| match m {
-                    TypeMetrics::Steps(s) => Some(s),
-                    _ => None,
-                })
-                .collect();
+            let m = pick(rows, |m| match m {
+                TypeMetrics::Steps(s) => Some(s),
+                _ => None,
+            });
             let cols = vec![
                 Column::new(
                     "days_with_data".into(),
@@ -169,13 +168,10 @@ fn frame(rows: &[(u64, TypeMetrics, u64)]) -> PolarsResult<DataFrame> {
             DataFrame::new(m.len(), cols)?
         }
         Some(TypeMetrics::Spo2(_)) => {
-            let m: Vec<&Spo2Metrics> = rows
-                .iter()
-                .filter_map(|(_, m, _)| match m {
-                    TypeMetrics::Spo2(s) => Some(s),
-                    _ => None,
-                })
-                .collect();
+            let m = pick(rows, |m| match m {
+                TypeMetrics::Spo2(s) => Some(s),
+                _ => None,
+            });
             let cols = vec![
                 Column::new(
                     "n_readings".into(),

@@ -192,17 +192,6 @@ pub(super) fn read_parquet(path: &Path) -> Result<DataFrame, ExportError> {
     Ok(ParquetReader::new(f).finish()?)
 }
 
-/// Only `columns` of a Parquet file.
-pub(super) fn read_parquet_columns(
-    path: &Path,
-    columns: &[&str],
-) -> Result<DataFrame, ExportError> {
-    let f = File::open(path).map_err(io_err("open", path))?;
-    Ok(ParquetReader::new(f)
-        .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
-        .finish()?)
-}
-
 pub(super) fn read_parquet_schema(path: &Path) -> Result<Schema, ExportError> {
     let f = File::open(path).map_err(io_err("open", path))?;
     let arrow = ParquetReader::new(f).schema()?;

@@ -1,6 +1,7 @@
 //! The metric tables of an export (`metrics_cgm`, `metrics_blood_pressure`, `metrics_steps`,
 //! `metrics_spo2`: one row per participant, see [`crate::analysis::tables`]), computed from the
-//! export's own data files as they are about to be published — read back by [`super::read`],
+//! export's own data files as they are about to be published — read back by [`super::read`]
+//! ([`read_back`]),
 //! so the numbers are those of the files beside them — over the export's days, implausible
 //! readings left out and counted.
 
@@ -13,25 +14,32 @@ use super::files::write_atomic;
 use super::{io_err, Export, ExportError, Format, ManifestFile, StagedWithDict};
 use crate::analysis::tables::metric_tables;
 use crate::analysis::{dictionary, Period};
+use crate::chart::Obs;
 use crate::frame::DictEntry;
 
+/// The observations of the staged data files `data`, read back by [`super::read`] (once, for
+/// the metric tables and `participants.csv` alike).
+pub(super) fn read_back(data: &[PathBuf]) -> Result<Vec<Obs>, ExportError> {
+    let mut obs = Vec::new();
+    for p in data {
+        let f = super::read::read_export_file(p).map_err(|e| ExportError::ReadBack {
+            path: p.clone(),
+            message: e.to_string(),
+        })?;
+        obs.extend(f.obs);
+    }
+    Ok(obs)
+}
+
 impl Export {
-    /// Writes the metric tables of the staged data files `data` into `final_tmp`; returns each
-    /// with its dictionary entries.
+    /// Writes the metric tables of `obs` (the export's data as read back, see [`read_back`])
+    /// into `final_tmp`; returns each with its dictionary entries.
     pub(super) fn stage_metrics(
         &mut self,
         final_tmp: &Path,
-        data: &[PathBuf],
+        obs: &[Obs],
     ) -> Result<Vec<StagedWithDict>, ExportError> {
-        let mut obs = Vec::new();
-        for p in data {
-            let f = super::read::read_export_file(p).map_err(|e| ExportError::ReadBack {
-                path: p.clone(),
-                message: e.to_string(),
-            })?;
-            obs.extend(f.obs);
-        }
-        let tables = metric_tables(&obs, self.period())?;
+        let tables = metric_tables(obs, self.period())?;
         let mut out = Vec::new();
         for (name, mut df) in tables {
             let ext = self.spec.format.extension();

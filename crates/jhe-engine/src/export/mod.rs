@@ -500,13 +500,10 @@ impl Export {
             staged.push((path, file));
         }
         let data: Vec<PathBuf> = staged.iter().map(|(p, _)| p.clone()).collect();
-        for (file, entries) in self.stage_metrics(&final_tmp, &data)? {
-            for e in entries {
-                dict.push((file.1.name.clone(), e));
-            }
-            staged.push(file);
-        }
-        if let Some((file, entries)) = self.stage_participants(&final_tmp, &tables)? {
+        let obs = metrics::read_back(&data)?;
+        let mut extra = self.stage_metrics(&final_tmp, &obs)?;
+        extra.extend(self.stage_participants(&final_tmp, &obs)?);
+        for (file, entries) in extra {
             for e in entries {
                 dict.push((file.1.name.clone(), e));
             }

@@ -2,16 +2,15 @@
 //! against — the participant's id, the identifiers the user chose to include, the consent per
 //! requested type, when they first consented, and how many observations of each type the export
 //! holds with the first and last time of data. The data columns are counted from the export's
-//! own part files, so the file agrees with the data files beside it.
+//! own data files as read back ([`super::read`]), so the file agrees with the files beside it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use super::files::read_parquet_columns;
 use super::manifest::csv_row;
-use super::merge::TableParts;
-use super::{Export, ExportError, Format, StagedWithDict, LONG_TABLE};
-use crate::frame::names::{OBSERVATION_ID, PATIENT_ID, START_UTC, TABLE, TIME_UTC};
+use super::{Export, ExportError, Format, StagedWithDict};
+use crate::chart::Obs;
+use crate::frame::names::PATIENT_ID;
 use crate::frame::DictEntry;
 use crate::omh::DataType;
 
@@ -36,17 +35,17 @@ impl Export {
         self.participants = Some((people, codes));
     }
 
-    /// Writes `participants.csv` into `final_tmp`; returns it with its dictionary entries.
+    /// Writes `participants.csv` into `final_tmp` (its data columns from `obs`, the export's
+    /// data as read back); returns it with its dictionary entries.
     pub(super) fn stage_participants(
         &mut self,
         final_tmp: &Path,
-        tables: &BTreeMap<String, TableParts>,
+        obs: &[Obs],
     ) -> Result<Option<StagedWithDict>, ExportError> {
         let Some((people, codes)) = self.participants.take() else {
             return Ok(None);
         };
-        let now = chrono::Utc::now().timestamp_micros();
-        let spans = spans(&self.parts_dir, tables, now)?;
+        let spans = spans(obs, chrono::Utc::now().timestamp_micros());
         let (rows, dict) = table(&people, &codes, &spans, self.spec.format);
         let mut csv = String::new();
         for r in &rows {
@@ -72,66 +71,24 @@ pub(super) struct DataSpan {
 }
 
 /// Counts each participant's observations per table and their first and last time of data
-/// in the parts, leaving out times after `now_us` (a wrong device clock) from the last.
-pub(super) fn spans(
-    parts_dir: &Path,
-    tables: &BTreeMap<String, TableParts>,
-    now_us: i64,
-) -> Result<HashMap<u64, DataSpan>, ExportError> {
+/// in `obs` (the export's data files as read back), leaving out times after `now_us` (a wrong
+/// device clock) from the last.
+pub(super) fn spans(obs: &[Obs], now_us: i64) -> HashMap<u64, DataSpan> {
     let mut out: HashMap<u64, DataSpan> = HashMap::new();
-    for (table, (view, parts)) in tables {
-        let time = match view {
-            Some(v) if v.is_interval_view() => START_UTC,
-            _ => TIME_UTC,
-        };
-        let long = table == LONG_TABLE;
-        for p in parts {
-            let mut cols = vec![PATIENT_ID, OBSERVATION_ID, time];
-            if long {
-                cols.push(TABLE);
-            }
-            let df = read_parquet_columns(&parts_dir.join(&p.file), &cols)?;
-            let ids = df.column(PATIENT_ID)?.cast(&DataType_::Int64)?;
-            let obs = df.column(OBSERVATION_ID)?.cast(&DataType_::Int64)?;
-            // UTC µs (the parts' datetimes are microseconds)
-            let times = df.column(time)?.cast(&DataType_::Int64)?;
-            let tables_col = if long {
-                Some(df.column(TABLE)?.cast(&DataType_::String)?)
-            } else {
-                None
-            };
-            let (ids, obs, times) = (ids.i64()?, obs.i64()?, times.i64()?);
-            let names = tables_col.as_ref().map(|c| c.str()).transpose()?;
-            // the long table has a row per measure: count each observation once
-            let mut last_obs: Option<(i64, i64)> = None;
-            for i in 0..df.height() {
-                let (Some(pid), Some(oid)) = (ids.get(i), obs.get(i)) else {
-                    continue;
-                };
-                if last_obs == Some((pid, oid)) {
-                    continue;
-                }
-                last_obs = Some((pid, oid));
-                let span = out.entry(pid as u64).or_default();
-                let name = names
-                    .and_then(|n| n.get(i))
-                    .unwrap_or(table.as_str())
-                    .to_string();
-                *span.per_table.entry(name).or_default() += 1;
-                if let Some(t) = times.get(i) {
-                    span.first_us = Some(span.first_us.map_or(t, |f| f.min(t)));
-                    if t <= now_us {
-                        span.last_us = Some(span.last_us.map_or(t, |l| l.max(t)));
-                    }
-                }
-            }
+    for o in obs {
+        let span = out.entry(o.patient_id).or_default();
+        *span
+            .per_table
+            .entry(DataType::from_code(&o.code).name())
+            .or_default() += 1;
+        let t = o.t_us;
+        span.first_us = Some(span.first_us.map_or(t, |f| f.min(t)));
+        if t <= now_us {
+            span.last_us = Some(span.last_us.map_or(t, |l| l.max(t)));
         }
     }
-    Ok(out)
+    out
 }
-
-/// polars' `DataType` (the engine's own `DataType` is the data type of a reading).
-type DataType_ = polars::prelude::DataType;
 
 /// A column-name part from an identifier system: `mrn`, `email`, or the system's last path
 /// segment in lower case with anything but letters and digits as `_`.
