@@ -202,6 +202,8 @@ step_ui() {
   (
     cd ui
     npm ci --no-audit --no-fund --loglevel=error
+    # The licence list the About dialog shows must match Cargo.lock and package-lock.json (~5 s).
+    python3 ../scripts/licenses.py --check
     npm run --silent check
     npm test --silent
     npm run --silent build

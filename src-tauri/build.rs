@@ -1,6 +1,11 @@
 //! tauri-build reads the app's configuration (`tauri.conf.json` beside this file, icons in the
 //! top-level `icons/`), and only the commands listed here get permissions,
 //! which `capabilities/default.json` grants to the main window.
+//!
+//! It also stamps the build for the About dialog: `JHE_GIT_COMMIT` (the short commit: the
+//! `JHE_GIT_COMMIT` or `GITHUB_SHA` environment variable, else `git rev-parse`, else `unknown`) and
+//! `JHE_BUILD_DATE` (`YYYY-MM-DD`, UTC: from `SOURCE_DATE_EPOCH` when set, else the day this script
+//! last ran — it reruns when the commit changes, not on every build).
 
 const COMMANDS: &[&str] = &[
     "recent_servers",
@@ -23,9 +28,77 @@ const COMMANDS: &[&str] = &[
     "pick_export_to_open",
     "show_in_folder",
     "open_export",
+    "about_info",
+    "update_settings",
+    "set_update_check",
+    "check_for_update",
+    "install_update",
 ];
 
+fn git_commit() -> String {
+    for var in ["JHE_GIT_COMMIT", "GITHUB_SHA"] {
+        println!("cargo:rerun-if-env-changed={var}");
+        if let Ok(v) = std::env::var(var) {
+            let v = v.trim();
+            if !v.is_empty() {
+                return v.chars().take(12).collect();
+            }
+        }
+    }
+    // Rerun when HEAD moves: HEAD itself, the branch it names, packed refs (only existing paths:
+    // a missing one would rerun this script on every build).
+    let git = std::path::Path::new("../.git");
+    let mut watch = vec![git.join("HEAD"), git.join("packed-refs")];
+    if let Ok(head) = std::fs::read_to_string(git.join("HEAD")) {
+        if let Some(r) = head.trim().strip_prefix("ref: ") {
+            watch.push(git.join(r));
+        }
+    }
+    for p in watch.iter().filter(|p| p.exists()) {
+        println!("cargo:rerun-if-changed={}", p.display());
+    }
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// `YYYY-MM-DD` of a Unix time (UTC), by the days-to-civil algorithm.
+fn utc_day(secs: i64) -> String {
+    let z = secs.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn build_date() -> String {
+    println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .and_then(|d| i64::try_from(d.as_secs()).ok())
+        });
+    secs.map_or_else(|| "unknown".into(), utc_day)
+}
+
 fn main() {
+    println!("cargo:rustc-env=JHE_GIT_COMMIT={}", git_commit());
+    println!("cargo:rustc-env=JHE_BUILD_DATE={}", build_date());
     let attrs = tauri_build::Attributes::new()
         .config_path("tauri.conf.json")
         .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));

@@ -1,8 +1,9 @@
 //! The Tauri commands: one line each, a call into `jhe-app` (where what the app does lives).
-//! Progress streams through a `Channel`; every failure reaches the UI as `{kind, message}`.
+//! Progress streams through a `Channel`; every failure reaches the UI as `{kind, message}`, and
+//! `state.noted` keeps its kind (only the kind) for the About dialog's diagnostics.
 
 use jhe_app::ipc::*;
-use jhe_app::{export, offline, participant, session, studies, AppState, Result};
+use jhe_app::{about, export, offline, participant, session, studies, AppState, Result};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -19,12 +20,12 @@ fn sink<T: tauri::ipc::IpcResponse + Send + Sync + 'static>(
 
 #[tauri::command]
 pub async fn recent_servers(state: State<'_, AppState>) -> Result<Vec<RecentServer>> {
-    session::recent_servers(&state).await
+    state.noted(session::recent_servers(&state).await)
 }
 
 #[tauri::command]
-pub async fn check_server(url: String) -> Result<ServerCheck> {
-    session::check_server(&url).await
+pub async fn check_server(state: State<'_, AppState>, url: String) -> Result<ServerCheck> {
+    state.noted(session::check_server(&url).await)
 }
 
 #[tauri::command]
@@ -33,44 +34,44 @@ pub async fn sign_in(
     url: String,
     method: SignInMethod,
 ) -> Result<Session> {
-    session::sign_in(&state, &url, method).await
+    state.noted(session::sign_in(&state, &url, method).await)
 }
 
 #[tauri::command]
 pub async fn cancel_sign_in(state: State<'_, AppState>) -> Result<()> {
-    session::cancel_sign_in(&state).await
+    state.noted(session::cancel_sign_in(&state).await)
 }
 
 #[tauri::command]
 pub async fn remembered_sign_in(state: State<'_, AppState>) -> Result<Option<RememberedSignIn>> {
-    session::remembered_sign_in(&state).await
+    state.noted(session::remembered_sign_in(&state).await)
 }
 
 #[tauri::command]
 pub async fn continue_sign_in(state: State<'_, AppState>, url: String) -> Result<Session> {
-    session::continue_sign_in(&state, &url).await
+    state.noted(session::continue_sign_in(&state, &url).await)
 }
 
 #[tauri::command]
 pub async fn start_demo(state: State<'_, AppState>) -> Result<Session> {
-    session::start_demo(&state).await
+    state.noted(session::start_demo(&state).await)
 }
 
 #[tauri::command]
 pub async fn sign_out(state: State<'_, AppState>) -> Result<()> {
-    session::sign_out(&state).await
+    state.noted(session::sign_out(&state).await)
 }
 
 // ----- browsing ---------------------------------------------------------------------------------
 
 #[tauri::command]
 pub async fn list_organizations(state: State<'_, AppState>) -> Result<Vec<Organization>> {
-    studies::list_organizations(&state).await
+    state.noted(studies::list_organizations(&state).await)
 }
 
 #[tauri::command]
 pub async fn list_studies(state: State<'_, AppState>) -> Result<Vec<Study>> {
-    studies::list_studies(&state).await
+    state.noted(studies::list_studies(&state).await)
 }
 
 #[tauri::command]
@@ -80,7 +81,9 @@ pub async fn get_study_overview(
     job_id: Option<String>,
     on_event: Channel<OverviewProgress>,
 ) -> Result<StudyOverview> {
-    studies::study_overview_job(&state, study_id, job_id.as_deref(), sink(on_event)).await
+    state.noted(
+        studies::study_overview_job(&state, study_id, job_id.as_deref(), sink(on_event)).await,
+    )
 }
 
 #[tauri::command]
@@ -90,7 +93,7 @@ pub async fn get_patient_data(
     patient_id: u64,
     range: DateRange,
 ) -> Result<PatientData> {
-    participant::patient_data(&state, study_id, patient_id, range).await
+    state.noted(participant::patient_data(&state, study_id, patient_id, range).await)
 }
 
 #[tauri::command]
@@ -102,7 +105,7 @@ pub async fn get_rows(
     limit: u64,
     range: DateRange,
 ) -> Result<RowsPage> {
-    participant::rows(&state, patient_id, &code, offset, limit, range).await
+    state.noted(participant::rows(&state, patient_id, &code, offset, limit, range).await)
 }
 
 // ----- export -----------------------------------------------------------------------------------
@@ -114,37 +117,64 @@ pub async fn export_data(
     request: ExportRequest,
     on_event: Channel<ExportProgress>,
 ) -> Result<ExportResult> {
-    export::export_data(&state, &job_id, request, sink(on_event)).await
+    state.noted(export::export_data(&state, &job_id, request, sink(on_event)).await)
 }
 
 #[tauri::command]
 pub async fn discard_unfinished(state: State<'_, AppState>, out_dir: String) -> Result<Discarded> {
-    export::discard_unfinished(&state, &out_dir).await
+    state.noted(export::discard_unfinished(&state, &out_dir).await)
 }
 
 #[tauri::command]
 pub async fn cancel_export(state: State<'_, AppState>, job_id: String) -> Result<()> {
-    export::cancel_export(&state, &job_id).await
+    state.noted(export::cancel_export(&state, &job_id).await)
 }
 
 #[tauri::command]
 pub async fn pick_folder(state: State<'_, AppState>) -> Result<Option<String>> {
-    export::pick_folder(&state).await
+    state.noted(export::pick_folder(&state).await)
 }
 
 #[tauri::command]
 pub async fn pick_export_to_open(state: State<'_, AppState>) -> Result<Option<String>> {
-    export::pick_export_to_open(&state).await
+    state.noted(export::pick_export_to_open(&state).await)
 }
 
 #[tauri::command]
 pub async fn show_in_folder(state: State<'_, AppState>, path: String) -> Result<()> {
-    export::show_in_folder(&state, &path).await
+    state.noted(export::show_in_folder(&state, &path).await)
 }
 
 // ----- offline review ---------------------------------------------------------------------------
 
 #[tauri::command]
 pub async fn open_export(state: State<'_, AppState>, path: String) -> Result<OfflineReview> {
-    offline::open_export(&state, &path).await
+    state.noted(offline::open_export(&state, &path).await)
+}
+
+// ----- about and updates ------------------------------------------------------------------------
+
+#[tauri::command]
+pub async fn about_info(state: State<'_, AppState>) -> Result<AboutInfo> {
+    Ok(about::about_info(&state))
+}
+
+#[tauri::command]
+pub async fn update_settings(state: State<'_, AppState>) -> Result<UpdateSettings> {
+    about::update_settings(&state).await
+}
+
+#[tauri::command]
+pub async fn set_update_check(state: State<'_, AppState>, on: bool) -> Result<UpdateSettings> {
+    about::set_update_check(&state, on).await
+}
+
+#[tauri::command]
+pub async fn check_for_update(state: State<'_, AppState>) -> Result<Option<UpdateFound>> {
+    state.noted(about::check_for_update(&state).await)
+}
+
+#[tauri::command]
+pub async fn install_update(state: State<'_, AppState>) -> Result<()> {
+    state.noted(about::install_update(&state).await)
 }

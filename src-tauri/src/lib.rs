@@ -1,6 +1,7 @@
 //! JHE Desktop: the Tauri app, a shell over `jhe-app` (what the app does): `commands` (one
 //! one-line wrapper per `Backend` method of the web UI), `picker` (native dialogs and openers
-//! behind `jhe_app::picker::Picker`) and `bindings` (the IPC payloads as TypeScript).
+//! behind `jhe_app::picker::Picker`), `updater` (the updater plugin behind
+//! `jhe_app::about::Updater`) and `bindings` (the IPC payloads as TypeScript).
 //!
 //! Environment:
 //! * `JHE_START_DEMO=1` — open directly on the built-in demo exchange.
@@ -15,6 +16,7 @@
 pub mod bindings;
 pub mod commands;
 pub mod picker;
+pub mod updater;
 
 use std::sync::Arc;
 
@@ -24,6 +26,7 @@ use jhe_engine::auth::{KeychainOwner, KeyringStore};
 use tauri::Manager;
 
 use crate::picker::NativePicker;
+use crate::updater::NativeUpdater;
 
 /// Env (benchmarks): exit as soon as the window has loaded.
 pub const EXIT_WHEN_READY_ENV: &str = "JHE_EXIT_WHEN_READY";
@@ -65,11 +68,24 @@ pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .setup(|app| {
             let dir = app.path().app_config_dir().ok();
             // Sign-ins are kept in the OS keychain, in the desktop app's own entries.
             let secrets = Arc::new(KeyringStore::of(KeychainOwner::Desktop));
-            app.manage(AppState::new(picker(app.handle()), dir).with_secrets(secrets));
+            let build = jhe_app::about::BuildInfo {
+                version: app.package_info().version.to_string(),
+                commit: env!("JHE_GIT_COMMIT").into(),
+                build_date: env!("JHE_BUILD_DATE").into(),
+                webview: tauri::webview_version().ok(),
+            };
+            let updater = Arc::new(NativeUpdater::new(app.handle().clone()));
+            app.manage(
+                AppState::new(picker(app.handle()), dir)
+                    .with_secrets(secrets)
+                    .with_build(build)
+                    .with_updater(updater),
+            );
             Ok(())
         })
         .on_page_load(move |webview, payload| {
@@ -108,6 +124,11 @@ pub fn run() {
             commands::pick_export_to_open,
             commands::show_in_folder,
             commands::open_export,
+            commands::about_info,
+            commands::update_settings,
+            commands::set_update_check,
+            commands::check_for_update,
+            commands::install_update,
         ])
         .run(tauri::generate_context!("tauri.conf.json"));
     if let Err(e) = result {

@@ -23,12 +23,15 @@ const EXPORT_DIR = process.env.JHE_TEST_EXPORT_DIR;
 const SHOTS = process.env.SCREENSHOT_DIR || join(ROOT, 'docs/screenshots');
 const PORT = Number(process.env.TAURI_DRIVER_PORT || 4444);
 const STUDY = 30006;
+const SLEEP_EPISODE = 'omh:sleep-episode:1.1';
 
 let driver;
 let sandbox;
 let sandboxInfo;
 let wd;
 let demoHour;
+/** The participant with sleep episodes whom the tests open. */
+let sleeper;
 const procs = [];
 
 function startProcess(cmd, args, opts = {}) {
@@ -254,12 +257,37 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
   });
 
   let patientId;
-  test('a participant shows charts (SVG from Rust) and stats', async () => {
-    const btn = await wd.find('[data-open]');
-    patientId = Number(await wd.attr(btn, 'data-open'));
+  test('a participant shows charts (SVG from Rust) and stats, their sleep episodes too', async () => {
+    // Someone who consented to the sleep episode and has nights of it: the first such row.
+    await wd.exec(
+      'const e = document.querySelector("#participant-search"); e.value = ""; e.dispatchEvent(new Event("input", { bubbles: true })); return true',
+    );
+    await wd.until(async () => (await wd.findAll('[data-pid]')).length > 1 || null, 'everyone listed again', 10_000);
+    sleeper = await wd.exec(`const heads = [...document.querySelectorAll(".thead [role=columnheader]")];
+      const k = heads.findIndex((h) => h.querySelector('button.sort[data-sort="type:${SLEEP_EPISODE}"]'));
+      if (k < 0) return null;
+      const row = [...document.querySelectorAll("[data-pid]")].find((r) => { const c = r.children[k]; return c && c.classList.contains("consent-consented") && Number(c.textContent.replace(/[^0-9]/g, "")) > 0; });
+      return row ? Number(row.dataset.pid) : null;`);
+    assert.ok(sleeper, 'a participant of the demo has sleep episodes');
+    const btn = await wd.find(`[data-open="${sleeper}"]`);
+    patientId = sleeper;
     await wd.click(btn);
     await wd.waitFor('article.type-card svg', { timeout: 60_000 });
     await notBusy();
+    // The sleep episode (a type JHE's own demo seeds) has its title and a chart, not raw codes or zeros.
+    const sleep = await wd.exec(`const a = document.querySelector('article.type-card[data-code="${SLEEP_EPISODE}"]');
+      return a ? { title: a.querySelector("h2")?.textContent.trim(), svg: !!a.querySelector("svg"), text: a.innerText } : null;`);
+    assert.ok(sleep, 'the participant has a sleep-episode card');
+    assert.match(sleep.title, /^Sleep episode/);
+    assert.ok(sleep.svg, `the sleep-episode card shows a chart: ${sleep.text}`);
+    assert.doesNotMatch(sleep.text, /could not be drawn|not summarised/);
+    // The glucose card reads as a clinician expects: time in ranges and the daily pattern (AGP).
+    const cgm = await wd.exec(`const a = document.querySelector('article.type-card[data-code="omh:blood-glucose:4.0"]');
+      return a ? { bands: a.querySelectorAll(".bands .band").length, agp: !!a.querySelector("figure.profile svg polygon"), caption: a.querySelector("figure.profile figcaption")?.textContent ?? "" } : null;`);
+    assert.ok(cgm, 'the participant has a glucose card');
+    assert.ok(cgm.bands >= 2, `time in ranges drawn: ${JSON.stringify(cgm)}`);
+    assert.ok(cgm.agp, 'the daily pattern (AGP) is drawn');
+    assert.match(cgm.caption, /^All \d+ days laid over one day/);
     const charts = await wd.exec(
       'return [...document.querySelectorAll("article.type-card")].map(a => ({code: a.dataset.code, svg: !!a.querySelector("svg"), texts: a.querySelectorAll("svg text").length, lines: a.querySelectorAll("svg polyline, svg rect").length}))',
     );
@@ -268,6 +296,9 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
     assert.ok(drawn.length >= 1, 'at least one chart is drawn');
     for (const c of drawn) assert.ok(c.texts > 3 && c.lines > 0, `chart ${c.code} has axis labels and data`);
     await shot('participant');
+    await wd.exec('document.querySelector("article.type-card figure.profile").scrollIntoView({ block: "center" }); return true');
+    await shot('participant-agp');
+    await wd.exec('window.scrollTo(0, 0); document.querySelector("main")?.scrollTo?.(0, 0); return true');
 
     // The raw readings of the first type, paged from Rust (get_rows).
     const show = await wd.waitForXPath('(//article[contains(@class,"type-card")]//button[starts-with(normalize-space(.),"Show all")])[1]');
@@ -409,6 +440,36 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
     await sleep(500);
     assert.equal((await wd.findAll('#continue-sign-in')).length, 0, 'after "Sign out" nothing is continued');
     assert.ok(url);
+  });
+
+  // Dark mode as a person turns it on: GTK's "prefer dark theme" setting (read from
+  // $XDG_CONFIG_HOME/gtk-3.0/settings.ini when no settings daemon runs, as under Xvfb), which
+  // WebKitGTK passes on as `prefers-color-scheme: dark`. Screenshots of the same screens, dark.
+  test('in dark mode the sign-in, the study table and a participant are drawn dark', async () => {
+    const gtk = join(process.env.XDG_CONFIG_HOME || join(process.env.HOME, '.config'), 'gtk-3.0');
+    mkdirSync(gtk, { recursive: true });
+    writeFileSync(join(gtk, 'settings.ini'), '[Settings]\ngtk-application-prefer-dark-theme=1\n');
+    await restartApp();
+    const demo = await wd.waitFor('button.btn.demo', { timeout: 60_000 });
+    assert.equal(await wd.exec('return matchMedia("(prefers-color-scheme: dark)").matches'), true, 'the webview is in dark mode');
+    // The page itself is dark: its background is darker than its text.
+    const lum = await wd.exec(`const l = (c) => { const [r, g, b] = c.match(/\\d+/g).map(Number); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+      const s = getComputedStyle(document.body); return [l(s.backgroundColor), l(s.color)];`);
+    assert.ok(lum[0] < lum[1], `dark background, light text: ${JSON.stringify(lum)}`);
+    await wd.until(async () => (await wd.exec('return document.querySelector("#server-url").value')) || null, 'the last address', 15_000);
+    await shot('sign-in-dark');
+    await wd.click(demo);
+    await wd.waitFor(`[data-study="${STUDY}"]`, { timeout: 120_000 });
+    await notBusy();
+    await wd.click(await wd.find(`[data-study="${STUDY}"]`));
+    await wd.waitFor('[data-pid]', { timeout: 120_000 });
+    await notBusy();
+    await shot('study-overview-dark');
+    await wd.type(await wd.find('#participant-search'), String(sleeper));
+    await wd.click(await wd.waitFor(`[data-open="${sleeper}"]`));
+    await wd.waitFor(`article.type-card[data-code="${SLEEP_EPISODE}"] svg`, { timeout: 60_000 });
+    await notBusy();
+    await shot('participant-dark');
   });
 });
 

@@ -166,6 +166,10 @@ describe('Export dialog', () => {
     $(m.root, '#export-participant').click();
     await settle();
     expect(text($(m.root, '#export-title'))).toMatch(/^Export participant: /);
+    // The participant's own identifier systems are offered for participants.csv, as for a study.
+    const ids = $$(m.root, '#export-identifiers input[type="checkbox"]') as HTMLInputElement[];
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.every((b) => b.checked)).toBe(true);
     const allDates = $$(m.root, '.dialog input[name="dates"]')[1] as HTMLInputElement;
     allDates.checked = true;
     allDates.dispatchEvent(new Event('change'));
@@ -185,6 +189,7 @@ describe('Export dialog', () => {
     expect(req.to).toBe('2025-06-14');
     expect(req.format).toBe('csv');
     expect(req.layout).toBe('perType');
+    expect(req.identifierSystems).toBeUndefined(); // all of them, the default
     expect($$(m.root, 'table.files tbody tr').length).toBe(6); // five types + manifest
   });
 
@@ -205,6 +210,12 @@ describe('Export dialog', () => {
     expect(excel.parentElement?.textContent).toContain('Excel');
     excel.checked = true;
     excel.dispatchEvent(new Event('change'));
+    // Leave out the readings the quality check finds wrong (off by default).
+    expect(text($(dialog, '#export-quality'))).toContain('findings.csv');
+    const wrong = $(dialog, 'input[name="leave-out-flagged"]') as HTMLInputElement;
+    expect(wrong.checked).toBe(false);
+    wrong.checked = true;
+    wrong.dispatchEvent(new Event('change'));
     button(m.root, 'Choose folder…').click();
     await waitFor(() => text($(m.root, '#export-folder')).includes('JHE exports'), 'folder');
     $(m.root, '#export-start').click();
@@ -212,5 +223,6 @@ describe('Export dialog', () => {
     const req = m.backend.calls.find((c) => c.method === 'exportData')!.args[1] as ExportRequest;
     expect(req.format).toBe('excelCsv');
     expect(req.identifierSystems).toEqual(['http://hospital.example.org/mrn']);
+    expect(req.leaveOutFlagged).toBe(true);
   });
 });

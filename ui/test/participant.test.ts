@@ -78,6 +78,20 @@ describe('Participant view', () => {
     expect($$(m.root, '.type-card')[1]!.querySelector('.type-summary')).toBeNull();
   });
 
+  it('shows the daily pattern (AGP) under the glucose chart, with what it shows in words', async () => {
+    const m = await openParticipant();
+    const glucose = $$(m.root, '.type-card')[0]!;
+    const fig = $(glucose, 'figure.profile');
+    expect(text($(fig, 'h3'))).toBe('Daily pattern (AGP)');
+    expect($(fig, '.profile-chart svg polygon')).toBeTruthy();
+    expect(text($(fig, 'figcaption'))).toMatch(/^All \d+ days laid over one day, by the participant's clock/);
+    // One image for screen readers, named by its title and caption.
+    expect($(fig, '.profile-chart').getAttribute('role')).toBe('img');
+    expect($(fig, '.profile-chart').getAttribute('aria-label')).toMatch(/^Daily pattern \(AGP\)\. All/);
+    // Other types have none.
+    expect($$(m.root, '.type-card')[1]!.querySelector('figure.profile')).toBeNull();
+  });
+
   it('shows one card per data type with its chart and statistics', async () => {
     const m = await openParticipant();
     const cards = $$(m.root, '.type-card');

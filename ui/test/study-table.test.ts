@@ -261,7 +261,7 @@ describe('Who needs attention', () => {
     expect(n).toBeGreaterThan(0);
     expect(title()).toBe(`${n.toLocaleString('en-US')} participants need attention`);
     const items = $$(m.root, '.attention-list li');
-    expect(items.length).toBe(Math.min(6, n));
+    expect(items.length).toBe(Math.min(4, n));
     expect(text(items[0]!)).toMatch(/— (never uploaded|no upload for \d+ days|consented but no|consent pending)/);
     // Show all, then open one.
     button(m.root, `Show all ${n.toLocaleString('en-US')}`).click();

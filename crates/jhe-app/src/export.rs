@@ -68,6 +68,10 @@ pub fn engine_request(r: &ExportRequest) -> Result<jobs::ExportRequest> {
         Some(s) if s.is_empty() => jobs::IdentifierChoice::None,
         Some(s) => jobs::IdentifierChoice::Systems(s.clone()),
     };
+    req.flagged = match r.leave_out_flagged {
+        Some(true) => jhe_engine::export::Flagged::LeaveOut,
+        _ => jhe_engine::export::Flagged::Keep,
+    };
     Ok(req)
 }
 

@@ -312,6 +312,23 @@ pub struct Summary {
     /// Implausible readings left out of every number.
     #[ts(type = "number")]
     pub excluded: u64,
+    /// The readings by time of day (CGM: the ambulatory glucose profile), when there are
+    /// readings on at least two days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub profile: Option<Profile>,
+}
+
+/// A chart of the readings by time of day, with what it shows in words.
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    /// e.g. "Daily pattern (AGP)".
+    pub title: String,
+    /// What the lines and bands are, over how many days.
+    pub caption: String,
+    /// A complete `<svg>` document rendered by plotters in Rust.
+    pub svg: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, TS)]
@@ -438,6 +455,11 @@ pub struct ExportRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub identifier_systems: Option<Vec<String>>,
+    /// Leave out the observations the data-quality check finds wrong (implausible, dated in the
+    /// future, sent twice); absent or false: keep them. `findings.csv` lists them either way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub leave_out_flagged: Option<bool>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -508,4 +530,63 @@ pub struct OfflineReview {
     pub overview: StudyOverview,
     /// Plain sentences: files changed ("changed since export") or missing since the export.
     pub warnings: Vec<String>,
+}
+
+// ----- about, diagnostics and updates -----------------------------------------------------------
+
+/// The server the app is signed in to, as the About dialog shows it.
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerAbout {
+    /// The host name only (no path, no port), e.g. `jhe.example.org`.
+    pub host: String,
+    /// The JHE version the server reports on `/health`; null when it reports none.
+    pub version: Option<String>,
+    /// The built-in demo exchange.
+    pub demo: bool,
+}
+
+/// What the About dialog shows, and the text "Copy diagnostics" puts on the clipboard.
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AboutInfo {
+    /// e.g. `0.1.0`.
+    pub version: String,
+    /// The git commit the app was built from (short), or `unknown`.
+    pub commit: String,
+    /// `YYYY-MM-DD` (UTC), or `unknown`.
+    pub build_date: String,
+    /// `Linux`, `macOS`, `Windows`, …
+    pub os: String,
+    /// The processor type, e.g. `x86_64`, `aarch64`.
+    pub arch: String,
+    /// The system web view's version (WebKitGTK, WebView2 or WKWebView), when it tells.
+    pub webview: Option<String>,
+    /// The server signed in to; null when not signed in (or reviewing files offline).
+    pub server: Option<ServerAbout>,
+    /// The kinds of the latest failed operations, oldest first (kinds only, never messages).
+    pub recent_errors: Vec<ErrorKind>,
+    /// Plain text for a support request: the fields above, no names, ids, paths or keys.
+    pub diagnostics: String,
+}
+
+/// Checking for new versions when the app starts (opt-in).
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateSettings {
+    /// The host update checks go to; null when this build has no update address (then there is
+    /// nothing to ask).
+    pub host: Option<String>,
+    /// The user's answer; null while not asked yet.
+    pub check_on_start: Option<bool>,
+}
+
+/// A newer version is available.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateFound {
+    /// e.g. `0.2.0`.
+    pub version: String,
+    /// The release notes, when the release has any.
+    pub notes: Option<String>,
 }

@@ -10,8 +10,10 @@
 //! * [`views`] — observations → what the participant view shows (live and offline alike);
 //! * [`summary`] — a type card's clinical summary (time in ranges, GMI, BP categories, …);
 //! * [`ipc`] — the payloads, exported to TypeScript; [`error`] — `{kind, message}`;
-//! * [`state`] — what is remembered between operations; [`picker`] — the desktop's dialogs.
+//! * [`state`] — what is remembered between operations; [`picker`] — the desktop's dialogs;
+//! * [`about`] — the About dialog, "Copy diagnostics" (no PHI) and the opt-in update check.
 
+pub mod about;
 pub mod error;
 pub mod export;
 pub mod ipc;

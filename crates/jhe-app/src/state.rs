@@ -2,7 +2,7 @@
 //! review), the demo exchange while it runs, running jobs, small caches, and the desktop's
 //! dialogs ([`Picker`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -11,8 +11,10 @@ use jhe_engine::api::Session as EngineSession;
 use jhe_engine::auth::{MemoryStore, SecretStore};
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::chart::Obs;
+use jhe_engine::error::ErrorKind;
 use parking_lot::Mutex;
 
+use crate::about::{BuildInfo, NoUpdater, Updater, RECENT_ERRORS_MAX};
 use crate::error::{Error, Result};
 use crate::ipc::{DateRange, PatientRow, RecentServer, SignInKind};
 use crate::offline::OfflineData;
@@ -54,6 +56,23 @@ pub struct AppState {
     /// Where sign-ins are kept between launches: the OS keychain's desktop-app entries in the app
     /// (see `src-tauri`), memory in tests.
     pub secrets: Arc<dyn SecretStore>,
+    /// Version, commit, build date, web view (the About dialog).
+    pub build: BuildInfo,
+    /// The kinds of the latest failed operations, oldest first (see [`AppState::noted`]).
+    pub recent_errors: Mutex<VecDeque<ErrorKind>>,
+    /// Check for new versions at start: the user's answer (`None`: not asked yet), kept in
+    /// `settings.json` in the config folder.
+    pub update_check: Mutex<Option<bool>>,
+    /// Where new versions come from ([`NoUpdater`] unless the app sets one).
+    pub updater: Arc<dyn Updater>,
+}
+
+/// `settings.json` in the config folder (no secrets).
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Settings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    check_for_updates: Option<bool>,
 }
 
 /// The paths the user chose in a native dialog, and the folders exports were written to: the
@@ -106,6 +125,11 @@ impl Default for AppState {
 
 impl AppState {
     pub fn new(picker: Arc<dyn Picker>, config_dir: Option<PathBuf>) -> AppState {
+        let settings = config_dir
+            .as_ref()
+            .and_then(|d| std::fs::read(d.join("settings.json")).ok())
+            .and_then(|b| serde_json::from_slice::<Settings>(&b).ok())
+            .unwrap_or_default();
         AppState {
             source: Mutex::default(),
             sandbox: tokio::sync::Mutex::default(),
@@ -118,6 +142,60 @@ impl AppState {
             picker,
             grants: Mutex::default(),
             secrets: Arc::new(MemoryStore::new()),
+            build: BuildInfo::default(),
+            recent_errors: Mutex::default(),
+            update_check: Mutex::new(settings.check_for_updates),
+            updater: Arc::new(NoUpdater),
+        }
+    }
+
+    /// What the build knows about itself (the app passes its commit, date and web view).
+    pub fn with_build(mut self, build: BuildInfo) -> AppState {
+        self.build = build;
+        self
+    }
+
+    /// Checks for new versions with `updater` (only once the user opted in).
+    pub fn with_updater(mut self, updater: Arc<dyn Updater>) -> AppState {
+        self.updater = updater;
+        self
+    }
+
+    /// Passes `result` through, remembering the kind of an error (not its message: messages
+    /// can name participants and folders) for the diagnostics. Cancelling is not a failure.
+    pub fn noted<T>(&self, result: Result<T>) -> Result<T> {
+        if let Err(e) = &result {
+            let kind = e.kind();
+            if kind != ErrorKind::Cancelled {
+                let mut kinds = self.recent_errors.lock();
+                if kinds.len() == RECENT_ERRORS_MAX {
+                    kinds.pop_front();
+                }
+                kinds.push_back(kind);
+            }
+        }
+        result
+    }
+
+    /// Remembers whether to check for new versions at start (in `settings.json` when there is a
+    /// config folder, else for this run only).
+    pub fn set_update_check(&self, on: bool) {
+        *self.update_check.lock() = Some(on);
+        let Some(dir) = self.config_dir.lock().clone() else {
+            return;
+        };
+        let p = dir.join("settings.json");
+        let settings = Settings {
+            check_for_updates: Some(on),
+        };
+        let _ = std::fs::create_dir_all(&dir);
+        let tmp = p.with_extension("json.tmp");
+        let saved = serde_json::to_vec_pretty(&settings)
+            .map_err(|e| e.to_string())
+            .and_then(|b| std::fs::write(&tmp, b).map_err(|e| e.to_string()))
+            .and_then(|_| std::fs::rename(&tmp, &p).map_err(|e| e.to_string()));
+        if let Err(e) = saved {
+            tracing::warn!("could not save the settings in {}: {e}", p.display());
         }
     }
 

@@ -10,7 +10,7 @@ use jhe_engine::analysis::{
 use jhe_engine::chart::Obs;
 use jhe_engine::omh::DataType;
 
-use crate::ipc::{Band, Metric, Summary};
+use crate::ipc::{Band, Metric, Profile, Summary};
 
 /// The plausible ranges of the type's values, in words ("glucose 20–600 mg/dL").
 fn range_words(view: &DataType) -> String {
@@ -43,10 +43,12 @@ fn band(key: &str, label: &str, percent: Option<f64>, goal: &str) -> Band {
 /// without standard metrics (or no readings).
 pub fn summary(view: &DataType, obs: &[Obs]) -> Option<Summary> {
     let excluded;
+    let mut profile = None;
     let (bands, metrics, n) = match view {
         DataType::BloodGlucose => {
             let rs = input::glucose(obs);
             excluded = rs.implausible;
+            profile = glucose_profile(&rs.readings);
             let m = cgm_metrics("", &rs.readings, Period::ALL);
             let bands = vec![
                 band(
@@ -237,6 +239,36 @@ pub fn summary(view: &DataType, obs: &[Obs]) -> Option<Summary> {
         metrics,
         basis,
         excluded,
+        profile,
+    })
+}
+
+/// The ambulatory glucose profile of the readings (iglu's `plot_agp()` percentiles, unsmoothed),
+/// when they span at least two days.
+fn glucose_profile(readings: &[jhe_engine::analysis::GlucoseReading]) -> Option<Profile> {
+    let agp = jhe_engine::analysis::glucose_agp(readings, Period::ALL)?;
+    if agp.days < 2 {
+        return None;
+    }
+    let svg = jhe_engine::chart::render_agp(&agp, jhe_engine::chart::WIDTH, 260);
+    if svg.is_empty() {
+        return None;
+    }
+    let few = if agp.days < 14 {
+        " The consensus asks for 14 days or more before reading patterns from it."
+    } else {
+        ""
+    };
+    Some(Profile {
+        title: "Daily pattern (AGP)".into(),
+        caption: format!(
+            "All {} days laid over one day, by the participant's clock: the line is the median \
+             reading at each time of day, the dark band holds the middle half of the readings \
+             (25th to 75th percentile), the light band 90 % of them (5th to 95th). Dashed green \
+             lines: the target range, 70–180 mg/dL.{few}",
+            agp.days
+        ),
+        svg,
     })
 }
 
@@ -304,6 +336,24 @@ mod tests {
         assert_eq!(s.excluded, 1);
         let avg = s.metrics[0].text.as_deref().unwrap_or_default();
         assert_eq!(avg, "132.0/79.8 (stage 1 hypertension)");
+    }
+
+    #[test]
+    fn glucose_over_several_days_has_a_daily_pattern_and_one_day_has_none() {
+        // Every 5 minutes for 3 days (864 readings), higher after noon.
+        let o: Vec<Obs> = (0..864)
+            .map(|i| obs(i, if (i % 288) > 144 { 190.0 } else { 110.0 }, None))
+            .collect();
+        let s = summary(&DataType::BloodGlucose, &o).expect("a summary");
+        let p = s.profile.expect("a daily pattern");
+        assert_eq!(p.title, "Daily pattern (AGP)");
+        assert!(p.svg.starts_with("<svg"));
+        // 72 h from 17:13 local: parts of four local days.
+        assert!(p.caption.starts_with("All 4 days"), "{}", p.caption);
+        assert!(p.caption.contains("14 days or more"), "{}", p.caption);
+        // 17:13 to 22:08 local: one day.
+        let one_day = summary(&DataType::BloodGlucose, &o[..60]).expect("a summary");
+        assert!(one_day.profile.is_none(), "one day is no pattern");
     }
 
     #[test]

@@ -66,6 +66,7 @@ fn request(out_dir: &str) -> ExportRequest {
         layout: ExportLayout::PerType,
         out_dir: out_dir.to_string(),
         identifier_systems: None,
+        leave_out_flagged: None,
     }
 }
 

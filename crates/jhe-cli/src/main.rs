@@ -17,7 +17,7 @@ use jhe_engine::auth::{
 };
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::error::Error;
-use jhe_engine::export::{Format, Layout};
+use jhe_engine::export::{Flagged, Format, Layout};
 use jhe_engine::jobs::{self, ExportRequest, IdentifierChoice, Phase, Progress};
 use jhe_engine::server_check::{self, ServerInfo};
 use serde_json::json;
@@ -171,6 +171,14 @@ enum FormatArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum FlaggedArg {
+    /// Write them like every other observation (findings.csv lists them)
+    Keep,
+    /// Leave implausible, future-dated and re-sent readings out of the data files
+    LeaveOut,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum LayoutArg {
     /// One file per data type
     PerType,
@@ -208,6 +216,10 @@ struct ExportArgs {
     /// separated by commas (as the server writes them, see `jhe patients`)
     #[arg(long, default_value = "all", value_name = "all|none|SYSTEM,…", value_parser = parse_identifiers)]
     identifiers: IdentifierChoice,
+    /// Observations the data-quality check finds wrong (as `jhe check` does): keep them, or
+    /// leave them out; findings.csv lists every finding either way
+    #[arg(long, value_enum, default_value = "keep")]
+    flagged: FlaggedArg,
     /// Exit 0 even when the server's counts and the rows received differ
     #[arg(long)]
     allow_incomplete: bool,
@@ -684,6 +696,10 @@ async fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
         out_dir: a.out.clone(),
         parallelism: a.parallel,
         identifiers: a.identifiers.clone(),
+        flagged: match a.flagged {
+            FlaggedArg::Keep => Flagged::Keep,
+            FlaggedArg::LeaveOut => Flagged::LeaveOut,
+        },
     };
     let cancel = CancelToken::new();
     ctrl_c_cancels(&cancel, ctx.quiet);

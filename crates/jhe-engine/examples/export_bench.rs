@@ -70,6 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         codes: vec![],
         date_from: None,
         date_to: None,
+        flagged: Default::default(),
         app_version: "bench".into(),
     })?;
     let t = Instant::now();

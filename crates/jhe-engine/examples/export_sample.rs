@@ -76,6 +76,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         codes: vec![],
         date_from: None,
         date_to: None,
+        flagged: Default::default(),
         app_version: "example".into(),
     })?;
     for (unit, (records, problems)) in units {

@@ -18,6 +18,7 @@ import {
   type PatientModel,
 } from './fake-data';
 import type {
+  AboutInfo,
   Backend,
   BackendError,
   KnownError,
@@ -41,6 +42,8 @@ import type {
   Study,
   StudyOverview,
   TypeSeries,
+  UpdateFound,
+  UpdateSettings,
 } from './types';
 
 export interface FakeOptions {
@@ -54,6 +57,13 @@ export interface FakeOptions {
   remembered?: RememberedSignIn;
   /** False: no keychain, sign-ins are not kept (`Session.remembered` false). */
   keychain?: boolean;
+  /** The remembered answer to "Check for new versions when it starts?" (default false: answered
+   *  no, so screens are not covered by the question); null: not asked yet. */
+  updateCheck?: boolean | null;
+  /** Where update checks would go (default `github.com`); null: a build without updates. */
+  updateHost?: string | null;
+  /** What a check finds (default: nothing newer). */
+  update?: UpdateFound | null;
 }
 
 type Method = Exclude<keyof Backend, 'label'>;
@@ -88,6 +98,11 @@ export class FakeBackend implements Backend {
   private onDemo = false;
   /** Unfinished (cancelled) exports by folder: bytes kept for resuming. */
   private unfinished = new Map<string, number>();
+  /** The server signed in to (About), kinds of the failures `failNext` injected, updates. */
+  private server: { host: string; demo: boolean } | null = null;
+  private readonly errorKinds: string[] = [];
+  private updates: UpdateSettings;
+  private readonly update: UpdateFound | null;
 
   constructor(opts: FakeOptions = {}) {
     this.kept = opts.remembered ?? null;
@@ -95,6 +110,8 @@ export class FakeBackend implements Backend {
     this.latencyMs = opts.latencyMs ?? 250;
     this.tickMs = opts.tickMs ?? 60;
     this.now = (opts.now ?? new Date()).getTime();
+    this.updates = { host: opts.updateHost === undefined ? 'github.com' : opts.updateHost, checkOnStart: opts.updateCheck === undefined ? false : opts.updateCheck };
+    this.update = opts.update ?? null;
   }
 
   /** The next call of `method` rejects with `error` (queue several for several calls). */
@@ -109,7 +126,12 @@ export class FakeBackend implements Backend {
     this.calls.push({ method, args });
     if (this.latencyMs > 0) await sleep(this.latencyMs);
     const err = this.failures.get(method)?.shift();
-    if (err) throw err;
+    if (err) {
+      // Like AppState::noted: the kind only, and cancelling is not a failure.
+      if (err.kind !== 'cancelled') this.errorKinds.push(err.kind);
+      if (this.errorKinds.length > 10) this.errorKinds.shift();
+      throw err;
+    }
   }
 
   private studyPatients(studyId: number): PatientModel[] {
@@ -149,9 +171,11 @@ export class FakeBackend implements Backend {
   async continueSignIn(url: string): Promise<Session> {
     await this.enter('continueSignIn', [url]);
     this.onDemo = false;
+    this.server = null;
     if (!this.kept || this.kept.server !== url) {
       throw { kind: 'not_signed_in', message: `You are not signed in to ${url}. Sign in first.` } satisfies KnownError;
     }
+    this.server = { host: new URL(url).hostname, demo: false };
     return { server: url, user: DEMO_USER, demo: false, remembered: true };
   }
 
@@ -209,6 +233,7 @@ export class FakeBackend implements Backend {
       }
       if (cancelled) throw cancelled;
       this.onDemo = false;
+      this.server = { host: new URL(url).hostname, demo: false };
       if (this.keychain) this.kept = { server: url, name: `${DEMO_USER.firstName} ${DEMO_USER.lastName}`, method: method.kind };
       return { server: url, user: DEMO_USER, demo: false, remembered: this.keychain };
     } finally {
@@ -224,6 +249,7 @@ export class FakeBackend implements Backend {
   async startDemo(): Promise<Session> {
     await this.enter('startDemo', []);
     this.onDemo = true;
+    this.server = { host: new URL(DEMO_SERVER).hostname, demo: true };
     return { server: DEMO_SERVER, user: DEMO_USER, demo: true, remembered: false };
   }
 
@@ -231,6 +257,7 @@ export class FakeBackend implements Backend {
     await this.enter('signOut', []);
     // Like the app: signing out of the demo leaves the keychain alone.
     if (!this.onDemo) this.kept = null;
+    this.server = null;
   }
 
   // ----- browsing -------------------------------------------------------------------------------
@@ -423,6 +450,7 @@ export class FakeBackend implements Backend {
 
   async openExport(path: string): Promise<OfflineReview> {
     await this.enter('openExport', [path]);
+    this.server = null;
     const model = STUDIES[0]!;
     const ps = this.studyPatients(model.study.id).slice(0, 240);
     return {
@@ -439,6 +467,63 @@ export class FakeBackend implements Backend {
       warnings: [],
     };
   }
+
+  // ----- about and updates ----------------------------------------------------------------------
+
+  async aboutInfo(): Promise<AboutInfo> {
+    await this.enter('aboutInfo', []);
+    const info: AboutInfo = {
+      version: '0.1.0',
+      commit: 'preview',
+      buildDate: new Date(this.now).toISOString().slice(0, 10),
+      os: 'Browser preview',
+      arch: 'any',
+      webview: null,
+      // The demo reports its JHE version; a real server in the preview reports none.
+      server: this.server ? { ...this.server, version: this.server.demo ? 'v0.0.13' : null } : null,
+      recentErrors: [...this.errorKinds] as AboutInfo['recentErrors'],
+      diagnostics: '',
+    };
+    return { ...info, diagnostics: diagnosticsText(info) };
+  }
+
+  async updateSettings(): Promise<UpdateSettings> {
+    await this.enter('updateSettings', []);
+    return { ...this.updates };
+  }
+
+  async setUpdateCheck(on: boolean): Promise<UpdateSettings> {
+    await this.enter('setUpdateCheck', [on]);
+    this.updates = { ...this.updates, checkOnStart: on };
+    return { ...this.updates };
+  }
+
+  async checkForUpdate(): Promise<UpdateFound | null> {
+    await this.enter('checkForUpdate', []);
+    // Like the Rust side: nothing is asked unless the user opted in.
+    return this.updates.checkOnStart === true && this.updates.host ? this.update : null;
+  }
+
+  async installUpdate(): Promise<void> {
+    await this.enter('installUpdate', []);
+  }
+}
+
+/** The same text as `jhe_app::about::diagnostics_text`. */
+export function diagnosticsText(i: AboutInfo): string {
+  const server = i.server
+    ? `${i.server.host}${i.server.demo ? ' (demo exchange)' : ''}, JHE version ${i.server.version ?? 'not reported'}`
+    : 'not signed in';
+  return [
+    `JHE Desktop ${i.version}`,
+    `Commit: ${i.commit}`,
+    `Built: ${i.buildDate}`,
+    `System: ${i.os} ${i.arch}`,
+    `Web view: ${i.webview ?? 'not reported'}`,
+    `Server: ${server}`,
+    `Recent error kinds (oldest first): ${i.recentErrors.length ? i.recentErrors.join(', ') : 'none'}`,
+    '',
+  ].join('\n');
 }
 
 /** A glucose summary like the Rust side's (consensus bands, plausible 20–600 mg/dL), for the preview. */
@@ -463,5 +548,15 @@ function glucoseSummary(all: number[]): Summary {
     ],
     basis: `From ${v.length} reading(s) in this period; days are the participant's local dates.${excluded ? ` ${excluded} implausible reading(s) (outside glucose 20–600 mg/dL) are not counted.` : ''}`,
     excluded,
+    // Like the Rust side: a daily pattern from two days of 5-minute readings on.
+    ...(v.length >= 2 * 288
+      ? {
+          profile: {
+            title: 'Daily pattern (AGP)',
+            caption: `All ${Math.floor(v.length / 288)} days laid over one day, by the participant's clock: the line is the median reading at each time of day.`,
+            svg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 760 260"><polygon points="70,200 690,180 690,60 70,90" fill="var(--chart-agp-outer, #3B82F6)" opacity="0.16"/><polyline points="70,150 380,120 690,140" fill="none" stroke="var(--chart-agp-median, #1E293B)"/><text x="70" y="250">00:00</text></svg>',
+          },
+        }
+      : {}),
   };
 }

@@ -4,6 +4,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import {
   toBackendError,
+  type AboutInfo,
   type Backend,
   type DateRange,
   type Discarded,
@@ -22,6 +23,8 @@ import {
   type SignInMethod,
   type Study,
   type StudyOverview,
+  type UpdateFound,
+  type UpdateSettings,
 } from './types';
 
 type InvokeFn = <T>(cmd: string, args?: Record<string, unknown>) => Promise<T>;
@@ -109,5 +112,20 @@ export class TauriBackend implements Backend {
   }
   openExport(path: string): Promise<OfflineReview> {
     return call(this.inv, 'open_export', { path });
+  }
+  aboutInfo(): Promise<AboutInfo> {
+    return call(this.inv, 'about_info');
+  }
+  updateSettings(): Promise<UpdateSettings> {
+    return call(this.inv, 'update_settings');
+  }
+  setUpdateCheck(on: boolean): Promise<UpdateSettings> {
+    return call(this.inv, 'set_update_check', { on });
+  }
+  checkForUpdate(): Promise<UpdateFound | null> {
+    return call(this.inv, 'check_for_update');
+  }
+  installUpdate(): Promise<void> {
+    return call(this.inv, 'install_update');
   }
 }

@@ -206,6 +206,16 @@ export interface Summary {
   basis: string;
   /** Implausible readings left out of every number. */
   excluded: number;
+  /** The readings by time of day (CGM: the ambulatory glucose profile), from two days on. */
+  profile?: Profile;
+}
+
+/** A chart of the readings by time of day, drawn in Rust, with what it shows in words. */
+export interface Profile {
+  title: string;
+  caption: string;
+  /** A complete `<svg>` document. */
+  svg: string;
 }
 
 export interface Band {
@@ -269,6 +279,8 @@ export interface ExportRequest {
   outDir: string;
   /** The identifier systems participants.csv lists; absent: all; empty: none. */
   identifierSystems?: string[];
+  /** Leave out readings the data-quality check finds wrong; absent: keep them. */
+  leaveOutFlagged?: boolean;
 }
 
 /** `csv`: ISO 8601 times (R, pandas); `excelCsv`: spreadsheet dates, UTF-8 with a BOM. */
@@ -318,6 +330,47 @@ export interface OfflineReview {
   warnings: string[];
 }
 
+// ----- about, diagnostics and updates ----------------------------------------------------------
+
+/** The server the app is signed in to, as the About dialog shows it. */
+export interface ServerAbout {
+  /** The host name only, e.g. `jhe.example.org`. */
+  host: string;
+  /** The JHE version the server reports; null when it reports none. */
+  version: string | null;
+  demo: boolean;
+}
+
+export interface AboutInfo {
+  version: string;
+  /** Short git commit, or `unknown`. */
+  commit: string;
+  /** `YYYY-MM-DD`, or `unknown`. */
+  buildDate: string;
+  os: string;
+  arch: string;
+  /** WebKitGTK / WebView2 / WKWebView version, when the platform tells. */
+  webview: string | null;
+  /** Null when not signed in (or reviewing files offline). */
+  server: ServerAbout | null;
+  /** Kinds of the latest failed operations, oldest first (never their messages). */
+  recentErrors: ErrorKind[];
+  /** What "Copy diagnostics" puts on the clipboard: no names, ids, paths or keys. */
+  diagnostics: string;
+}
+
+export interface UpdateSettings {
+  /** Where update checks go; null when this build has no update address (nothing to ask). */
+  host: string | null;
+  /** The user's answer; null while not asked yet. */
+  checkOnStart: boolean | null;
+}
+
+export interface UpdateFound {
+  version: string;
+  notes: string | null;
+}
+
 // ----- the interface ----------------------------------------------------------------------------
 
 export interface Backend {
@@ -364,6 +417,17 @@ export interface Backend {
   // offline review
   /** Reads an export from disk; later getPatientData/getRows calls read the same files. */
   openExport(path: string): Promise<OfflineReview>;
+
+  // about and updates
+  /** Version, commit, build date, system, server version, recent error kinds, diagnostics text. */
+  aboutInfo(): Promise<AboutInfo>;
+  updateSettings(): Promise<UpdateSettings>;
+  /** Remembers whether to check for new versions when the app starts. */
+  setUpdateCheck(on: boolean): Promise<UpdateSettings>;
+  /** Null when there is no newer version, or the user did not opt in (then nothing is asked). */
+  checkForUpdate(): Promise<UpdateFound | null>;
+  /** Installs what `checkForUpdate` found and restarts the app. */
+  installUpdate(): Promise<void>;
 }
 
 /** Narrowing helper: anything thrown by a backend call becomes a BackendError. */
@@ -425,4 +489,8 @@ export type RustContract = [
   Assert<Same<Rust.ExportResult, ExportResult>>,
   Assert<Same<Rust.Discarded, Discarded>>,
   Assert<Same<Rust.OfflineReview, OfflineReview>>,
+  Assert<Same<Rust.ServerAbout, ServerAbout>>,
+  Assert<Same<Rust.AboutInfo, AboutInfo>>,
+  Assert<Same<Rust.UpdateSettings, UpdateSettings>>,
+  Assert<Same<Rust.UpdateFound, UpdateFound>>,
 ];

@@ -47,22 +47,36 @@ export function saveRules(r: AttentionRules, storage: Pick<Storage, 'setItem'> |
   }
 }
 
+/** One reason a participant needs attention: `text` is short enough for one line of the list,
+ * `detail` (when set) the full wording, for the tooltip and screen readers. */
+export interface Reason {
+  text: string;
+  detail?: string;
+}
+
+/** "sleep duration, weight" for two types or fewer, else "5 types" with the full list as detail. */
+function typesPhrase(prefix: string, names: string[], suffix = ''): Reason {
+  const full = `${prefix}${names.join(', ')}${suffix}`;
+  return names.length <= 2 ? { text: full } : { text: `${prefix}${names.length} types${suffix}`, detail: full };
+}
+
 /** Why a participant needs attention under `rules`, in plain words; empty when they do not. */
-export function reasons(p: PatientRow, types: ScopeType[], rules: AttentionRules): string[] {
-  const out: string[] = [];
+export function reasons(p: PatientRow, types: ScopeType[], rules: AttentionRules): Reason[] {
+  const out: Reason[] = [];
   const d = p.daysSinceLastUpload;
   if (d === undefined) {
-    if (rules.neverUploaded) out.push('never uploaded');
+    if (rules.neverUploaded) out.push({ text: 'never uploaded' });
   } else if (d > rules.noUploadDays) {
-    out.push(`no upload for ${d} days`);
+    out.push({ text: `no upload for ${d} days` });
   }
+  const label = (t: ScopeType) => t.label.toLowerCase();
   if (rules.consentedNoData) {
     const empty = types.filter((t) => p.consent[t.code] === 'consented' && (p.counts[t.code] ?? 0) === 0);
-    if (empty.length && d !== undefined) out.push(`consented but no ${empty.map((t) => t.label.toLowerCase()).join(', ')} data`);
+    if (empty.length && d !== undefined) out.push(typesPhrase('consented but no data of ', empty.map(label)));
   }
   if (rules.consentPending) {
     const pending = types.filter((t) => p.consent[t.code] === 'pending');
-    if (pending.length) out.push(`consent pending for ${pending.map((t) => t.label.toLowerCase()).join(', ')}`);
+    if (pending.length) out.push(typesPhrase('consent pending for ', pending.map(label)));
   }
   return out;
 }

@@ -4,6 +4,7 @@
 import { html, nothing, render, type TemplateResult } from 'lit-html';
 import type { Backend, OfflineReview, PatientRow, Session, Study, StudyOverview } from '../backend/types';
 import { demoIcon, folderIcon } from '../lib/icons';
+import { AboutDialog, Updates } from './About';
 import { ExportDialog } from './ExportDialog';
 import type { ExportTarget, Host } from './host';
 import { ParticipantScreen } from './ParticipantView';
@@ -22,6 +23,9 @@ export class App implements Host {
   offline: { path: string; warnings: string[] } | null = null;
   stack: Screen[] = [];
   dialog: ExportDialog | null = null;
+  /** The About dialog, when open (reached from the header on every screen). */
+  about: AboutDialog | null = null;
+  readonly updates = new Updates(this);
   private dialogOpener = '';
   /** The user closed the "sign-in not kept" note for this session. */
   private notKeptSeen = false;
@@ -40,6 +44,7 @@ export class App implements Host {
   start(): this {
     this.stack = [new SignInScreen(this)];
     this.renderNow();
+    void this.updates.start();
     return this;
   }
 
@@ -136,6 +141,15 @@ export class App implements Host {
     this.focusAfterRender('#export-title');
   }
 
+  openAbout = (): void => {
+    this.about = new AboutDialog(this, this.updates, () => {
+      this.about = null;
+      this.focusAfterRender('#open-about');
+    });
+    void this.about.start();
+    this.focusAfterRender('#about-title');
+  };
+
   // ----- rendering ------------------------------------------------------------------------------
 
   private banner(): TemplateResult | typeof nothing {
@@ -197,6 +211,7 @@ export class App implements Host {
           </nav>`
         : html`<span></span>`}
       <div class="who">
+        <button type="button" class="btn small link" id="open-about" @click=${this.openAbout}>About</button>
         ${s
           ? html`<span class="muted" title=${s.server}>${s.user.firstName} ${s.user.lastName} · ${s.server.replace(/^https?:\/\//, '')}</span>
               <button type="button" class="btn small" @click=${this.signOut}>Sign out</button>`
@@ -207,8 +222,9 @@ export class App implements Host {
   }
 
   private template(): TemplateResult {
-    return html`${this.header()} ${this.notKeptNote()} ${this.banner()}
-      <div class="screen" ?inert=${this.dialog !== null} aria-hidden=${this.dialog ? 'true' : 'false'}>${this.screen.render()}</div>
-      ${this.dialog ? this.dialog.render() : nothing}`;
+    const covered = this.dialog !== null || this.about !== null;
+    return html`${this.header()} ${this.updates.render()} ${this.notKeptNote()} ${this.banner()}
+      <div class="screen" ?inert=${covered} aria-hidden=${covered ? 'true' : 'false'}>${this.screen.render()}</div>
+      ${this.dialog ? this.dialog.render() : nothing} ${this.about ? this.about.render() : nothing}`;
   }
 }

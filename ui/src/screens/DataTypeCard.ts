@@ -15,6 +15,8 @@ export class DataTypeCard {
   readings: ObservationsTable | null = null;
   private times: number[];
   private chart: SVGSVGElement | null;
+  /** The daily pattern (AGP) of the summary, when there is one. */
+  private profile: SVGSVGElement | null;
   private axis: { left: number; right: number; from: number; to: number };
 
   constructor(
@@ -27,6 +29,7 @@ export class DataTypeCard {
     this.times = series.points.map((p) => Date.parse(p.t));
     // Parsed once per data set: re-renders reuse the same cleaned node.
     this.chart = series.rows > 0 && series.chartSvg ? sanitizeSvg(series.chartSvg) : null;
+    this.profile = series.summary?.profile?.svg ? sanitizeSvg(series.summary.profile.svg) : null;
     const a = series.chartXAxis;
     this.axis = a
       ? { left: a.left, right: a.right, from: Date.parse(a.from), to: Date.parse(a.to) }
@@ -160,6 +163,17 @@ export class DataTypeCard {
     </section>`;
   }
 
+  /** The readings by time of day (CGM: the AGP), drawn in Rust, with what it shows in words. */
+  private profileSection(id: string): TemplateResult | typeof nothing {
+    const p = this.series.summary?.profile;
+    if (!p || !this.profile) return nothing;
+    return html`<figure class="profile" aria-labelledby=${`${id}-profile`}>
+      <h3 id=${`${id}-profile`} class="profile-title">${p.title}</h3>
+      <div class="chart profile-chart" role="img" aria-label=${`${p.title}. ${p.caption}`}>${this.profile}</div>
+      <figcaption class="muted">${p.caption}</figcaption>
+    </figure>`;
+  }
+
   render(): TemplateResult {
     const s = this.series;
     const id = `type-${s.code.replace(/[^a-z0-9]+/gi, '-')}`;
@@ -203,6 +217,7 @@ export class DataTypeCard {
             </div>
             <p class="readout" id=${`${id}-readout`} aria-live="polite"
               title=${this.hover !== null ? utc(s.points[this.hover]?.t) || nothing : nothing}>${this.readout()}</p>
+            ${this.profileSection(id)}
             <button type="button" class="btn small" aria-expanded=${this.readings ? 'true' : 'false'} @click=${this.toggleReadings}>
               ${this.readings ? 'Hide observations' : `Show all ${plural(s.rows, 'observation', 'observations')}`}
             </button>

@@ -34,6 +34,8 @@ export class ExportDialog {
   /** Identifier systems to list in participants.csv (all of the target's at first). */
   idSystems: Set<string>;
   layout: 'perType' | 'long' = 'perType';
+  /** Leave out readings the data-quality check finds wrong (findings.csv lists them anyway). */
+  leaveOutFlagged = false;
   outDir = '';
   problem = '';
   jobId = '';
@@ -148,6 +150,7 @@ export class ExportDialog {
       layout: this.layout,
       outDir: this.outDir,
       ...this.identifierChoice(),
+      ...(this.leaveOutFlagged ? { leaveOutFlagged: true } : {}),
     };
   }
 
@@ -251,6 +254,14 @@ export class ExportDialog {
       </fieldset>
 
       ${this.identifierFieldset()}
+
+      <fieldset id="export-quality">
+        <legend>Data quality</legend>
+        <p class="muted small">The export includes findings.csv: every reading the quality check flags, and why.</p>
+        <label class="check"><input type="checkbox" name="leave-out-flagged" .checked=${this.leaveOutFlagged}
+            @change=${(e: Event) => ((this.leaveOutFlagged = (e.target as HTMLInputElement).checked), this.update())} />
+          Leave out readings that are wrong <span class="muted">— impossible values (a glucose of 1,200 mg/dL), dated in the future, or the same reading sent twice</span></label>
+      </fieldset>
 
       <fieldset>
         <legend>Save in</legend>

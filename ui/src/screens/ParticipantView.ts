@@ -6,7 +6,7 @@ import { DataTypeCard } from './DataTypeCard';
 import { DateRangePicker } from './DateRangePicker';
 import { errorNotice } from './ErrorNotice';
 import type { Host } from './host';
-import { displayName, identifierOf } from './ParticipantsTable';
+import { displayName, identifierOf, identifierSystems } from './ParticipantsTable';
 
 export class ParticipantScreen {
   data: PatientData | null = null;
@@ -63,6 +63,7 @@ export class ParticipantScreen {
         title: `Export participant: ${displayName(r)}`,
         subtitle: `Participant ${r.id}${identifierOf(r) ? ` · ${identifierOf(r)!.value}` : ''} · ${this.overview.study.name}`,
         types: this.overview.types,
+        identifierSystems: identifierSystems([r]),
       },
       '#export-participant',
     );

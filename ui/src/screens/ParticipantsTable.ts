@@ -267,7 +267,7 @@ export class ParticipantsTable {
     >
       <div role="cell" class="td num">${p.id}</div>
       <div role="rowheader" class="td name">
-        <button type="button" class="linklike" data-open=${p.id} @click=${() => this.onOpen(p)}>${displayName(p)}</button>
+        <button type="button" class="linklike" data-open=${p.id} title=${displayName(p)} @click=${() => this.onOpen(p)}>${displayName(p)}</button>
       </div>
       <div role="cell" class=${`td ${stale ? 'warn' : ''}`}>
         ${stale ? html`<span class="warn-icon">${warnIcon()}</span><span class="sr-only">Warning: </span>` : nothing}${daysAgo(days)}
@@ -289,9 +289,14 @@ export class ParticipantsTable {
    *  six types fit without scrolling sideways. */
   gridColumns(): { template: string; minRem: number } {
     const n = this.overview.types.length;
+    // Up to six types, the name shares what is left of 1280 px; with more, the table scrolls
+    // sideways anyway and the name column is as wide as the study's longest name (bold text is
+    // about 0.62 rem a character), so no name is cut off.
+    const longest = Math.max(0, ...this.overview.patients.map((p) => displayName(p).length));
+    const name = n <= 6 ? 9 : Math.min(15, Math.max(9, Math.ceil(0.62 * longest + 1.6)));
     return {
-      template: `4.5rem minmax(9rem, 1.3fr) 7.6rem 7.6rem 7.6rem 7rem repeat(${n}, minmax(5.6rem, 1fr))`,
-      minRem: 4.5 + 9 + 7.6 * 3 + 7 + 5.6 * n,
+      template: `4.5rem minmax(${name}rem, 1.3fr) 7.6rem 7.6rem 7.6rem 7rem repeat(${n}, minmax(5.6rem, 1fr))`,
+      minRem: 4.5 + name + 7.6 * 3 + 7 + 5.6 * n,
     };
   }
 

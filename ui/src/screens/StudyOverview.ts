@@ -9,6 +9,9 @@ import { errorNotice } from './ErrorNotice';
 import type { Host } from './host';
 import { CONSENT_TEXT, identifierSystems, ParticipantsTable, STALE_DAYS, uploadGroup, type ConsentFilter, type UploadFilter } from './ParticipantsTable';
 
+/** How many flagged participants the attention card lists before "Show all". */
+const ATTENTION_SHOWN = 4;
+
 export class StudyOverviewScreen {
   overview: StudyOverview | null = null;
   table: ParticipantsTable | null = null;
@@ -94,12 +97,13 @@ export class StudyOverviewScreen {
     this.host.requestUpdate();
   }
 
-  /** The participants the rules flag, with why, at the top of the study. */
+  /** The participants the rules flag, with why, at the top of the study (the first
+   * [`ATTENTION_SHOWN`], one line each at 1280 px, so the table keeps the screen). */
   private attention(o: StudyOverview): TemplateResult {
     const flagged = o.patients
       .map((p) => ({ p, why: reasons(p, o.types, this.rules) }))
       .filter((x) => x.why.length > 0);
-    const shown = this.showAllFlagged ? flagged : flagged.slice(0, 6);
+    const shown = this.showAllFlagged ? flagged : flagged.slice(0, ATTENTION_SHOWN);
     const r = this.rules;
     const check = (key: 'neverUploaded' | 'consentedNoData' | 'consentPending', label: string) =>
       html`<label class="check"><input type="checkbox" .checked=${r[key]}
@@ -129,7 +133,12 @@ export class StudyOverviewScreen {
                 (x) => html`<li data-attention=${x.p.id}>
                   <button type="button" class="btn link" @click=${() => this.host.openParticipant(o, x.p)}>
                     ${`${x.p.nameGiven} ${x.p.nameFamily}`.trim() || `Participant ${x.p.id}`}</button>
-                  <span class="muted">(${x.p.id})</span> — ${x.why.join('; ')}
+                  <span class="muted">(${x.p.id})</span> —
+                  ${x.why.map(
+                    (w, i) => html`${i ? '; ' : ''}${w.detail
+                        ? html`<span title=${w.detail}><span aria-hidden="true">${w.text}</span><span class="sr-only">${w.detail}</span></span>`
+                        : w.text}`,
+                  )}
                 </li>`,
               )}
             </ul>

@@ -130,15 +130,7 @@ pub fn cgm_metrics(
     readings: &[GlucoseReading],
     period: Period,
 ) -> CgmMetrics {
-    let mut rows: Vec<(i64, i32, f64)> = readings
-        .iter()
-        .filter(|r| period.contains(r.utc_us))
-        .map(|r| (r.utc_us, r.offset_s, r.mg_dl()))
-        .filter(|r| r.2.is_finite() && r.2 > 0.0)
-        .collect();
-    if !rows.windows(2).all(|w| w[0].0 <= w[1].0) {
-        rows.sort_by_key(|r| r.0); // stable: equal instants keep their input order
-    }
+    let rows = period_rows(readings, period);
     let gl: Vec<f64> = rows.iter().map(|r| r.2).collect();
     let n = gl.len();
     let mean = stats::mean(&gl);
@@ -168,19 +160,7 @@ pub fn cgm_metrics(
             hi_sum += f.max(0.0).powi(2);
         }
     }
-    // Grid metrics: unique instants, the last reading of a repeated instant kept (iglu).
-    let mut t_u: Vec<i64> = Vec::with_capacity(n);
-    let mut g_u: Vec<f64> = Vec::with_capacity(n);
-    for r in &rows {
-        if t_u.last() == Some(&r.0) {
-            if let Some(last) = g_u.last_mut() {
-                *last = r.2;
-            }
-        } else {
-            t_u.push(r.0);
-            g_u.push(r.2);
-        }
-    }
+    let (t_u, g_u) = unique_instants(&rows);
     let trace = iglu::Trace {
         utc_us: &t_u,
         mg_dl: &g_u,
@@ -208,6 +188,52 @@ pub fn cgm_metrics(
         lbgi: (n > 0).then(|| 22.77 * lo_sum / n as f64),
         hbgi: (n > 0).then(|| 22.77 * hi_sum / n as f64),
     }
+}
+
+/// (UTC µs, offset s, mg/dL) of the readings in `period` with a positive finite value, in time
+/// order (equal instants keep their input order).
+fn period_rows(readings: &[GlucoseReading], period: Period) -> Vec<(i64, i32, f64)> {
+    let mut rows: Vec<(i64, i32, f64)> = readings
+        .iter()
+        .filter(|r| period.contains(r.utc_us))
+        .map(|r| (r.utc_us, r.offset_s, r.mg_dl()))
+        .filter(|r| r.2.is_finite() && r.2 > 0.0)
+        .collect();
+    if !rows.windows(2).all(|w| w[0].0 <= w[1].0) {
+        rows.sort_by_key(|r| r.0); // stable: equal instants keep their input order
+    }
+    rows
+}
+
+/// The grid metrics' input: unique instants, the last reading of a repeated instant kept (iglu).
+fn unique_instants(rows: &[(i64, i32, f64)]) -> (Vec<i64>, Vec<f64>) {
+    let mut t_u: Vec<i64> = Vec::with_capacity(rows.len());
+    let mut g_u: Vec<f64> = Vec::with_capacity(rows.len());
+    for r in rows {
+        if t_u.last() == Some(&r.0) {
+            if let Some(last) = g_u.last_mut() {
+                *last = r.2;
+            }
+        } else {
+            t_u.push(r.0);
+            g_u.push(r.2);
+        }
+    }
+    (t_u, g_u)
+}
+
+/// The ambulatory glucose profile of one participant's readings inside `period`
+/// ([`iglu::agp`]: iglu's `plot_agp()` percentiles by time of day, on the grid that starts at
+/// local midnight of the first reading's day). `None` for fewer than 2 readings or readings
+/// further apart than 45 minutes (median).
+pub fn glucose_agp(readings: &[GlucoseReading], period: Period) -> Option<iglu::AgpProfile> {
+    let rows = period_rows(readings, period);
+    let (t_u, g_u) = unique_instants(&rows);
+    iglu::agp(&iglu::Trace {
+        utc_us: &t_u,
+        mg_dl: &g_u,
+        first_offset_s: rows.first().map_or(0, |r| r.1),
+    })
 }
 
 /// The device interval in whole minutes: the median gap between successive distinct

@@ -1,4 +1,5 @@
-//! MAGE and MODD exactly as the R package iglu (version 4.1.7, CRAN) computes them:
+//! MAGE, MODD and the AGP's percentiles exactly as the R package iglu (version 4.1.7, CRAN)
+//! computes them (`plot_agp()` for the AGP):
 //! `mage()` with its default moving-average algorithm (`mage_ma_single`, short/long windows 5
 //! and 32, `direction = "avg"`, `inter_gap = 45`, `max_gap = 180`) and `modd(lag = 1)`, both on
 //! iglu's `CGMS2DayByDay` interpolation grid. A port of the published R source, step by step.
@@ -119,6 +120,74 @@ pub fn modd(t: &Trace, lag: usize) -> Option<f64> {
         }
     }
     (n > 0).then(|| sum / n as f64)
+}
+
+/// The percentiles of the ambulatory glucose profile, in the order of [`AgpProfile::bands`].
+pub const AGP_PROBS: [f64; 5] = [0.05, 0.25, 0.50, 0.75, 0.95];
+
+/// The ambulatory glucose profile as iglu's `plot_agp()` computes it: the readings on iglu's
+/// `CGMS2DayByDay` grid (step `dt0` picked as iglu does, linear interpolation, none across gaps
+/// over 45 min), then for each grid time of day the 5th, 25th, 50th, 75th and 95th percentiles
+/// across days (R's `quantile()` default, type 7, `na.rm = TRUE`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgpProfile {
+    /// The grid step in minutes.
+    pub step_min: u32,
+    /// Each grid time as minutes after local midnight: `step`, `2 step`, …, 1440 (iglu's
+    /// `times`).
+    pub minutes: Vec<u32>,
+    /// Per grid time, the values of [`AGP_PROBS`] (mg/dL); `NaN` where no day has a value.
+    pub bands: Vec<[f64; 5]>,
+    /// Days of the grid with at least one value.
+    pub days: usize,
+}
+
+/// R's `quantile(x, p)` of type 7 (the default) over sorted, non-empty `x`.
+pub fn quantile_type7(sorted: &[f64], p: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * p;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// iglu `plot_agp()`'s percentiles. `None` for fewer than 2 readings or where iglu stops with
+/// an error (a median step above 45 min).
+pub fn agp(t: &Trace) -> Option<AgpProfile> {
+    if t.utc_us.len() < 2 {
+        return None;
+    }
+    let dt0 = auto_dt0(t.utc_us)?;
+    let g = day_by_day(t, dt0)?;
+    let days = g.values.len() / g.per_day;
+    let mut col = Vec::with_capacity(days);
+    let bands = (0..g.per_day)
+        .map(|k| {
+            col.clear();
+            col.extend(
+                (0..days)
+                    .map(|d| g.values[d * g.per_day + k])
+                    .filter(|v| !v.is_nan()),
+            );
+            if col.is_empty() {
+                return [f64::NAN; 5];
+            }
+            col.sort_by(f64::total_cmp);
+            AGP_PROBS.map(|p| quantile_type7(&col, p))
+        })
+        .collect();
+    let with_data = (0..days)
+        .filter(|d| {
+            g.values[d * g.per_day..(d + 1) * g.per_day]
+                .iter()
+                .any(|v| !v.is_nan())
+        })
+        .count();
+    Some(AgpProfile {
+        step_min: dt0 as u32,
+        minutes: (1..=g.per_day).map(|k| (k as i64 * dt0) as u32).collect(),
+        bands,
+        days: with_data,
+    })
 }
 
 /// iglu `mage()` default (`mage_ma`, direction "avg"): segment MAGEs weighted by segment

@@ -19,7 +19,9 @@ mod stats;
 pub mod tables;
 
 pub use bp::{bp_category, bp_metrics, BpCategory, BpGoal, BpMetrics, BpReading};
-pub use cgm::{cgm_metrics, CgmMetrics, GlucoseReading, GlucoseUnit, GriZone, MG_DL_PER_MMOL_L};
+pub use cgm::{
+    cgm_metrics, glucose_agp, CgmMetrics, GlucoseReading, GlucoseUnit, GriZone, MG_DL_PER_MMOL_L,
+};
 pub use other::{
     resting_hr_trend, sleep_per_night, spo2_metrics, step_metrics, weight_trend, RestingHrTrend,
     SleepEpisode, SleepNights, Spo2Metrics, StepMetrics, TimedValue, WeightTrend,

@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::omh::{DecodedObservation, Problem};
 
@@ -28,7 +28,7 @@ pub const NO_OFFSET_SLACK_US: i64 = 14 * 3_600 * 1_000_000;
 /// Readings needed before ±3 SD outliers are looked for.
 pub const OUTLIER_MIN_READINGS: usize = 10;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     FutureTime,
@@ -84,7 +84,7 @@ impl FindingKind {
 }
 
 /// One finding: a kind of defect in one participant's data of one type, with the observations.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub kind: FindingKind,
     pub participant_id: u64,
@@ -107,58 +107,90 @@ pub fn check(
     scope_codes: &[String],
     now_us: i64,
 ) -> Vec<Finding> {
-    let mut found: Found = BTreeMap::new();
-    let mut flag = |o: &DecodedObservation, kind: FindingKind, detail: String| {
-        let e = found
-            .entry((o.patient_id, kind, o.code.clone()))
-            .or_default();
-        e.0.push(o.id);
-        if e.1.len() < 3 && !detail.is_empty() && !e.1.contains(&detail) {
-            e.1.push(detail);
-        }
-    };
-    let scope: HashSet<&str> = scope_codes.iter().map(String::as_str).collect();
-    let mut ids = HashSet::new();
-    let mut by_uuid: HashMap<(u64, &str, &str), u64> = HashMap::new();
+    let mut c = Checker::new(scope_codes, now_us);
     let mut order: Vec<&DecodedObservation> = obs.iter().collect();
+    // By id, so the details quoted are those of the first observations.
     order.sort_by_key(|o| o.id);
-    // values per (participant, code) for the outlier pass: (id, value)
-    let mut series: BTreeMap<(u64, &str), Vec<(u64, f64)>> = BTreeMap::new();
     for o in order {
-        if !ids.insert(o.id) {
-            flag(o, FindingKind::DuplicateId, String::new());
-            continue;
+        c.push(o);
+    }
+    c.not_asked_for(problems);
+    c.finish()
+}
+
+/// The kinds of finding whose observations are wrong rather than unusual: an export can leave
+/// them out ([`crate::export::Flagged::LeaveOut`]). Outliers, missing offsets and unit
+/// spellings are kept: their values are usable, only worth a look.
+pub const WRONG_KINDS: [FindingKind; 3] = [
+    FindingKind::Implausible,
+    FindingKind::FutureTime,
+    FindingKind::DuplicateUuid,
+];
+
+/// The check of [`check`], one observation at a time (an export checks each unit while its
+/// pages arrive and keeps only what the check needs: ids, uuids and one value per reading).
+/// The result does not depend on the order of [`Checker::push`]es except for which details
+/// are quoted.
+pub struct Checker {
+    scope: HashSet<String>,
+    now_us: i64,
+    found: Found,
+    ids: HashSet<u64>,
+    /// (participant, code, uuid) → ids with that uuid.
+    by_uuid: HashMap<(u64, String, String), Vec<u64>>,
+    /// Plausible values per (participant, code) for the outlier pass: (id, value).
+    series: BTreeMap<(u64, String), Vec<(u64, f64)>>,
+}
+
+impl Checker {
+    pub fn new(scope_codes: &[String], now_us: i64) -> Checker {
+        Checker {
+            scope: scope_codes.iter().cloned().collect(),
+            now_us,
+            found: BTreeMap::new(),
+            ids: HashSet::new(),
+            by_uuid: HashMap::new(),
+            series: BTreeMap::new(),
+        }
+    }
+
+    fn flag(&mut self, o: &DecodedObservation, kind: FindingKind, detail: String) {
+        flag_id(&mut self.found, o.patient_id, &o.code, o.id, kind, detail);
+    }
+
+    /// Checks one observation.
+    pub fn push(&mut self, o: &DecodedObservation) {
+        if !self.ids.insert(o.id) {
+            self.flag(o, FindingKind::DuplicateId, String::new());
+            return;
         }
         // "Future": after the server received it (its write time), or after now. A time written
         // without an offset is only known to ±14 h (the widest UTC offsets).
-        let received = o.last_updated_utc.map_or(now_us, |t| t.min(now_us));
+        let received = o
+            .last_updated_utc
+            .map_or(self.now_us, |t| t.min(self.now_us));
         let slack = match o.time.utc_offset_min {
             Some(_) => FUTURE_TOLERANCE_US,
             None => FUTURE_TOLERANCE_US + NO_OFFSET_SLACK_US,
         };
         if o.time.start_utc > received + slack {
-            flag(
-                o,
-                FindingKind::FutureTime,
-                crate::omh::time::iso_z(o.time.start_utc),
-            );
+            let at = crate::omh::time::iso_z(o.time.start_utc);
+            self.flag(o, FindingKind::FutureTime, at);
         }
         if o.time.utc_offset_min.is_none() {
-            flag(o, FindingKind::NoOffset, String::new());
+            self.flag(o, FindingKind::NoOffset, String::new());
         }
         if let Some(u) = o.header.uuid.as_deref().filter(|u| !u.is_empty()) {
-            if by_uuid
-                .insert((o.patient_id, o.code.as_str(), u), o.id)
-                .is_some()
-            {
-                flag(o, FindingKind::DuplicateUuid, String::new());
-            }
+            self.by_uuid
+                .entry((o.patient_id, o.code.clone(), u.to_string()))
+                .or_default()
+                .push(o.id);
         }
-        if !scope.is_empty() && !scope.contains(o.code.as_str()) {
-            flag(o, FindingKind::OutOfScope, String::new());
+        if !self.scope.is_empty() && !self.scope.contains(o.code.as_str()) {
+            self.flag(o, FindingKind::OutOfScope, String::new());
         }
         let Some(spec) = o.view.spec() else {
-            continue;
+            return;
         };
         for s in spec.chart.series {
             let Some(q) = o.values.quantity(s.field) else {
@@ -167,14 +199,14 @@ pub fn check(
             let standard = spec.value_def(s.field).map_or("", |d| d.unit.as_ref());
             match (&q.original_unit, q.value, q.original_value) {
                 (Some(u), None, Some(_)) => {
-                    flag(o, FindingKind::UnknownUnit, format!("unit {u:?}"))
+                    self.flag(o, FindingKind::UnknownUnit, format!("unit {u:?}"))
                 }
-                (Some(u), Some(_), _) if !OMH_UNITS.contains(&u.as_str()) => flag(
+                (Some(u), Some(_), _) if !OMH_UNITS.contains(&u.as_str()) => self.flag(
                     o,
                     FindingKind::UnitVariant,
                     format!("{u:?} (standard: {standard})"),
                 ),
-                (Some(u), Some(_), _) if !same_unit(u, standard) => flag(
+                (Some(u), Some(_), _) if !same_unit(u, standard) => self.flag(
                     o,
                     FindingKind::ConvertedUnit,
                     format!("{u} (standard: {standard})"),
@@ -189,64 +221,102 @@ pub fn check(
                 (Some(a), None) => format!("{a} {}", spec.chart.unit),
                 _ => String::new(),
             };
-            flag(o, FindingKind::Implausible, shown.trim_end().to_string());
+            self.flag(o, FindingKind::Implausible, shown.trim_end().to_string());
         } else if let Some(v) = chart.v {
-            series
-                .entry((o.patient_id, o.code.as_str()))
+            self.series
+                .entry((o.patient_id, o.code.clone()))
                 .or_default()
                 .push((o.id, v));
         }
     }
-    for ((pid, code), vals) in &series {
-        if vals.len() < OUTLIER_MIN_READINGS {
-            continue;
-        }
-        let xs: Vec<f64> = vals.iter().map(|v| v.1).collect();
-        let (Some(mean), Some(sd)) = (super::stats::mean(&xs), super::stats::sd(&xs)) else {
-            continue;
-        };
-        if sd <= 0.0 {
-            continue;
-        }
-        let out: Vec<u64> = vals
-            .iter()
-            .filter(|(_, v)| (v - mean).abs() > 3.0 * sd)
-            .map(|(id, _)| *id)
-            .collect();
-        if !out.is_empty() {
-            found.insert(
-                (*pid, FindingKind::Outlier, code.to_string()),
-                (out, vec![format!("mean {mean:.1}, SD {sd:.1}")]),
-            );
+
+    /// Notes the rows the server sent that were not asked for (the fetch's problems with
+    /// `not_asked`; others are ignored).
+    pub fn not_asked_for(&mut self, problems: &[Problem]) {
+        for p in problems.iter().filter(|p| p.not_asked) {
+            let e = self
+                .found
+                .entry((p.patient_id, FindingKind::NotAskedFor, p.code.clone()))
+                .or_default();
+            e.0.push(p.observation_id);
+            if e.1.len() < 3 {
+                e.1.push(p.message.clone());
+            }
         }
     }
-    for p in problems.iter().filter(|p| p.not_asked) {
-        let e = found
-            .entry((p.patient_id, FindingKind::NotAskedFor, p.code.clone()))
-            .or_default();
-        e.0.push(p.observation_id);
-        if e.1.len() < 3 {
-            e.1.push(p.message.clone());
-        }
-    }
-    found
-        .into_iter()
-        .map(|((participant_id, kind, code), (mut ids, details))| {
+
+    /// The findings: ordered by participant, kind and code; ids ascend.
+    pub fn finish(mut self) -> Vec<Finding> {
+        // The same reading sent again: every copy but the first (lowest id).
+        for ((pid, code, _), mut ids) in std::mem::take(&mut self.by_uuid) {
+            if ids.len() < 2 {
+                continue;
+            }
             ids.sort_unstable();
-            ids.dedup();
-            let mut detail = format!("{} {}", ids.len(), kind.describe());
-            if !details.is_empty() {
-                detail.push_str(&format!(": {}", details.join("; ")));
+            for id in &ids[1..] {
+                let kind = FindingKind::DuplicateUuid;
+                flag_id(&mut self.found, pid, &code, *id, kind, String::new());
             }
-            Finding {
-                kind,
-                participant_id,
-                code,
-                observation_ids: ids,
-                detail,
+        }
+        for ((pid, code), vals) in &self.series {
+            if vals.len() < OUTLIER_MIN_READINGS {
+                continue;
             }
-        })
-        .collect()
+            let xs: Vec<f64> = vals.iter().map(|v| v.1).collect();
+            let (Some(mean), Some(sd)) = (super::stats::mean(&xs), super::stats::sd(&xs)) else {
+                continue;
+            };
+            if sd <= 0.0 {
+                continue;
+            }
+            let out: Vec<u64> = vals
+                .iter()
+                .filter(|(_, v)| (v - mean).abs() > 3.0 * sd)
+                .map(|(id, _)| *id)
+                .collect();
+            if !out.is_empty() {
+                self.found.insert(
+                    (*pid, FindingKind::Outlier, code.to_string()),
+                    (out, vec![format!("mean {mean:.1}, SD {sd:.1}")]),
+                );
+            }
+        }
+        self.found
+            .into_iter()
+            .map(|((participant_id, kind, code), (mut ids, details))| {
+                ids.sort_unstable();
+                ids.dedup();
+                let mut detail = format!("{} {}", ids.len(), kind.describe());
+                if !details.is_empty() {
+                    detail.push_str(&format!(": {}", details.join("; ")));
+                }
+                Finding {
+                    kind,
+                    participant_id,
+                    code,
+                    observation_ids: ids,
+                    detail,
+                }
+            })
+            .collect()
+    }
+}
+
+fn flag_id(
+    found: &mut Found,
+    patient_id: u64,
+    code: &str,
+    id: u64,
+    kind: FindingKind,
+    detail: String,
+) {
+    let e = found
+        .entry((patient_id, kind, code.to_string()))
+        .or_default();
+    e.0.push(id);
+    if e.1.len() < 3 && !detail.is_empty() && !e.1.contains(&detail) {
+        e.1.push(detail);
+    }
 }
 
 /// Units as the OMH schemas spell them (their unit value sets, case-sensitive).

@@ -15,7 +15,7 @@ use super::{segments, Options, Point, Presentation, Style, XAxis};
 use crate::omh::time::US_PER_DAY;
 
 /// Axis and text colour, replaced by `currentColor` in the SVG.
-const FG: RGBColor = RGBColor(1, 2, 3);
+pub(super) const FG: RGBColor = RGBColor(1, 2, 3);
 pub(super) const FG_HEX: &str = "#010203";
 
 /// A chart colour the webview themes: its CSS custom property (declared in `ui/src/styles.css`,
@@ -37,14 +37,14 @@ pub struct Paint {
 }
 
 impl Paint {
-    const fn rgb(&self) -> RGBColor {
+    pub(super) const fn rgb(&self) -> RGBColor {
         RGBColor(
             (self.light >> 16) as u8,
             (self.light >> 8) as u8,
             self.light as u8,
         )
     }
-    fn color(&self) -> RGBAColor {
+    pub(super) fn color(&self) -> RGBAColor {
         self.rgb().mix(self.alpha)
     }
     fn light_hex(&self) -> String {
@@ -102,9 +102,44 @@ pub(super) const FLAGGED: Paint = Paint {
     alpha: 1.0,
     min_contrast: 3.0,
 };
+/// The AGP's median line: near the text colour, so it stands out over both bands.
+pub(super) const AGP_MEDIAN: Paint = Paint {
+    var: "--chart-agp-median",
+    light: 0x1E293B,
+    dark: 0xF1F5F9,
+    alpha: 1.0,
+    min_contrast: 3.0,
+};
+/// The AGP's 5th and 95th percentile lines (dashed by `finish_svg`): the light band's edges.
+pub(super) const AGP_EDGE: Paint = Paint {
+    var: "--chart-agp-edge",
+    light: 0x1D4ED8,
+    dark: 0x93C5FD,
+    alpha: 1.0,
+    min_contrast: 3.0,
+};
+/// The AGP's light band, 5th to 95th percentile: a tint (its dashed edges carry the 3:1).
+pub(super) const AGP_OUTER: Paint = Paint {
+    var: "--chart-agp-outer",
+    light: 0x3B82F6,
+    dark: 0x60A5FB,
+    alpha: 0.16,
+    min_contrast: 1.2,
+};
+/// The AGP's dark band, 25th to 75th percentile, drawn over the light one.
+pub(super) const AGP_INNER: Paint = Paint {
+    var: "--chart-agp-inner",
+    light: 0x2563EA,
+    dark: 0x3B82F7,
+    alpha: 0.34,
+    min_contrast: 1.2,
+};
 /// Every paint, in the order `ui/src/styles.css` declares them.
-pub const PAINTS: [Paint; 6] = [LINE, SYSTOLIC, DIASTOLIC, BAND_EDGE, BAND_FILL, FLAGGED];
-const FONT: &str = "sans-serif";
+pub const PAINTS: [Paint; 10] = [
+    LINE, SYSTOLIC, DIASTOLIC, BAND_EDGE, BAND_FILL, FLAGGED, AGP_MEDIAN, AGP_EDGE, AGP_OUTER,
+    AGP_INNER,
+];
+pub(super) const FONT: &str = "sans-serif";
 
 /// Per pixel column keep the first, lowest, highest and last reading (in time order): the line
 /// looks the same as with every reading, with a few thousand points at most.
@@ -149,7 +184,21 @@ fn decimate(
     out
 }
 
-type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
+pub(super) type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// Every chart's frame: margins and the room for the axis labels.
+pub(super) fn builder<'a, 'b, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, plotters::coord::Shift>,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(root);
+    b.margin_top(10)
+        .margin_right(28)
+        .margin_left(6)
+        .margin_bottom(4)
+        .x_label_area_size(40)
+        .y_label_area_size(62);
+    b
+}
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn draw(
@@ -180,14 +229,7 @@ pub(super) fn draw(
     {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
         let text = (FONT, 16).into_font().color(&FG);
-        let mut chart = ChartBuilder::on(&root)
-            .margin_top(10)
-            .margin_right(28)
-            .margin_left(6)
-            .margin_bottom(4)
-            .x_label_area_size(40)
-            .y_label_area_size(62)
-            .build_cartesian_2d(axis, ylo..yhi)?;
+        let mut chart = builder(&root).build_cartesian_2d(axis, ylo..yhi)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -342,9 +384,9 @@ pub(super) fn draw(
 
 /// `currentColor` for axes and text, dash arrays for the diastolic line and the band's edges,
 /// and each [`Paint`]'s light colour as `var(--chart-…, #light)` so the webview themes it.
-fn finish_svg(svg: String) -> String {
+pub(super) fn finish_svg(svg: String) -> String {
     let mut s = svg.replace(FG_HEX, "currentColor");
-    for (paint, dash) in [(DIASTOLIC, "7 4"), (BAND_EDGE, "5 3")] {
+    for (paint, dash) in [(DIASTOLIC, "7 4"), (BAND_EDGE, "5 3"), (AGP_EDGE, "4 3")] {
         let hex = paint.light_hex();
         s = s.replace(
             &format!("<polyline fill=\"none\" opacity=\"1\" stroke=\"{hex}\""),
@@ -444,6 +486,19 @@ mod tests {
                     ));
                 }
             }
+            // The AGP's median keeps 3:1 over both of its bands, its dashed edges over the light one.
+            let outer = over(value(&AGP_OUTER), AGP_OUTER.alpha, bg);
+            let inner = over(value(&AGP_INNER), AGP_INNER.alpha, outer);
+            for (p, under, name) in [
+                (AGP_MEDIAN, inner, "the AGP's dark band"),
+                (AGP_MEDIAN, outer, "the AGP's light band"),
+                (AGP_EDGE, outer, "the AGP's light band"),
+            ] {
+                let r = contrast(value(&p), under);
+                if r < 3.0 {
+                    failed.push(format!("{theme}: {} on {name} {r:.2} < 3", p.var));
+                }
+            }
             // Lines and marks keep 3:1 where they cross the target band.
             let fill = over(value(&BAND_FILL), BAND_FILL.alpha, bg);
             for p in OVER_BAND {
@@ -533,6 +588,14 @@ mod tests {
                 assert!(allowed.contains(&c), "{view:?}: colour {c} is not themed");
                 seen.insert(c);
             }
+        }
+        // The AGP of the same glucose readings (its own paints).
+        let readings = crate::analysis::input::glucose(&glucose).readings;
+        let agp =
+            crate::analysis::glucose_agp(&readings, crate::analysis::Period::ALL).expect("an AGP");
+        for c in colours(&crate::chart::render_agp(&agp, 760, 260)) {
+            assert!(allowed.contains(&c), "AGP: colour {c} is not themed");
+            seen.insert(c);
         }
         // Every paint is used, and the band's edges and the diastolic line are dashed.
         for p in PAINTS {

@@ -11,6 +11,7 @@
 //! ([`Obs::from_decoded`]) or read back from an export's files ([`read_export_file`]), so the
 //! live view and the offline review draw the same charts.
 
+mod agp;
 mod axis;
 mod draw;
 
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::omh::time::{iso_z, US_PER_DAY};
 pub use crate::omh::types::{Band, Style};
 use crate::omh::{DataType, DecodedObservation};
+pub use agp::render_agp;
 pub use draw::{Paint, PAINTS};
 
 /// Most points returned for the hover readout.

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::files::write_atomic;
 use super::merge::TableParts;
 use super::state::UnitRecord;
-use super::{io_err, Export, ExportError, Format, Layout};
+use super::{io_err, Export, ExportError, Flagged, Format, Layout};
 use crate::frame::DictEntry;
 use crate::omh::Problem;
 
@@ -23,7 +23,7 @@ const MANIFEST_PROBLEMS_MAX: usize = 1000;
 pub struct ManifestFile {
     /// File name inside the export folder.
     pub name: String,
-    /// `data`, `dictionary` or `problems`.
+    /// `data`, `dictionary`, `problems`, `findings`, `metrics` or `participants`.
     pub role: String,
     /// The table a data file holds.
     pub table: Option<String>,
@@ -102,6 +102,15 @@ pub struct Manifest {
     pub units: Vec<ManifestUnit>,
     /// Units that came from an interrupted earlier run.
     pub resumed_units: u64,
+    /// Whether observations the data-quality check finds wrong were kept or left out.
+    #[serde(default)]
+    pub flagged: Flagged,
+    /// Observations left out for that (0 when kept); `findings.csv` lists them.
+    #[serde(default)]
+    pub flagged_left_out: u64,
+    /// Flagged observations per finding kind (`findings.csv` has one row each).
+    #[serde(default)]
+    pub findings: BTreeMap<String, u64>,
 }
 
 /// Every unit's problems, with the unit they came in, in unit order.
@@ -276,6 +285,12 @@ impl Export {
             server_total_mismatches: mismatches,
             units: mu,
             resumed_units: units.iter().filter(|r| r.resumed).count() as u64,
+            flagged: spec.flagged,
+            flagged_left_out: units.iter().map(|r| r.report.flagged_left_out).sum(),
+            findings: super::findings::count_by_kind(&super::findings::all_findings(units))
+                .into_iter()
+                .map(|(k, n)| (k.as_str().to_string(), n))
+                .collect(),
         }
     }
 }
@@ -345,8 +360,19 @@ fn dictionary_markdown(
     for (file, e) in dict {
         if file != current {
             current = file;
+            let metrics_of = crate::analysis::tables::METRIC_TYPES
+                .iter()
+                .find(|v| crate::analysis::tables::table_name(v) == Some(e.table.as_str()));
             let title = match tables.get(&e.table) {
                 _ if e.table == "participants" => "The participants, one row each".to_string(),
+                _ if e.table == "findings" => {
+                    "What the data-quality check found, one row per flagged observation and kind"
+                        .to_string()
+                }
+                _ if metrics_of.is_some() => format!(
+                    "{} metrics, one row per participant over the export's days",
+                    metrics_of.map(|v| v.title()).unwrap_or_default()
+                ),
                 Some((Some(v), _)) => v.title(),
                 _ => "All observations, one row per measure".into(),
             };

@@ -23,6 +23,7 @@
 //! Memory: a unit is decoded and tidied one observation at a time into column builders (the
 
 mod files;
+mod findings;
 mod folder;
 pub use files::{formula_safe, needs_formula_guard};
 pub use folder::{discard_unfinished, unfinished, Unfinished};
@@ -46,6 +47,7 @@ use sha2::{Digest, Sha256};
 use crate::frame::{dictionary, DictEntry};
 use crate::omh::{Problem, RawObservation};
 
+pub use findings::FINDINGS_FILE;
 pub use manifest::{Manifest, ManifestFile, ManifestFilters, ManifestUnit, MANIFEST_VERSION};
 pub use participants::Participant;
 pub use unit::{PreparedUnit, UnitBuilder};
@@ -102,6 +104,19 @@ pub enum Layout {
     Long,
 }
 
+/// What an export does with the observations the data-quality check finds wrong (a finding of
+/// [`crate::analysis::quality::WRONG_KINDS`]: implausible, dated in the future, the same
+/// reading sent again). `findings.csv` lists every finding either way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flagged {
+    /// Written like every other observation.
+    #[default]
+    Keep,
+    /// Left out of the data files (and so of the metric tables).
+    LeaveOut,
+}
+
 /// What is exported, and where. Everything except `app_version` identifies the export: opening
 /// the same spec again resumes it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -115,6 +130,9 @@ pub struct ExportSpec {
     pub codes: Vec<String>,
     pub date_from: Option<String>,
     pub date_to: Option<String>,
+    /// Older exports had no choice: they kept everything.
+    #[serde(default)]
+    pub flagged: Flagged,
     pub app_version: String,
 }
 
@@ -138,6 +156,7 @@ impl ExportSpec {
             codes: Vec::new(),
             date_from: None,
             date_to: None,
+            flagged: Flagged::Keep,
             app_version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }
@@ -205,6 +224,13 @@ pub struct UnitReport {
     pub server_total: Option<u64>,
     /// True if the unit had been written before and was replaced.
     pub replaced: bool,
+    /// What the data-quality check found in the unit (`findings.csv`).
+    #[serde(default)]
+    pub findings: Vec<crate::analysis::quality::Finding>,
+    /// Observations left out of the files because the check found them wrong
+    /// ([`Flagged::LeaveOut`]); not counted in `written`.
+    #[serde(default)]
+    pub flagged_left_out: u64,
 }
 
 /// An export in progress.
@@ -373,7 +399,8 @@ impl Export {
         problems: Vec<Problem>,
         server_total: Option<u64>,
     ) -> Result<UnitReport, ExportError> {
-        let prepared = PreparedUnit::decode(self.spec.layout, records, problems)?;
+        let prepared =
+            PreparedUnit::decode(self.spec.layout, self.spec.flagged, records, problems)?;
         self.commit_unit(unit, prepared, server_total)
     }
 
@@ -408,6 +435,8 @@ impl Export {
             decode_problems,
             duplicates,
             foreign,
+            findings,
+            flagged_left_out,
         } = prepared;
         let written = written_ids.len() as u64;
         let mut problems = fetch_problems;
@@ -444,6 +473,8 @@ impl Export {
             problems,
             server_total,
             replaced: old.is_some(),
+            findings,
+            flagged_left_out,
         };
         let record = UnitRecord {
             unit: unit.to_string(),
@@ -504,6 +535,14 @@ impl Export {
         let mut extra = self.stage_metrics(&final_tmp, &obs)?;
         extra.extend(self.stage_participants(&final_tmp, &obs)?);
         for (file, entries) in extra {
+            for e in entries {
+                dict.push((file.1.name.clone(), e));
+            }
+            staged.push(file);
+        }
+        let found = findings::all_findings(&units);
+        if !found.is_empty() {
+            let (file, entries) = self.stage_findings(&final_tmp, &found)?;
             for e in entries {
                 dict.push((file.1.name.clone(), e));
             }

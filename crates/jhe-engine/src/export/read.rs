@@ -94,7 +94,7 @@ pub fn is_data_file(p: &Path) -> bool {
     (ext == "csv" || ext == "parquet")
         && !stem.starts_with("data_dictionary")
         && !stem.starts_with("metrics_")
-        && !matches!(stem, "problems" | "participants")
+        && !matches!(stem, "problems" | "participants" | "findings")
 }
 
 fn read_manifest(dir: &Path) -> Result<Option<super::Manifest>, ReadError> {

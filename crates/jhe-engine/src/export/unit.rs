@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, HashSet};
 use polars::prelude::*;
 
 use super::merge::sort_df;
-use super::{ExportError, Layout, LONG_TABLE};
+use super::{ExportError, Flagged, Layout, LONG_TABLE};
+use crate::analysis::quality::{Checker, Finding, WRONG_KINDS};
 use crate::frame::{LongBuilder, ViewBuilder};
 use crate::omh::{self, decode_owned, DecodedObservation, Problem, RawObservation};
 
@@ -24,12 +25,19 @@ pub struct UnitBuilder {
     per_view: BTreeMap<omh::DataType, (ViewBuilder, u64)>,
     long: Option<LongBuilder>,
     capacity: usize,
+    /// The data-quality check of the unit's observations, as they arrive.
+    checker: Checker,
+    flagged: Flagged,
 }
 
 impl UnitBuilder {
-    /// `capacity`: the expected number of observations (a hint).
-    pub fn new(layout: Layout, capacity: usize) -> UnitBuilder {
+    /// `capacity`: the expected number of observations (a hint). Every observation is checked
+    /// ([`Checker`]); with [`Flagged::LeaveOut`] those with a finding of
+    /// [`WRONG_KINDS`] are left out of the tables when the unit is finished.
+    pub fn new(layout: Layout, flagged: Flagged, capacity: usize) -> UnitBuilder {
         UnitBuilder {
+            checker: Checker::new(&[], chrono::Utc::now().timestamp_micros()),
+            flagged,
             ids: HashSet::with_capacity(capacity),
             written_ids: Vec::with_capacity(capacity),
             fetch_problems: Vec::new(),
@@ -50,6 +58,9 @@ impl UnitBuilder {
     pub fn push(&mut self, id: u64, item: Result<DecodedObservation, Problem>) {
         if !self.ids.insert(id) {
             self.duplicates += 1;
+            if let Ok(o) = &item {
+                self.checker.push(o);
+            }
             return;
         }
         let obs = match item {
@@ -64,6 +75,7 @@ impl UnitBuilder {
                 return;
             }
         };
+        self.checker.push(&obs);
         self.written_ids.push(id);
         match &mut self.long {
             Some(l) => {
@@ -92,8 +104,10 @@ impl UnitBuilder {
     }
 
     /// Builds and sorts the unit's tables (CPU work, no I/O).
-    pub fn finish(self) -> Result<PreparedUnit, ExportError> {
+    pub fn finish(mut self) -> Result<PreparedUnit, ExportError> {
         let fetched = self.ids.len() as u64 + self.duplicates + self.fetch_problems.len() as u64;
+        self.checker.not_asked_for(&self.foreign);
+        let findings = self.checker.finish();
         let mut tables = Vec::new();
         if let Some(l) = self.long {
             let n = self.written_ids.len() as u64;
@@ -103,7 +117,7 @@ impl UnitBuilder {
             let df = sort_df(b.finish()?, Some(&view))?;
             tables.push((view.name(), Some(view), df, n));
         }
-        Ok(PreparedUnit {
+        let mut unit = PreparedUnit {
             fetched,
             tables,
             written_ids: self.written_ids,
@@ -111,7 +125,13 @@ impl UnitBuilder {
             decode_problems: self.decode_problems,
             duplicates: self.duplicates,
             foreign: self.foreign,
-        })
+            findings,
+            flagged_left_out: 0,
+        };
+        if self.flagged == Flagged::LeaveOut {
+            unit.leave_out_wrong()?;
+        }
+        Ok(unit)
     }
 }
 
@@ -127,6 +147,10 @@ pub struct PreparedUnit {
     pub(super) duplicates: u64,
     /// Rows the search did not ask for, left out by the fetcher.
     pub(super) foreign: Vec<Problem>,
+    /// What the data-quality check found in the unit.
+    pub(super) findings: Vec<Finding>,
+    /// Observations left out because a finding of [`WRONG_KINDS`] flagged them.
+    pub(super) flagged_left_out: u64,
 }
 
 impl PreparedUnit {
@@ -134,10 +158,11 @@ impl PreparedUnit {
     /// fetcher could not read as observations.
     pub fn decode(
         layout: Layout,
+        flagged: Flagged,
         records: Vec<RawObservation>,
         problems: Vec<Problem>,
     ) -> Result<PreparedUnit, ExportError> {
-        let mut b = UnitBuilder::new(layout, records.len());
+        let mut b = UnitBuilder::new(layout, flagged, records.len());
         for p in problems {
             b.push_unreadable(p);
         }
@@ -155,6 +180,31 @@ impl PreparedUnit {
             .iter()
             .chain(self.decode_problems.iter().map(|p| &p.observation_id))
             .copied()
+    }
+
+    /// Leaves out the observations a finding of [`WRONG_KINDS`] flags (they stay listed in
+    /// the findings), counting them in `flagged_left_out`.
+    fn leave_out_wrong(&mut self) -> PolarsResult<()> {
+        let wrong: HashSet<u64> = self
+            .findings
+            .iter()
+            .filter(|f| WRONG_KINDS.contains(&f.kind))
+            .flat_map(|f| f.observation_ids.iter().copied())
+            .collect();
+        if wrong.is_empty() {
+            return Ok(());
+        }
+        let before = self.written_ids.len();
+        self.written_ids.retain(|id| !wrong.contains(id));
+        self.flagged_left_out += (before - self.written_ids.len()) as u64;
+        self.tables = std::mem::take(&mut self.tables)
+            .into_iter()
+            .map(|(table, view, df, n)| {
+                let (df, lost) = drop_observations(df, &wrong)?;
+                Ok((table, view, df, n - lost))
+            })
+            .collect::<PolarsResult<_>>()?;
+        Ok(())
     }
 
     /// Drops the observations in `ids` (another unit wrote them), counting them as duplicates.

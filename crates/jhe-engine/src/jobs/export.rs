@@ -21,7 +21,7 @@ use crate::api::{ObservationQuery, Session};
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
 use crate::export::{
-    Export, ExportError, ExportSpec, Format, Layout, Manifest, Participant, PreparedUnit,
+    Export, ExportError, ExportSpec, Flagged, Format, Layout, Manifest, Participant, PreparedUnit,
     UnitBuilder,
 };
 use crate::fetch::fetch_observations_each;
@@ -49,6 +49,10 @@ pub struct ExportRequest {
     /// Which identifiers `participants.csv` lists.
     #[serde(default)]
     pub identifiers: IdentifierChoice,
+    /// Whether observations the data-quality check finds wrong are written (`findings.csv`
+    /// lists them either way).
+    #[serde(default)]
+    pub flagged: Flagged,
 }
 
 /// Which of the participants' identifiers (MRN, e-mail, study id, …) go into
@@ -89,6 +93,7 @@ impl ExportRequest {
             out_dir: out_dir.into(),
             parallelism: DEFAULT_PARALLELISM,
             identifiers: IdentifierChoice::All,
+            flagged: Flagged::Keep,
         }
     }
 
@@ -470,6 +475,7 @@ fn export_spec(session: &Session, req: &ExportRequest, codes: &[CodeableConcept]
         codes,
         date_from: req.date_from.map(|d| d.to_string()),
         date_to: req.date_to.map(|d| d.to_string()),
+        flagged: req.flagged,
         ..ExportSpec::new(
             &req.out_dir,
             req.format,
@@ -552,7 +558,8 @@ fn select_patients(
 
 enum Msg {
     Rows(u64),
-    Done(String, Result<FetchedUnit>),
+    /// Boxed: a unit's tables are large, a row count is not.
+    Done(String, Result<Box<FetchedUnit>>),
 }
 
 /// A unit fetched completely and decoded, waiting to be written.
@@ -699,7 +706,7 @@ fn spawn_fetches(
     for u in todo {
         let q = req.query(&u.code, Some(u.patient_id));
         let key = u.key.clone();
-        let (layout, expected) = (req.layout, u.expected);
+        let (layout, flagged, expected) = (req.layout, req.flagged, u.expected);
         let session = session.clone();
         let sem = sem.clone();
         let tx = tx.clone();
@@ -716,8 +723,8 @@ fn spawn_fetches(
             let on_rows = move |n: u64| {
                 let _ = rows_tx.try_send(Msg::Rows(n));
             };
-            let r = fetch_unit(&session, &q, layout, expected, &inner, &on_rows).await;
-            let _ = tx.send(Msg::Done(key, r)).await;
+            let r = fetch_unit(&session, &q, (layout, flagged), expected, &inner, &on_rows).await;
+            let _ = tx.send(Msg::Done(key, r.map(Box::new))).await;
         }));
     }
     tasks
@@ -729,12 +736,12 @@ fn spawn_fetches(
 async fn fetch_unit(
     session: &Session,
     q: &ObservationQuery,
-    layout: Layout,
+    (layout, flagged): (Layout, Flagged),
     expected: u64,
     cancel: &CancelToken,
     on_rows: &(dyn Fn(u64) + Send + Sync),
 ) -> Result<FetchedUnit> {
-    let mut unit = UnitBuilder::new(layout, expected.min(1 << 20) as usize);
+    let mut unit = UnitBuilder::new(layout, flagged, expected.min(1 << 20) as usize);
     let f = fetch_observations_each(
         session,
         q,
@@ -814,6 +821,12 @@ fn warnings(manifest: &Manifest, short_units: Vec<String>) -> (bool, Vec<String>
             "The server sent {} observation(s) that were not asked for (of another participant or type, or dated outside the chosen dates); they were left out of the export and are listed in problems.csv, and {} participant/type pair(s) are marked suspect in manifest.json. Tell the server's administrator: the server may be misconfigured.",
             manifest.foreign_rows_dropped,
             manifest.units.iter().filter(|u| u.suspect).count()
+        ));
+    }
+    if manifest.flagged_left_out > 0 {
+        warnings.push(format!(
+            "As asked, {} observation(s) the data-quality check found wrong (implausible values, dated in the future, or the same reading sent again) were left out of the data files; findings.csv lists them.",
+            manifest.flagged_left_out
         ));
     }
     if manifest.problems_count > 0 {

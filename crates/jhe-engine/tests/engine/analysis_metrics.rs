@@ -176,3 +176,44 @@ fn reading_order_does_not_matter() {
         cgm_metrics("dst", &data["dst"], Period::ALL)
     );
 }
+
+/// The ambulatory glucose profile against iglu's `plot_agp(smooth = FALSE)` percentiles
+/// (expected_agp.csv, made by reference_agp.R): every grid time of day of every participant.
+#[test]
+fn agp_percentiles_match_iglu_on_every_fixture() {
+    let mut data = readings("iglu_example_data_5_subject.csv");
+    data.extend(readings("cgm_edge_cases.csv"));
+    let mut expected: BTreeMap<String, Vec<BTreeMap<String, String>>> = BTreeMap::new();
+    for row in read_csv("expected_agp.csv") {
+        expected
+            .entry(row["participant_id"].clone())
+            .or_default()
+            .push(row);
+    }
+    assert_eq!(
+        expected.len(),
+        data.len() - 1,
+        "every participant but `single`"
+    );
+    for (pid, rows) in &expected {
+        let agp = jhe_engine::analysis::glucose_agp(&data[pid], Period::ALL)
+            .unwrap_or_else(|| panic!("{pid}: an AGP"));
+        assert_eq!(agp.minutes.len(), rows.len(), "{pid}: grid times");
+        for (k, row) in rows.iter().enumerate() {
+            let minute: u32 = row["minute"].parse().expect("minute");
+            assert_eq!(agp.minutes[k], minute, "{pid}: grid time {k}");
+            for (j, col) in ["p05", "p25", "p50", "p75", "p95"].iter().enumerate() {
+                let got = Some(agp.bands[k][j]).filter(|v| !v.is_nan());
+                check(
+                    pid,
+                    &format!("{col}@{minute}"),
+                    got,
+                    expected_value(row, col),
+                );
+            }
+        }
+        assert!(agp.days >= 1, "{pid}: days");
+    }
+    // A single reading has no profile (iglu stops with an error).
+    assert!(jhe_engine::analysis::glucose_agp(&data["single"], Period::ALL).is_none());
+}

@@ -114,3 +114,125 @@ async fn every_planted_defect_is_found_with_its_id_and_nothing_clean_is_flagged(
     }
     assert!(report.observations > 0);
 }
+
+/// `findings.csv` rows: (observation id, kind, left_out).
+fn findings_csv(dir: &std::path::Path) -> Vec<(u64, String, bool)> {
+    let text = std::fs::read_to_string(dir.join(jhe_engine::export::FINDINGS_FILE))
+        .expect("the export has findings.csv");
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("participant_id,code,observation_id,kind,left_out,detail")
+    );
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.splitn(6, ',').collect();
+            (
+                f[2].parse().expect("observation id"),
+                f[3].to_string(),
+                f[4] == "true",
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_lists_every_planted_defect_in_findings_csv_and_can_leave_out_the_wrong_readings()
+{
+    use jhe_engine::export::{Flagged, Format};
+    use jhe_engine::jobs::{export_study, ExportRequest};
+    let sb = sandbox_with(Config {
+        patients: 6,
+        days: 4,
+        dirty_share: 0.05,
+        ..Config::default()
+    })
+    .await;
+    let s = session(&sb, MARY).await;
+    let export = |flagged: Flagged| {
+        let s = s.clone();
+        async move {
+            let dir = tempfile::tempdir().expect("tmp");
+            let mut req = ExportRequest::new(DEMO_STUDY, dir.path());
+            req.format = Format::Csv;
+            req.flagged = flagged;
+            let out = export_study(&s, req, |_| {}, CancelToken::new())
+                .await
+                .expect("export");
+            (dir, out)
+        }
+    };
+    let (kept_dir, kept) = export(Flagged::Keep).await;
+    let (left_dir, left) = export(Flagged::LeaveOut).await;
+
+    // Every planted defect the export can see (it asks only for the study's types, so
+    // out-of-scope codes never arrive) is in findings.csv with its id and kind.
+    let rows = findings_csv(&kept.out_dir);
+    let listed: HashSet<(u64, &str)> = rows.iter().map(|(id, k, _)| (*id, k.as_str())).collect();
+    let mut wrong = HashSet::new();
+    let mut planted_seen = 0;
+    for (id, _, d) in sb.planted_defects() {
+        let Some(want) = expected(d) else { continue };
+        if want == FindingKind::OutOfScope {
+            continue;
+        }
+        planted_seen += 1;
+        assert!(
+            listed.contains(&(u64::from(id), want.as_str())),
+            "planted {} (observation {id}) is not in findings.csv as {}",
+            d.name(),
+            want.as_str()
+        );
+    }
+    assert!(planted_seen > 0, "the sandbox planted defects");
+    for (id, k, left_out) in &rows {
+        assert!(!left_out, "nothing is left out when kept ({id} {k})");
+        if ["implausible", "future_time", "duplicate_uuid"].contains(&k.as_str()) {
+            wrong.insert(*id as i64);
+        }
+    }
+    assert!(!wrong.is_empty(), "some readings are wrong");
+    assert_eq!(kept.manifest.flagged, Flagged::Keep);
+    assert_eq!(kept.manifest.flagged_left_out, 0);
+    let role = |m: &jhe_engine::export::Manifest| {
+        m.files
+            .iter()
+            .find(|f| f.name == "findings.csv")
+            .map(|f| (f.role.clone(), f.rows))
+    };
+    assert_eq!(
+        role(&kept.manifest),
+        Some(("findings".into(), rows.len() as u64))
+    );
+    assert_eq!(
+        kept.manifest.findings.values().sum::<u64>(),
+        rows.len() as u64
+    );
+
+    // Left out: exactly the wrong readings are missing from the data files, the manifest says
+    // so and counts them, and findings.csv still lists them, marked.
+    let (_, kept_ids) = read_export(&kept.out_dir, &kept.manifest);
+    let (_, left_ids) = read_export(&left.out_dir, &left.manifest);
+    let missing: HashSet<i64> = kept_ids.difference(&left_ids).copied().collect();
+    assert_eq!(missing, wrong, "the left-out readings are the wrong ones");
+    assert!(left_ids.is_subset(&kept_ids));
+    assert_eq!(left.manifest.flagged, Flagged::LeaveOut);
+    assert_eq!(left.manifest.flagged_left_out, wrong.len() as u64);
+    assert_eq!(
+        left.manifest.total_observations + left.manifest.flagged_left_out,
+        kept.manifest.total_observations
+    );
+    let left_rows = findings_csv(&left.out_dir);
+    for (id, k, left_out) in &left_rows {
+        let is_wrong = ["implausible", "future_time", "duplicate_uuid"].contains(&k.as_str());
+        assert_eq!(*left_out, is_wrong, "{id} {k}");
+    }
+    assert!(left
+        .warnings
+        .iter()
+        .any(|w| w.contains("left out") && w.contains("findings.csv")));
+    // The dictionary documents findings.csv.
+    let dict = std::fs::read_to_string(left.out_dir.join("data_dictionary.csv")).expect("dict");
+    assert!(dict.contains("findings.csv,findings,left_out,"), "{dict}");
+    drop((kept_dir, left_dir));
+}

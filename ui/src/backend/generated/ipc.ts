@@ -189,6 +189,23 @@ text: string | null, unit: string,
 help: string, };
 
 /**
+ * A chart of the readings by time of day, with what it shows in words.
+ */
+export type Profile = { 
+/**
+ * e.g. "Daily pattern (AGP)".
+ */
+title: string, 
+/**
+ * What the lines and bands are, over how many days.
+ */
+caption: string, 
+/**
+ * A complete `<svg>` document rendered by plotters in Rust.
+ */
+svg: string, };
+
+/**
  * A type card's clinical summary (see `crate::summary`).
  */
 export type Summary = { 
@@ -204,7 +221,12 @@ basis: string,
 /**
  * Implausible readings left out of every number.
  */
-excluded: number, };
+excluded: number, 
+/**
+ * The readings by time of day (CGM: the ambulatory glucose profile), when there are
+ * readings on at least two days.
+ */
+profile?: Profile, };
 
 export type TypeSeries = { code: string, label: string, unit: string, 
 /**
@@ -280,7 +302,12 @@ from?: string, to?: string, format: ExportFormat, layout: ExportLayout, outDir: 
 /**
  * The identifier systems `participants.csv` lists; absent: all of them; empty: none.
  */
-identifierSystems?: Array<string>, };
+identifierSystems?: Array<string>, 
+/**
+ * Leave out the observations the data-quality check finds wrong (implausible, dated in the
+ * future, sent twice); absent or false: keep them. `findings.csv` lists them either way.
+ */
+leaveOutFlagged?: boolean, };
 
 export type ExportPhase = "counting" | "fetching" | "writing" | "done";
 
@@ -328,3 +355,88 @@ path: string, overview: StudyOverview,
  * Plain sentences: files changed ("changed since export") or missing since the export.
  */
 warnings: Array<string>, };
+
+/**
+ * The server the app is signed in to, as the About dialog shows it.
+ */
+export type ServerAbout = { 
+/**
+ * The host name only (no path, no port), e.g. `jhe.example.org`.
+ */
+host: string, 
+/**
+ * The JHE version the server reports on `/health`; null when it reports none.
+ */
+version: string | null, 
+/**
+ * The built-in demo exchange.
+ */
+demo: boolean, };
+
+/**
+ * What the About dialog shows, and the text "Copy diagnostics" puts on the clipboard.
+ */
+export type AboutInfo = { 
+/**
+ * e.g. `0.1.0`.
+ */
+version: string, 
+/**
+ * The git commit the app was built from (short), or `unknown`.
+ */
+commit: string, 
+/**
+ * `YYYY-MM-DD` (UTC), or `unknown`.
+ */
+buildDate: string, 
+/**
+ * `Linux`, `macOS`, `Windows`, …
+ */
+os: string, 
+/**
+ * The processor type, e.g. `x86_64`, `aarch64`.
+ */
+arch: string, 
+/**
+ * The system web view's version (WebKitGTK, WebView2 or WKWebView), when it tells.
+ */
+webview: string | null, 
+/**
+ * The server signed in to; null when not signed in (or reviewing files offline).
+ */
+server: ServerAbout | null, 
+/**
+ * The kinds of the latest failed operations, oldest first (kinds only, never messages).
+ */
+recentErrors: Array<ErrorKind>, 
+/**
+ * Plain text for a support request: the fields above, no names, ids, paths or keys.
+ */
+diagnostics: string, };
+
+/**
+ * Checking for new versions when the app starts (opt-in).
+ */
+export type UpdateSettings = { 
+/**
+ * The host update checks go to; null when this build has no update address (then there is
+ * nothing to ask).
+ */
+host: string | null, 
+/**
+ * The user's answer; null while not asked yet.
+ */
+checkOnStart: boolean | null, };
+
+/**
+ * A newer version is available.
+ */
+export type UpdateFound = { 
+/**
+ * e.g. `0.2.0`.
+ */
+version: string, 
+/**
+ * The release notes, when the release has any.
+ */
+notes: string | null, };
