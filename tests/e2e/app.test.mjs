@@ -191,6 +191,30 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
     await killAll();
   });
 
+  test('About says which version this is and lists the licences of the bundled software', async () => {
+    await wd.waitFor('button.btn.demo');
+    await wd.click(await wd.find('#open-about'));
+    const version = await wd.until(
+      () => wd.exec('const v = document.querySelector(".about-version"); return v ? v.textContent.trim() : null'),
+      'the About facts',
+      15_000,
+    );
+    assert.match(version, /^\d+\.\d+\.\d+/);
+    const facts = await wd.exec('return document.querySelector(".about-facts").innerText');
+    assert.match(facts, /web view \d/, `the webview version is reported: ${facts}`);
+    assert.match(facts, /Server\s+not signed in|Server\s+Not signed in/i);
+    await wd.click(await wd.find('#show-licenses'));
+    const n = await wd.until(
+      () => wd.exec('return document.querySelectorAll("#licenses li").length || null'),
+      'the licence list (licenses.json under the CSP)',
+      15_000,
+    );
+    assert.ok(n > 100, `bundled packages listed: ${n}`);
+    await shot('about');
+    await wd.click(await wd.find('#about-close'));
+    await wd.until(async () => (await wd.findAll('.dialog.about')).length === 0 || null, 'the dialog closed', 5_000);
+  });
+
   test('the sign-in screen offers the demo; the demo opens the studies', async () => {
     const demo = await wd.waitFor('button.btn.demo');
     await shot('sign-in');

@@ -127,7 +127,7 @@ fn draw(runs: &[Vec<(i64, [f64; 5])>], w: u32, h: u32) -> DrawResult<String> {
         let (xr, _) = chart.plotting_area().get_pixel_range();
         let mut x = xr.start;
         let y = 12;
-        let small = (FONT, 14).into_font().color(&FG);
+        let small = (FONT, 16).into_font().color(&FG);
         for (label, key) in [
             ("Median", 0),
             ("25–75 % of readings", 1),
@@ -153,8 +153,8 @@ fn draw(runs: &[Vec<(i64, [f64; 5])>], w: u32, h: u32) -> DrawResult<String> {
                 ))?,
             }
             root.draw(&Text::new(label, (x + 24, y - 7), small.clone()))?;
-            // About 7.5 px a character at 14 px, and a gap.
-            x += 24 + (label.chars().count() as i32 * 15) / 2 + 22;
+            // About 8.5 px a character at 16 px, and a gap.
+            x += 24 + (label.chars().count() as i32 * 17) / 2 + 22;
         }
         root.present()?;
     }
