@@ -78,6 +78,39 @@ describe('Participant view', () => {
     expect($$(m.root, '.type-card')[1]!.querySelector('.type-summary')).toBeNull();
   });
 
+  it('leaves implausible readings out of the numbers, and counts them when asked', async () => {
+    const backend = fake();
+    const get = backend.getPatientData.bind(backend);
+    // The server sent two implausible glucose readings: the summary comes both ways.
+    backend.getPatientData = async (...args: Parameters<typeof get>) => {
+      const d = await get(...args);
+      const g = d.types.find((x) => x.code === 'omh:blood-glucose:4.0')!;
+      const base = g.summary!;
+      const counted = { ...base, metrics: base.metrics.map((m, i) => (i === 0 ? { ...m, value: 171 } : m)), basis: 'From 102 reading(s) in this period; days are the participant\'s local dates. 2 of them implausible (outside glucose 20–600 mg/dL), counted as you asked.', excluded: 2 };
+      g.summary = { ...base, excluded: 2, basis: `${base.basis} 2 implausible reading(s) (outside glucose 20–600 mg/dL) are not counted.`, withImplausible: counted };
+      return d;
+    };
+    const m = await openParticipant(backend);
+    const glucose = $$(m.root, '.type-card')[0]!;
+    const box = $(glucose, '.implausible-switch input') as HTMLInputElement;
+    expect(text($(glucose, '.implausible-switch')).trim()).toBe('Count the 2 implausible readings in these numbers');
+    expect(box.checked).toBe(false);
+    expect(text($(glucose, '.basis'))).toContain('are not counted');
+    const before = text($(glucose, '.metric dd'));
+    box.checked = true;
+    box.dispatchEvent(new Event('change'));
+    await settle();
+    expect(text($(glucose, '.basis'))).toContain('counted as you asked');
+    expect(text($(glucose, '.metric dd'))).toBe('171 mg/dL');
+    expect(text($(glucose, '.metric dd'))).not.toBe(before);
+    // Off again: the standard numbers.
+    ($(glucose, '.implausible-switch input') as HTMLInputElement).click();
+    await settle();
+    expect(text($(glucose, '.metric dd'))).toBe(before);
+    // A card without implausible readings has no switch.
+    expect($$(m.root, '.type-card')[1]!.querySelector('.implausible-switch')).toBeNull();
+  });
+
   it('shows the daily pattern (AGP) under the glucose chart, with what it shows in words', async () => {
     const m = await openParticipant();
     const glucose = $$(m.root, '.type-card')[0]!;

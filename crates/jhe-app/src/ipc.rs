@@ -317,6 +317,11 @@ pub struct Summary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub profile: Option<Profile>,
+    /// The same summary with the implausible readings counted (present only when there are
+    /// some): what the card shows when the user asks to count them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub with_implausible: Option<Box<Summary>>,
 }
 
 /// A chart of the readings by time of day, with what it shows in words.

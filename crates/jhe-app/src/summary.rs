@@ -4,8 +4,9 @@
 //! values (the type spec's `plausible` range) left out of every number and counted. Live and
 //! offline alike (it works on the decoded [`Obs`]).
 
+use jhe_engine::analysis::input::Counting;
 use jhe_engine::analysis::{
-    self, bp_metrics, cgm_metrics, input, spo2_metrics, step_metrics, BpCategory, BpGoal, Period,
+    self, bp_metrics, cgm_metrics, spo2_metrics, step_metrics, BpCategory, BpGoal, Period,
 };
 use jhe_engine::chart::Obs;
 use jhe_engine::omh::DataType;
@@ -40,13 +41,23 @@ fn band(key: &str, label: &str, percent: Option<f64>, goal: &str) -> Band {
 }
 
 /// The summary of one type's readings (already limited to the period), or `None` for a type
-/// without standard metrics (or no readings).
+/// without standard metrics (or no readings). Implausible readings are left out of every number;
+/// when there are any, `with_implausible` has the same summary counting them, for the card's
+/// "count them" switch.
 pub fn summary(view: &DataType, obs: &[Obs]) -> Option<Summary> {
+    let mut s = summary_counting(view, obs, Counting::PlausibleOnly)?;
+    if s.excluded > 0 {
+        s.with_implausible = summary_counting(view, obs, Counting::All).map(Box::new);
+    }
+    Some(s)
+}
+
+fn summary_counting(view: &DataType, obs: &[Obs], c: Counting) -> Option<Summary> {
     let excluded;
     let mut profile = None;
     let (bands, metrics, n) = match view {
         DataType::BloodGlucose => {
-            let rs = input::glucose(obs);
+            let rs = c.glucose(obs);
             excluded = rs.implausible;
             profile = glucose_profile(&rs.readings);
             let m = cgm_metrics("", &rs.readings, Period::ALL);
@@ -118,7 +129,7 @@ pub fn summary(view: &DataType, obs: &[Obs]) -> Option<Summary> {
             (bands, metrics, m.n_readings)
         }
         DataType::BloodPressure => {
-            let rs = input::blood_pressure(obs);
+            let rs = c.blood_pressure(obs);
             excluded = rs.implausible;
             let goal = BpGoal::default();
             let m = bp_metrics("", &rs.readings, Period::ALL, goal);
@@ -178,7 +189,7 @@ pub fn summary(view: &DataType, obs: &[Obs]) -> Option<Summary> {
             (bands, metrics, m.n_readings)
         }
         DataType::StepCount => {
-            let rs = input::timed(view, obs);
+            let rs = c.timed(view, obs);
             excluded = rs.implausible;
             let m = step_metrics(&rs.readings, Period::ALL, analysis::other::STEP_GOAL);
             let metrics = vec![
@@ -200,7 +211,7 @@ pub fn summary(view: &DataType, obs: &[Obs]) -> Option<Summary> {
             (Vec::new(), metrics, rs.readings.len() as u64)
         }
         DataType::OxygenSaturation => {
-            let rs = input::timed(view, obs);
+            let rs = c.timed(view, obs);
             excluded = rs.implausible;
             let m = spo2_metrics(&rs.readings, Period::ALL);
             let metrics = vec![
@@ -228,11 +239,16 @@ pub fn summary(view: &DataType, obs: &[Obs]) -> Option<Summary> {
     }
     let mut basis =
         format!("From {n} reading(s) in this period; days are the participant's local dates.");
-    if excluded > 0 {
-        basis.push_str(&format!(
+    match c {
+        Counting::PlausibleOnly if excluded > 0 => basis.push_str(&format!(
             " {excluded} implausible reading(s) (outside {}) are not counted.",
             range_words(view)
-        ));
+        )),
+        Counting::All if excluded > 0 => basis.push_str(&format!(
+            " {excluded} of them implausible (outside {}), counted as you asked.",
+            range_words(view)
+        )),
+        _ => {}
     }
     Some(Summary {
         bands,
@@ -240,6 +256,7 @@ pub fn summary(view: &DataType, obs: &[Obs]) -> Option<Summary> {
         basis,
         excluded,
         profile,
+        with_implausible: None,
     })
 }
 
@@ -319,6 +336,18 @@ mod tests {
         let mean = s.metrics.iter().find(|m| m.label == "Average glucose");
         let want = vals[..8].iter().sum::<f64>() / 8.0;
         assert_eq!(mean.and_then(|m| m.value), Some(want));
+        // Asked to count it, the 1,200 is in every number, and the basis says so.
+        let all = s.with_implausible.expect("the summary counting it");
+        let mean = all.metrics.iter().find(|m| m.label == "Average glucose");
+        let want = vals.iter().sum::<f64>() / 9.0;
+        assert_eq!(mean.and_then(|m| m.value), Some(want));
+        assert_eq!(all.excluded, 1);
+        assert!(all.basis.contains("From 9 reading(s)"), "{}", all.basis);
+        assert!(all.basis.contains("counted as you asked"), "{}", all.basis);
+        assert!(all.with_implausible.is_none());
+        // Nothing implausible: nothing to switch to.
+        let clean = summary(&DataType::BloodGlucose, &o[..8]).expect("a summary");
+        assert!(clean.with_implausible.is_none());
     }
 
     #[test]

@@ -208,6 +208,8 @@ export interface Summary {
   excluded: number;
   /** The readings by time of day (CGM: the ambulatory glucose profile), from two days on. */
   profile?: Profile;
+  /** The same summary counting the implausible readings (only when there are some). */
+  withImplausible?: Summary;
 }
 
 /** A chart of the readings by time of day, drawn in Rust, with what it shows in words. */

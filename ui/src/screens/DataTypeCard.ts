@@ -17,6 +17,8 @@ export class DataTypeCard {
   private chart: SVGSVGElement | null;
   /** The daily pattern (AGP) of the summary, when there is one. */
   private profile: SVGSVGElement | null;
+  /** The user asked to count the implausible readings in the summary's numbers. */
+  private countImplausible = false;
   private axis: { left: number; right: number; from: number; to: number };
 
   constructor(
@@ -160,7 +162,22 @@ export class DataTypeCard {
         )}
       </dl>
       <p class="muted basis">${sum.basis}</p>
+      ${this.implausibleSwitch(id)}
     </section>`;
+  }
+
+  /** "Count the implausible readings": shown when there are some; off by default (the field's
+   *  standard is to leave them out); the daily pattern and the chart stay without them. */
+  private implausibleSwitch(id: string): TemplateResult | typeof nothing {
+    const s = this.series.summary;
+    if (!s?.withImplausible || s.excluded === 0) return nothing;
+    return html`<label class="check implausible-switch">
+      <input type="checkbox" id=${`${id}-count-implausible`} .checked=${this.countImplausible}
+        @change=${(e: Event) => {
+          this.countImplausible = (e.target as HTMLInputElement).checked;
+          this.host.requestUpdate();
+        }} />
+      Count the ${plural(s.excluded, 'implausible reading', 'implausible readings')} in these numbers</label>`;
   }
 
   /** The readings by time of day (CGM: the AGP), drawn in Rust, with what it shows in words. */
@@ -203,7 +220,7 @@ export class DataTypeCard {
                 ${this.readings ? 'Hide observations' : `Show all ${plural(s.rows, 'observation', 'observations')}`}
               </button>
               ${this.readings ? this.readings.render() : nothing}`
-          : html`${s.summary ? this.summary(s.summary, id) : nothing}
+          : html`${s.summary ? this.summary(this.countImplausible && s.summary.withImplausible ? s.summary.withImplausible : s.summary, id) : nothing}
             ${s.stats2 && s.valueLabels ? this.pairStats(s.stats, s.stats2, s.valueLabels, s.unit) : this.stats(s.stats, s.unit)}
             <div class="chart" tabindex="0" role="group"
               aria-label=${`${s.label} chart. Use the left and right arrow keys to read values.`}

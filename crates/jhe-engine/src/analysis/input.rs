@@ -21,68 +21,101 @@ pub fn offset_s(o: &Obs) -> i32 {
     })
 }
 
-/// The plausible observations of type `view`, and the number left out.
-fn plausible<'a>(view: &DataType, obs: &'a [Obs]) -> (Vec<&'a Obs>, u64) {
-    let kept: Vec<&Obs> = obs
-        .iter()
-        .filter(|o| view.spec().is_none_or(|s| s.plausible(o.v, o.v2)))
-        .collect();
-    let left_out = (obs.len() - kept.len()) as u64;
-    (kept, left_out)
+/// Which readings a metric counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Counting {
+    /// Implausible readings (the type spec's ranges) left out and counted in `implausible`: the
+    /// default everywhere.
+    #[default]
+    PlausibleOnly,
+    /// Every reading, implausible ones too (`implausible` still says how many there are): when
+    /// the user asks for the numbers with them.
+    All,
 }
 
-/// Glucose readings (mg/dL) of blood-glucose observations.
+impl Counting {
+    /// The observations of type `view` to count, and how many of them are implausible.
+    fn select<'a>(self, view: &DataType, obs: &'a [Obs]) -> (Vec<&'a Obs>, u64) {
+        let ok = |o: &&Obs| view.spec().is_none_or(|s| s.plausible(o.v, o.v2));
+        let kept: Vec<&Obs> = match self {
+            Counting::PlausibleOnly => obs.iter().filter(ok).collect(),
+            Counting::All => obs.iter().collect(),
+        };
+        let implausible = match self {
+            Counting::PlausibleOnly => (obs.len() - kept.len()) as u64,
+            Counting::All => obs.iter().filter(|o| !ok(o)).count() as u64,
+        };
+        (kept, implausible)
+    }
+
+    /// Glucose readings (mg/dL) of blood-glucose observations.
+    pub fn glucose(self, obs: &[Obs]) -> Readings<GlucoseReading> {
+        let (kept, implausible) = self.select(&DataType::BloodGlucose, obs);
+        Readings {
+            readings: kept
+                .iter()
+                .filter_map(|o| {
+                    Some(GlucoseReading {
+                        utc_us: o.t_us,
+                        offset_s: offset_s(o),
+                        value: o.v?,
+                        unit: GlucoseUnit::MgDl,
+                    })
+                })
+                .collect(),
+            implausible,
+        }
+    }
+
+    /// Systolic/diastolic pairs of blood-pressure observations.
+    pub fn blood_pressure(self, obs: &[Obs]) -> Readings<BpReading> {
+        let (kept, implausible) = self.select(&DataType::BloodPressure, obs);
+        Readings {
+            readings: kept
+                .iter()
+                .filter_map(|o| {
+                    Some(BpReading {
+                        utc_us: o.t_us,
+                        offset_s: offset_s(o),
+                        systolic: o.v?,
+                        diastolic: o.v2?,
+                    })
+                })
+                .collect(),
+            implausible,
+        }
+    }
+
+    /// The main value of observations of any type (steps, SpO2, heart rate, weight, …).
+    pub fn timed(self, view: &DataType, obs: &[Obs]) -> Readings<TimedValue> {
+        let (kept, implausible) = self.select(view, obs);
+        Readings {
+            readings: kept
+                .iter()
+                .filter_map(|o| {
+                    Some(TimedValue {
+                        utc_us: o.t_us,
+                        offset_s: offset_s(o),
+                        value: o.v?,
+                    })
+                })
+                .collect(),
+            implausible,
+        }
+    }
+}
+
+/// Glucose readings (mg/dL) of blood-glucose observations, implausible ones left out.
 pub fn glucose(obs: &[Obs]) -> Readings<GlucoseReading> {
-    let (kept, implausible) = plausible(&DataType::BloodGlucose, obs);
-    Readings {
-        readings: kept
-            .iter()
-            .filter_map(|o| {
-                Some(GlucoseReading {
-                    utc_us: o.t_us,
-                    offset_s: offset_s(o),
-                    value: o.v?,
-                    unit: GlucoseUnit::MgDl,
-                })
-            })
-            .collect(),
-        implausible,
-    }
+    Counting::PlausibleOnly.glucose(obs)
 }
 
-/// Systolic/diastolic pairs of blood-pressure observations.
+/// Systolic/diastolic pairs of blood-pressure observations, implausible ones left out.
 pub fn blood_pressure(obs: &[Obs]) -> Readings<BpReading> {
-    let (kept, implausible) = plausible(&DataType::BloodPressure, obs);
-    Readings {
-        readings: kept
-            .iter()
-            .filter_map(|o| {
-                Some(BpReading {
-                    utc_us: o.t_us,
-                    offset_s: offset_s(o),
-                    systolic: o.v?,
-                    diastolic: o.v2?,
-                })
-            })
-            .collect(),
-        implausible,
-    }
+    Counting::PlausibleOnly.blood_pressure(obs)
 }
 
-/// The main value of observations of any type (steps, SpO2, heart rate, weight, …).
+/// The main value of observations of any type, implausible ones left out.
 pub fn timed(view: &DataType, obs: &[Obs]) -> Readings<TimedValue> {
-    let (kept, implausible) = plausible(view, obs);
-    Readings {
-        readings: kept
-            .iter()
-            .filter_map(|o| {
-                Some(TimedValue {
-                    utc_us: o.t_us,
-                    offset_s: offset_s(o),
-                    value: o.v?,
-                })
-            })
-            .collect(),
-        implausible,
-    }
+    Counting::PlausibleOnly.timed(view, obs)
 }

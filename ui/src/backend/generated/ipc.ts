@@ -226,7 +226,12 @@ excluded: number,
  * The readings by time of day (CGM: the ambulatory glucose profile), when there are
  * readings on at least two days.
  */
-profile?: Profile, };
+profile?: Profile, 
+/**
+ * The same summary with the implausible readings counted (present only when there are
+ * some): what the card shows when the user asks to count them.
+ */
+withImplausible?: Summary, };
 
 export type TypeSeries = { code: string, label: string, unit: string, 
 /**
