@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ROW_HEIGHT } from '../src/screens/ParticipantsTable';
+import type { StudyOverview } from '../src/backend/types';
+import { ParticipantsTable, ROW_HEIGHT } from '../src/screens/ParticipantsTable';
 import { $, $$, button, choose, fake, mount, openStudy, settle, text, type, waitFor } from './helpers';
 
 const bodyRows = (root: HTMLElement) => $$(root, '.tbody [role="row"]');
@@ -291,5 +292,31 @@ describe('Who needs attention', () => {
     await openStudy(m2);
     expect(text($(m2.root, '#attention-title'))).toContain(fewer.toLocaleString('en-US'));
     localStorage.clear();
+  });
+});
+
+describe('Column widths', () => {
+  // The app's root font size (styles.css: `font-size: 15px`), the page's side padding and a scrollbar.
+  const REM = 15;
+  const AVAILABLE = 1280 - 2 * 23 - 16;
+  const overview = (types: number, names: string[]) =>
+    ({
+      study: { id: 1, name: 'S' },
+      types: Array.from({ length: types }, (_, i) => ({ code: `omh:t${i}:1.0`, label: `Type ${i}`, unit: '' })),
+      patients: names.map((n, i) => ({ id: i + 1, nameGiven: n, nameFamily: '', identifiers: [], consent: {}, counts: {} })),
+    }) as unknown as StudyOverview;
+
+  it('fits six types into 1280 px without scrolling sideways', () => {
+    const t = new ParticipantsTable(overview(6, ['Maximiliana Okafor-Adeyemi']), () => {}, () => {});
+    expect(t.gridColumns().minRem * REM).toBeLessThanOrEqual(AVAILABLE);
+  });
+
+  it('with more types (the table scrolls anyway) the name column is as wide as the longest name', () => {
+    const short = new ParticipantsTable(overview(11, ['Ann Lee']), () => {}, () => {}).gridColumns();
+    const long = new ParticipantsTable(overview(11, ['Ann Lee', 'Chinelo Okafor']), () => {}, () => {}).gridColumns();
+    expect(short.template).toMatch(/^4\.5rem minmax\(9rem, 1\.3fr\)/);
+    // 14 characters of bold text need about 10.3 rem.
+    expect(long.template).toMatch(/^4\.5rem minmax\(11rem, 1\.3fr\)/);
+    expect(long.minRem - short.minRem).toBe(2);
   });
 });
