@@ -12,6 +12,8 @@
 #                        /var/tmp/jhe-pkg-test (delete it to measure a cold run)
 #   JHE_PKG_LAUNCHES     how many times the installed app is started (cold-start timing), default 3
 #   JHE_PKG_SKIP_BUILD=1 use the packages of the last build
+#   JHE_PKG_PROFILE      where those packages are: debug (default, what this script builds) or
+#                        release (a `tauri build` without --debug, e.g. to measure the shipped sizes)
 #   SCREENSHOT           where the screenshot goes, default docs/screenshots/installed-app.png
 #
 # How the root stays honest: the Debian root holds only the package and what its Depends pull in.
@@ -157,10 +159,11 @@ build_packages() {
 }
 
 find_packages() {
-  DEB="$(ls -t "$CARGO_TARGET_DIR"/debug/bundle/deb/*.deb 2>/dev/null | head -n1)"
-  RPM="$(ls -t "$CARGO_TARGET_DIR"/debug/bundle/rpm/*.rpm 2>/dev/null | head -n1)"
-  [[ -f "$DEB" ]] || die "no .deb under $CARGO_TARGET_DIR/debug/bundle/deb"
-  [[ -f "$RPM" ]] || die "no .rpm under $CARGO_TARGET_DIR/debug/bundle/rpm"
+  local profile="${JHE_PKG_PROFILE:-debug}"
+  DEB="$(ls -t "$CARGO_TARGET_DIR/$profile"/bundle/deb/*.deb 2>/dev/null | head -n1)"
+  RPM="$(ls -t "$CARGO_TARGET_DIR/$profile"/bundle/rpm/*.rpm 2>/dev/null | head -n1)"
+  [[ -f "$DEB" ]] || die "no .deb under $CARGO_TARGET_DIR/$profile/bundle/deb"
+  [[ -f "$RPM" ]] || die "no .rpm under $CARGO_TARGET_DIR/$profile/bundle/rpm"
 }
 
 check_packages() {
