@@ -59,7 +59,11 @@ fn summary_counting(view: &DataType, obs: &[Obs], c: Counting) -> Option<Summary
         DataType::BloodGlucose => {
             let rs = c.glucose(obs);
             excluded = rs.implausible;
-            profile = glucose_profile(&rs.readings);
+            // The card draws the daily pattern of the standard summary only: the variant that
+            // counts implausible readings does not compute (and send) a second one.
+            if c == Counting::PlausibleOnly {
+                profile = glucose_profile(&rs.readings);
+            }
             let m = cgm_metrics("", &rs.readings, Period::ALL);
             let bands = vec![
                 band(
@@ -345,6 +349,7 @@ mod tests {
         assert!(all.basis.contains("From 9 reading(s)"), "{}", all.basis);
         assert!(all.basis.contains("counted as you asked"), "{}", all.basis);
         assert!(all.with_implausible.is_none());
+        assert!(all.profile.is_none(), "one daily pattern, the standard one");
         // Nothing implausible: nothing to switch to.
         let clean = summary(&DataType::BloodGlucose, &o[..8]).expect("a summary");
         assert!(clean.with_implausible.is_none());
