@@ -28,6 +28,8 @@ const COMMANDS: &[&str] = &[
     "pick_export_to_open",
     "show_in_folder",
     "open_export",
+    "write_report",
+    "open_report",
     "about_info",
     "update_settings",
     "set_update_check",

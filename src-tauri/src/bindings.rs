@@ -64,6 +64,8 @@ pub fn render() -> String {
         decl::<ExportResult>(),
         decl::<Discarded>(),
         decl::<OfflineReview>(),
+        decl::<ReportRequest>(),
+        decl::<ReportWritten>(),
         decl::<ServerAbout>(),
         decl::<AboutInfo>(),
         decl::<UpdateSettings>(),

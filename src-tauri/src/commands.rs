@@ -3,7 +3,7 @@
 //! `state.noted` keeps its kind (only the kind) for the About dialog's diagnostics.
 
 use jhe_app::ipc::*;
-use jhe_app::{about, export, offline, participant, session, studies, AppState, Result};
+use jhe_app::{about, export, offline, participant, report, session, studies, AppState, Result};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -150,6 +150,23 @@ pub async fn show_in_folder(state: State<'_, AppState>, path: String) -> Result<
 #[tauri::command]
 pub async fn open_export(state: State<'_, AppState>, path: String) -> Result<OfflineReview> {
     state.noted(offline::open_export(&state, &path).await)
+}
+
+// ----- reports ---------------------------------------------------------------------------------
+
+#[tauri::command]
+pub async fn write_report(
+    state: State<'_, AppState>,
+    job_id: String,
+    request: ReportRequest,
+    on_event: Channel<ExportProgress>,
+) -> Result<Option<ReportWritten>> {
+    state.noted(report::write_report(&state, &job_id, request, sink(on_event)).await)
+}
+
+#[tauri::command]
+pub async fn open_report(state: State<'_, AppState>, path: String) -> Result<()> {
+    state.noted(report::open_report(&state, &path).await)
 }
 
 // ----- about and updates ------------------------------------------------------------------------

@@ -124,6 +124,8 @@ pub fn run() {
             commands::pick_export_to_open,
             commands::show_in_folder,
             commands::open_export,
+            commands::write_report,
+            commands::open_report,
             commands::about_info,
             commands::update_settings,
             commands::set_update_check,

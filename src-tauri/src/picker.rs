@@ -14,19 +14,25 @@ pub struct NativePicker(pub AppHandle);
 
 type Choice = tokio::sync::oneshot::Receiver<Option<FilePath>>;
 
+enum Ask {
+    Folder,
+    File,
+    Save,
+}
+
 /// Shows the dialog now; the future resolves to the user's choice (`None` when closed).
 fn show(
     dialog: FileDialogBuilder<tauri::Wry>,
-    folder: bool,
+    ask: Ask,
 ) -> BoxFuture<'static, Result<Option<PathBuf>>> {
     let (tx, rx): (_, Choice) = tokio::sync::oneshot::channel();
     let send = move |p| {
         let _ = tx.send(p);
     };
-    if folder {
-        dialog.pick_folder(send);
-    } else {
-        dialog.pick_file(send);
+    match ask {
+        Ask::Folder => dialog.pick_folder(send),
+        Ask::File => dialog.pick_file(send),
+        Ask::Save => dialog.save_file(send),
     }
     Box::pin(async move { Ok(rx.await.ok().flatten().and_then(|p| p.into_path().ok())) })
 }
@@ -34,7 +40,7 @@ fn show(
 impl Picker for NativePicker {
     fn pick_folder(&self) -> BoxFuture<'_, Result<Option<PathBuf>>> {
         let d = self.0.dialog().file();
-        show(d.set_title("Choose a folder for the export"), true)
+        show(d.set_title("Choose a folder for the export"), Ask::Folder)
     }
 
     fn pick_export_to_open(&self) -> BoxFuture<'_, Result<Option<PathBuf>>> {
@@ -46,7 +52,17 @@ impl Picker for NativePicker {
             .file()
             .set_title("Open an export: choose its manifest.json, or one .csv / .parquet file")
             .add_filter("Exported data", &["json", "csv", "parquet"]);
-        show(d, false)
+        show(d, Ask::File)
+    }
+
+    fn pick_report_file(&self, suggested: &str) -> BoxFuture<'_, Result<Option<PathBuf>>> {
+        let d = self
+            .0
+            .dialog()
+            .file()
+            .set_title("Save the report")
+            .set_file_name(suggested);
+        show(d.add_filter("Web page (HTML)", &["html"]), Ask::Save)
     }
 
     fn reveal(&self, path: &Path) -> Result<()> {
@@ -56,6 +72,19 @@ impl Picker for NativePicker {
                 path.display()
             ))
         })
+    }
+
+    fn open_file(&self, path: &Path) -> Result<()> {
+        let p = path.display().to_string();
+        let e = |e| {
+            Error::Io(format!(
+                "Could not open {p}: {e}. Open it from the file manager."
+            ))
+        };
+        self.0
+            .opener()
+            .open_path(path.display().to_string(), None::<&str>)
+            .map_err(e)
     }
 
     fn open_url(&self, url: &str) -> Result<()> {

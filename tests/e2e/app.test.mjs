@@ -259,6 +259,21 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
     await wd.click(await wd.find('.summary .tile[data-box="pending"]'));
     await wd.until(async () => (await showing()) === all || null, 'clicked again: everyone', 10_000);
 
+    // Who stopped uploading longest ago comes first when sorted by "Last upload".
+    await wd.click(await wd.find('button.sort[data-sort="days"]'));
+    const uploads = await wd.exec(`return [...document.querySelectorAll("[data-pid]")]
+      .sort((a, b) => Number(a.getAttribute("aria-rowindex")) - Number(b.getAttribute("aria-rowindex")))
+      .map((r) => ({ stale: r.classList.contains("stale"), text: r.children[2].textContent.trim() }));`);
+    // "Never" (no upload at all) goes last, as rows without a value do in either direction.
+    const daysOf = (t) => (/never/i.test(t) ? null : /today/i.test(t) ? 0 : /yesterday/i.test(t) ? 1 : Number((/(\d+)/.exec(t) ?? [0, NaN])[1]));
+    const upDays = uploads.map((u) => daysOf(u.text));
+    const firstNever = upDays.indexOf(null);
+    const sorted = firstNever < 0 ? upDays : upDays.slice(0, firstNever);
+    assert.ok(firstNever < 0 || upDays.slice(firstNever).every((d) => d === null), `"Never" last: ${JSON.stringify(uploads)}`);
+    assert.ok(sorted.every((d) => !Number.isNaN(d)), `every upload cell reads as days: ${JSON.stringify(uploads)}`);
+    assert.deepEqual(sorted, [...sorted].sort((a, b) => b - a), `longest without upload first: ${JSON.stringify(uploads)}`);
+    assert.ok(uploads[0].stale, 'the first row is flagged as stale');
+
     const ids = () => wd.exec('return [...document.querySelectorAll("[data-pid]")].map(e => Number(e.dataset.pid))');
     const sortId = await wd.find('button.sort[data-sort="id"]');
     await wd.click(sortId);
@@ -384,6 +399,52 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
     await clickText('button', 'Close');
   });
 
+  /** Waits for "Report saved", then reads the file the app wrote. */
+  async function writtenReport() {
+    await wd.waitFor('.report-done', { timeout: 300_000 });
+    const path = (await wd.exec('return document.querySelector(".report-done .report-path").textContent.trim()')).trim();
+    assert.ok(path.startsWith(EXPORT_DIR), `the report is where the dialog put it: ${path}`);
+    const html = readFileSync(path, 'utf8');
+    assert.match(html, /^<!DOCTYPE html>/);
+    assert.doesNotMatch(html, /<script|src="http|href="http/i, 'self-contained, no scripts');
+    assert.equal(statSync(path).mode & 0o777, 0o600, 'readable by this user only');
+    return html;
+  }
+
+  test('a participant the attention list flags shows time in range and the AGP, and their report is written', async () => {
+    await wd.waitFor('.attention-list li[data-attention]', { timeout: 60_000 });
+    const flagged = await wd.exec(`const li = [...document.querySelectorAll(".attention-list li[data-attention]")].find((l) => /no upload/i.test(l.textContent));
+      return li ? { id: Number(li.dataset.attention), name: li.querySelector("button").textContent.trim() } : null;`);
+    assert.ok(flagged, 'someone is flagged for not uploading');
+    await wd.click(await wd.find(`.attention-list li[data-attention="${flagged.id}"] button`));
+    await wd.waitFor('article.type-card[data-code="omh:blood-glucose:4.0"] .bands', { timeout: 60_000 });
+    await notBusy();
+    const cgm = await wd.exec(`const a = document.querySelector('article.type-card[data-code="omh:blood-glucose:4.0"]');
+      return { legend: a.querySelector(".band-legend").innerText, metrics: [...a.querySelectorAll(".metrics .metric")].map((m) => m.innerText.replace(/\s+/g, " ").trim()), agp: !!a.querySelector("figure.profile svg") };`);
+    assert.match(cgm.legend, /In range: 70–180\s*[\d.]+ %/, `the TIR bar with its values: ${cgm.legend}`);
+    assert.ok(cgm.metrics.some((m) => /^GMI [\d.]+ ?%/.test(m)), `GMI shown: ${JSON.stringify(cgm.metrics)}`);
+    assert.ok(cgm.agp, 'the AGP is drawn');
+    await wd.click(await wd.find('#write-report'));
+    const html = await writtenReport();
+    await shot('participant-report-written');
+    assert.ok(html.includes(flagged.name), 'the report names the participant');
+    assert.match(html, /Daily pattern \(AGP\)/);
+    assert.match(html, /In range: 70–180/);
+    assert.match(html, /Data quality/);
+    assert.match(html, /<svg/);
+  });
+
+  test('the study report holds every participant', async () => {
+    await wd.click(await wd.find('button.back'));
+    await wd.waitFor('#write-report', { timeout: 60_000 });
+    const ids = await wd.exec('return [...document.querySelectorAll("[data-pid]")].map(e => Number(e.dataset.pid))');
+    await wd.click(await wd.find('#write-report'));
+    const html = await writtenReport();
+    assert.match(html, /study report/);
+    assert.match(html, /\(live\)/);
+    for (const id of ids) assert.ok(html.includes(`<td class="num">${id}</td>`), `participant ${id} is in the report`);
+  });
+
   test('the exported folder opens offline and shows the chart again', async () => {
     await clickText('button', 'Sign out');
     await wd.waitFor('button.btn.demo');
@@ -393,6 +454,11 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
     const text = await wd.exec('return document.body.innerText');
     assert.match(text, /Offline|offline|files/);
     await shot('offline-study');
+    // A report from the files alone, with the export's data-quality findings.
+    await wd.click(await wd.find('#write-report'));
+    const report = await writtenReport();
+    assert.match(report, /export opened offline/);
+    assert.match(report, /Data quality/);
     await wd.type(await wd.find('#participant-search'), String(patientId));
     const open = await wd.waitFor(`[data-open="${patientId}"]`);
     await wd.click(open);

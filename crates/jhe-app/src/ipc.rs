@@ -299,70 +299,9 @@ pub struct TypeSeries {
     pub summary: Option<Summary>,
 }
 
-/// A type card's clinical summary (see `crate::summary`).
-#[derive(Clone, Debug, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct Summary {
-    /// Shares of readings per band, lowest first (time in ranges; blood-pressure categories);
-    /// empty for types without bands.
-    pub bands: Vec<Band>,
-    pub metrics: Vec<Metric>,
-    /// One sentence: how many readings, whose days, what was left out.
-    pub basis: String,
-    /// Implausible readings left out of every number.
-    #[ts(type = "number")]
-    pub excluded: u64,
-    /// The readings by time of day (CGM: the ambulatory glucose profile), when there are
-    /// readings on at least two days.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[ts(optional)]
-    pub profile: Option<Profile>,
-    /// The same summary with the implausible readings counted (present only when there are
-    /// some): what the card shows when the user asks to count them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[ts(optional)]
-    pub with_implausible: Option<Box<Summary>>,
-}
-
-/// A chart of the readings by time of day, with what it shows in words.
-#[derive(Clone, Debug, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct Profile {
-    /// e.g. "Daily pattern (AGP)".
-    pub title: String,
-    /// What the lines and bands are, over how many days.
-    pub caption: String,
-    /// A complete `<svg>` document rendered by plotters in Rust.
-    pub svg: String,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct Band {
-    /// Stable name, e.g. `in-range`, `stage-1` (the UI's colour).
-    pub key: String,
-    /// e.g. "In range: 70–180".
-    pub label: String,
-    /// Share of readings, 0–100.
-    pub percent: f64,
-    /// The consensus goal, e.g. "goal over 70 %"; empty when there is none.
-    pub goal: String,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct Metric {
-    pub label: String,
-    /// `None` when it cannot be computed (e.g. too few readings).
-    pub value: Option<f64>,
-    /// Decimals to show.
-    pub decimals: u8,
-    /// Shown instead of the number when set, e.g. "132/80 (stage 1 hypertension)".
-    pub text: Option<String>,
-    pub unit: String,
-    /// What it means, in one sentence (a tooltip and for screen readers).
-    pub help: String,
-}
+/// A type card's clinical summary, its bands, metrics and daily pattern: the engine's, shared with
+/// the report.
+pub use jhe_engine::analysis::summary::{Band, Metric, Profile, Summary};
 
 #[derive(Clone, Debug, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -504,6 +443,37 @@ pub struct ExportedFile {
     pub rows: u64,
     #[ts(type = "number")]
     pub bytes: u64,
+}
+
+/// "Write report…": a study's report, or one participant's.
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportRequest {
+    #[ts(type = "number")]
+    pub study_id: u64,
+    /// A participant report; absent: the study's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub patient_id: Option<u64>,
+    /// The days (UTC, inclusive) to report on; open ends: all of the data.
+    #[serde(default)]
+    pub range: DateRange,
+}
+
+/// A report that was written.
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportWritten {
+    pub path: String,
+    #[ts(type = "number")]
+    pub participants: u64,
+    #[ts(type = "number")]
+    pub observations: u64,
+    #[ts(type = "number")]
+    pub charts: u64,
+    /// Data-quality findings listed (0 when none were found or the data was not checked).
+    #[ts(type = "number")]
+    pub findings: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, TS)]

@@ -7,8 +7,9 @@
 //! * [`participant`] — one participant's charts and statistics, pages of readings;
 //! * [`export`] — export jobs with progress and cancel, the folder dialogs around them;
 //! * [`offline`] — reading an export back for review;
-//! * [`views`] — observations → what the participant view shows (live and offline alike);
-//! * [`summary`] — a type card's clinical summary (time in ranges, GMI, BP categories, …);
+//! * [`report`] — "Write report…": a study's or participant's HTML report, live or offline;
+//! * [`views`] — observations → what the participant view shows (live and offline alike; each
+//!   card's clinical summary is the engine's `analysis::summary`, shared with the report);
 //! * [`ipc`] — the payloads, exported to TypeScript; [`error`] — `{kind, message}`;
 //! * [`state`] — what is remembered between operations; [`picker`] — the desktop's dialogs;
 //! * [`about`] — the About dialog, "Copy diagnostics" (no PHI) and the opt-in update check.
@@ -20,10 +21,10 @@ pub mod ipc;
 pub mod offline;
 pub mod participant;
 pub mod picker;
+pub mod report;
 pub mod session;
 pub mod state;
 pub mod studies;
-pub mod summary;
 pub mod views;
 
 pub use error::{Error, Result};

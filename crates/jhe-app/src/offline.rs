@@ -29,6 +29,10 @@ pub struct OfflineData {
     pub skipped: u64,
     /// Files changed or missing since the export, in plain sentences.
     pub warnings: Vec<String>,
+    /// When the export was made (its manifest's `exported_at`), if it says.
+    pub exported_at: Option<String>,
+    /// The export's data-quality findings (`findings.csv`), when it has them.
+    pub findings: Option<Vec<jhe_engine::analysis::quality::Finding>>,
 }
 
 impl Default for StudyOverview {
@@ -73,7 +77,10 @@ pub fn load(path: &Path) -> Result<OfflineData> {
         ..OfflineData::default()
     };
     let ExportFolder {
-        files, manifest, ..
+        files,
+        manifest,
+        dir: folder_dir,
+        ..
     } = folder;
     for f in &files {
         let read = read_export_file(f).map_err(read_error)?;
@@ -177,6 +184,13 @@ pub fn load(path: &Path) -> Result<OfflineData> {
             String::from("Files on this computer"),
         ),
     };
+    data.exported_at = manifest.as_ref().map(|m| m.exported_at.clone());
+    // The export's quality findings, for a report made offline (a broken findings.csv is only
+    // a missing section, not a failure to open the data).
+    data.findings = jhe_engine::export::read::read_findings(&folder_dir)
+        .map_err(|e| tracing::warn!("findings.csv: {e}"))
+        .ok()
+        .flatten();
     data.overview = StudyOverview {
         study: Study {
             id: study_id,

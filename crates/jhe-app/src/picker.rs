@@ -15,8 +15,12 @@ pub trait Picker: Send + Sync {
     fn pick_folder(&self) -> BoxFuture<'_, Result<Option<PathBuf>>>;
     /// An export folder's `manifest.json`, or one `.csv` / `.parquet` file; `None` when closed.
     fn pick_export_to_open(&self) -> BoxFuture<'_, Result<Option<PathBuf>>>;
+    /// Where to save a report, `suggested` being the file name offered; `None` when closed.
+    fn pick_report_file(&self, suggested: &str) -> BoxFuture<'_, Result<Option<PathBuf>>>;
     /// Shows `path` in the system file manager.
     fn reveal(&self, path: &Path) -> Result<()>;
+    /// Opens a file the app wrote (a report) in the program the system opens it with.
+    fn open_file(&self, path: &Path) -> Result<()>;
     /// Opens `url` in the system browser (browser sign-in).
     fn open_url(&self, url: &str) -> Result<()>;
 }
@@ -55,6 +59,7 @@ mod test_hooks {
         open_path: Option<PathBuf>,
         native: Arc<dyn Picker>,
         picks: AtomicU32,
+        reports: AtomicU32,
         last_pick: Mutex<Option<PathBuf>>,
     }
 
@@ -69,6 +74,7 @@ mod test_hooks {
                 open_path,
                 native,
                 picks: AtomicU32::new(0),
+                reports: AtomicU32::new(0),
                 last_pick: Mutex::new(None),
             }
         }
@@ -109,8 +115,31 @@ mod test_hooks {
             })
         }
 
+        /// A report goes to `report-N/` under the test folder (counted apart from the folders).
+        fn pick_report_file(&self, suggested: &str) -> BoxFuture<'_, Result<Option<PathBuf>>> {
+            let suggested = suggested.to_string();
+            Box::pin(async move {
+                let Some(dir) = &self.export_dir else {
+                    return self.native.pick_report_file(&suggested).await;
+                };
+                let n = self.reports.fetch_add(1, Ordering::Relaxed) + 1;
+                let d = dir.join(format!("report-{n}"));
+                std::fs::create_dir_all(&d)
+                    .map_err(|e| Error::Io(format!("Could not create {}: {e}.", d.display())))?;
+                Ok(Some(d.join(suggested)))
+            })
+        }
+
         fn reveal(&self, path: &Path) -> Result<()> {
             self.native.reveal(path)
+        }
+
+        /// Tests read the file themselves: no browser is started under test.
+        fn open_file(&self, path: &Path) -> Result<()> {
+            if self.export_dir.is_some() {
+                return Ok(());
+            }
+            self.native.open_file(path)
         }
 
         fn open_url(&self, url: &str) -> Result<()> {
@@ -131,9 +160,20 @@ impl Picker for Headless {
         Box::pin(async { Ok(None) })
     }
 
+    fn pick_report_file(&self, _suggested: &str) -> BoxFuture<'_, Result<Option<PathBuf>>> {
+        Box::pin(async { Ok(None) })
+    }
+
     fn reveal(&self, path: &Path) -> Result<()> {
         Err(crate::error::Error::Io(format!(
             "There is no file manager to show {} in.",
+            path.display()
+        )))
+    }
+
+    fn open_file(&self, path: &Path) -> Result<()> {
+        Err(crate::error::Error::Io(format!(
+            "There is nothing to open {} with.",
             path.display()
         )))
     }

@@ -139,7 +139,7 @@ pub fn type_series(
         rows: c.rows as u64,
         notes: Vec::new(),
         // `obs` are the period's already (the server's date filter, or `filter_range` offline).
-        summary: crate::summary::summary(&view, obs),
+        summary: jhe_engine::analysis::summary::summary(&view, obs),
     }
 }
 

@@ -8,7 +8,7 @@ use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 use jhe_app::ipc::*;
 use jhe_app::picker::Picker;
-use jhe_app::{export, offline, participant, session, studies, AppState};
+use jhe_app::{export, offline, participant, report, session, studies, AppState};
 use parking_lot::Mutex;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -16,7 +16,8 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 const STUDY: u64 = jhe_sandbox::demo::DEMO_STUDY;
 const PATIENTS: u32 = 3;
 
-/// A picker that hands out one folder and remembers it for "open an export".
+/// A picker that hands out one folder and remembers it for "open an export"; reports are saved
+/// in it under the suggested name.
 struct FolderPicker {
     dir: PathBuf,
     revealed: Mutex<Vec<PathBuf>>,
@@ -31,7 +32,20 @@ impl Picker for FolderPicker {
         Box::pin(async { Ok(Some(self.dir.join("manifest.json"))) })
     }
 
+    fn pick_report_file(&self, suggested: &str) -> BoxFuture<'_, jhe_app::Result<Option<PathBuf>>> {
+        let p = self.dir.join(suggested);
+        Box::pin(async move {
+            std::fs::create_dir_all(&self.dir).map_err(|e| jhe_app::Error::Io(e.to_string()))?;
+            Ok(Some(p))
+        })
+    }
+
     fn reveal(&self, path: &Path) -> jhe_app::Result<()> {
+        self.revealed.lock().push(path.to_path_buf());
+        Ok(())
+    }
+
+    fn open_file(&self, path: &Path) -> jhe_app::Result<()> {
         self.revealed.lock().push(path.to_path_buf());
         Ok(())
     }
@@ -560,5 +574,93 @@ async fn consents_the_user_may_not_see_read_not_visible_not_not_asked() -> TestR
     let p = &ov.patients[0];
     let data = participant::patient_data(&state, STUDY, p.id, DateRange::default()).await?;
     assert_eq!(data.types.len(), ov.types.len());
+    Ok(())
+}
+
+#[tokio::test]
+async fn reports_of_the_study_and_of_a_participant_are_written_live_and_from_the_export_offline(
+) -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let picker = Arc::new(FolderPicker {
+        dir: tmp.path().join("out"),
+        revealed: Mutex::new(Vec::new()),
+    });
+    let state = demo_app(picker.clone()).await?;
+    let ov = studies::study_overview(&state, STUDY, |_| {}).await?;
+    let total: u64 = ov.patients.iter().flat_map(|p| p.counts.values()).sum();
+    let study_req = ReportRequest {
+        study_id: STUDY,
+        patient_id: None,
+        range: DateRange::default(),
+    };
+    let events = Arc::new(Mutex::new(0usize));
+    let sink = events.clone();
+    let live = report::write_report(&state, "r-1", study_req.clone(), move |_| *sink.lock() += 1)
+        .await?
+        .ok_or("no report")?;
+    assert!(*events.lock() > 0, "progress was reported");
+    assert!(state.jobs.lock().is_empty(), "the job is forgotten");
+    assert_eq!(live.participants, PATIENTS as u64);
+    assert_eq!(
+        live.observations, total,
+        "every reading of the study is in it"
+    );
+    assert!(live.charts > 0);
+    let html = std::fs::read_to_string(&live.path)?;
+    assert!(html.contains(&ov.study.name.replace('&', "&amp;")));
+    assert!(html.contains("(live)"));
+    for p in &ov.patients {
+        assert!(html.contains(&format!("<td class=\"num\">{}</td>", p.id)));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&live.path)?.permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "a report holds health data: this user only");
+    }
+    report::open_report(&state, &live.path).await?;
+    assert_eq!(
+        picker.revealed.lock().last(),
+        Some(&PathBuf::from(&live.path))
+    );
+    let outside = tmp.path().join("elsewhere.html");
+    std::fs::write(&outside, "x")?;
+    let e = report::open_report(&state, &outside.display().to_string())
+        .await
+        .err()
+        .ok_or("opened a path the user did not choose")?;
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+
+    // One participant: their name, only their data.
+    let p = &ov.patients[0];
+    let one = report::write_report(
+        &state,
+        "r-2",
+        ReportRequest {
+            patient_id: Some(p.id),
+            ..study_req.clone()
+        },
+        |_| {},
+    )
+    .await?
+    .ok_or("no report")?;
+    assert_eq!(one.participants, 1);
+    assert_eq!(one.observations, p.counts.values().sum::<u64>());
+    let html = std::fs::read_to_string(&one.path)?;
+    assert!(html.contains(&p.name_given));
+    assert!(!html.contains(&ov.patients[1].name_given));
+
+    // The same study from its export, offline: the same readings, and the export's findings.
+    let dir = export::pick_folder(&state).await?.ok_or("no folder")?;
+    // The folder holds the reports already: the export goes into a new folder inside it.
+    let done = export::export_data(&state, "job-1", request(&dir), |_| {}).await?;
+    offline::open_export(&state, &done.out_dir).await?;
+    let off = report::write_report(&state, "r-3", study_req, |_| {})
+        .await?
+        .ok_or("no report")?;
+    assert_eq!(off.observations, live.observations);
+    assert_eq!(off.findings, live.findings, "findings.csv read back");
+    let html = std::fs::read_to_string(&off.path)?;
+    assert!(html.contains("export opened offline"));
     Ok(())
 }

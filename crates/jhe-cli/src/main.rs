@@ -2,6 +2,7 @@
 
 mod config;
 mod output;
+mod report;
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -135,6 +136,27 @@ enum Cmd {
         #[arg(long, default_value_t = jobs::DEFAULT_PARALLELISM, value_name = "N")]
         parallel: usize,
     },
+    /// Write a report: one HTML file with the metrics, charts, data quality and provenance of a
+    /// study or one participant (opens in any browser, prints to PDF)
+    Report {
+        #[arg(long, value_name = "ID")]
+        study: u64,
+        /// A report of this participant only
+        #[arg(long, value_name = "ID")]
+        patient: Option<u64>,
+        /// First day (UTC, YYYY-MM-DD); default: all of each participant's data
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        from: Option<NaiveDate>,
+        /// Last day, inclusive
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        to: Option<NaiveDate>,
+        /// The file to write; default: report-study-ID[-participant-ID].html here
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Participants read at once
+        #[arg(long, default_value_t = jobs::DEFAULT_PARALLELISM, value_name = "N")]
+        parallel: usize,
+    },
     /// Export a study's observations (resumes an interrupted export of the same selection)
     Export(ExportArgs),
     /// Delete what unfinished (cancelled or failed) exports into DIR downloaded
@@ -184,6 +206,9 @@ enum LayoutArg {
     PerType,
     /// One long file, one row per measure
     Long,
+    /// Parquet only: a folder per type, a file per participant, in hive-style partitions
+    /// (TYPE/study_id=ID/patient_id=ID/part-0.parquet), to scan many studies as one dataset
+    Partitioned,
 }
 
 #[derive(Args)]
@@ -424,6 +449,24 @@ async fn run(ctx: &Ctx, cmd: Cmd) -> Result<(), Failure> {
             to,
             parallel,
         } => metrics(ctx, study, patient, (from, to), parallel).await,
+        Cmd::Report {
+            study,
+            patient,
+            from,
+            to,
+            out,
+            parallel,
+        } => {
+            let req = jobs::ReportRequest {
+                study_id: study,
+                patient,
+                from,
+                to,
+                parallelism: parallel,
+                generated_by: format!("jhe {}", env!("CARGO_PKG_VERSION")),
+            };
+            report::run(ctx, req, out).await
+        }
         Cmd::Export(a) => export(ctx, a).await,
         Cmd::Discard { dir } => discard(ctx, &dir),
     }
@@ -677,6 +720,12 @@ async fn metrics(
 }
 
 async fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
+    if matches!(a.layout, LayoutArg::Partitioned) && !matches!(a.format, FormatArg::Parquet) {
+        return Err(Error::InvalidInput(
+            "--layout partitioned writes Parquet files only: use it with --format parquet.".into(),
+        )
+        .into());
+    }
     let s = ctx.session().await?;
     let req = ExportRequest {
         study_id: a.study,
@@ -692,6 +741,7 @@ async fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
         layout: match a.layout {
             LayoutArg::PerType => Layout::PerType,
             LayoutArg::Long => Layout::Long,
+            LayoutArg::Partitioned => Layout::Partitioned,
         },
         out_dir: a.out.clone(),
         parallelism: a.parallel,

@@ -8,6 +8,7 @@ pub mod chart;
 pub mod export;
 pub mod frame;
 pub mod omh;
+pub mod report;
 
 // Network half: server checks, sign-in, HTTP with retries, the JHE APIs and their wire types,
 // cancelling, fetching, jobs.

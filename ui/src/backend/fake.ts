@@ -29,6 +29,8 @@ import type {
   ExportResult,
   OfflineReview,
   Organization,
+  ReportRequest,
+  ReportWritten,
   OverviewProgress,
   PatientData,
   RecentServer,
@@ -444,6 +446,39 @@ export class FakeBackend implements Backend {
 
   async showInFolder(path: string): Promise<void> {
     await this.enter('showInFolder', [path]);
+  }
+
+  // ----- reports --------------------------------------------------------------------------------
+
+  async writeReport(jobId: string, req: ReportRequest, onProgress: (p: ExportProgress) => void): Promise<ReportWritten | null> {
+    await this.enter('writeReport', [jobId, req]);
+    const ps = req.patientId !== undefined ? [this.patient(req.patientId)] : this.studyPatients(req.studyId);
+    let fetched = 0;
+    const steps = Math.min(ps.length, 10);
+    for (let s = 0; s < steps; s++) {
+      const a = Math.floor((s * ps.length) / steps);
+      const b = Math.floor(((s + 1) * ps.length) / steps);
+      for (let k = a; k < b; k++) {
+        const p = ps[k]!;
+        for (const code of p.types) fetched += rowWindow(p, code, req.range).count;
+      }
+      onProgress({ phase: 'fetching', fetched, expected: 0, message: `Reading participants: ${b} of ${ps.length}` });
+      await sleep(this.tickMs);
+      if (this.cancelled.has(jobId)) throw { kind: 'cancelled', message: MESSAGES.cancelled } satisfies KnownError;
+    }
+    const name =
+      req.patientId !== undefined ? `report-study-${req.studyId}-participant-${req.patientId}.html` : `report-study-${req.studyId}.html`;
+    return {
+      path: `${DEMO_OUT_DIR}/${name}`,
+      participants: ps.length,
+      observations: fetched,
+      charts: req.patientId !== undefined ? 8 : 5,
+      findings: req.patientId !== undefined ? 1 : 12,
+    };
+  }
+
+  async openReport(path: string): Promise<void> {
+    await this.enter('openReport', [path]);
   }
 
   // ----- offline review -------------------------------------------------------------------------

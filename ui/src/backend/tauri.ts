@@ -12,6 +12,8 @@ import {
   type ExportRequest,
   type ExportResult,
   type OfflineReview,
+  type ReportRequest,
+  type ReportWritten,
   type Organization,
   type OverviewProgress,
   type PatientData,
@@ -112,6 +114,13 @@ export class TauriBackend implements Backend {
   }
   openExport(path: string): Promise<OfflineReview> {
     return call(this.inv, 'open_export', { path });
+  }
+  writeReport(jobId: string, request: ReportRequest, onProgress: (p: ExportProgress) => void): Promise<ReportWritten | null> {
+    const onEvent = this.channel<ExportProgress>(onProgress);
+    return call(this.inv, 'write_report', { jobId, request, onEvent });
+  }
+  openReport(path: string): Promise<void> {
+    return call(this.inv, 'open_report', { path });
   }
   aboutInfo(): Promise<AboutInfo> {
     return call(this.inv, 'about_info');

@@ -332,6 +332,26 @@ export interface OfflineReview {
   warnings: string[];
 }
 
+// ----- reports --------------------------------------------------------------------------------
+
+/** "Write report…": a study's report, or one participant's (with `patientId`). */
+export interface ReportRequest {
+  studyId: number;
+  patientId?: number;
+  /** The days to report on (UTC, inclusive); open ends: all of the data. */
+  range: DateRange;
+}
+
+/** A report that was written: one HTML file. */
+export interface ReportWritten {
+  path: string;
+  participants: number;
+  observations: number;
+  charts: number;
+  /** Data-quality findings listed (0 when none were found or the data was not checked). */
+  findings: number;
+}
+
 // ----- about, diagnostics and updates ----------------------------------------------------------
 
 /** The server the app is signed in to, as the About dialog shows it. */
@@ -420,6 +440,13 @@ export interface Backend {
   /** Reads an export from disk; later getPatientData/getRows calls read the same files. */
   openExport(path: string): Promise<OfflineReview>;
 
+  // reports
+  /** Asks where to save (null when the dialog is closed), gathers the data (live, or the files
+   *  under review) and writes the HTML report; `cancelExport(jobId)` stops it. */
+  writeReport(jobId: string, request: ReportRequest, onProgress: (p: ExportProgress) => void): Promise<ReportWritten | null>;
+  /** Opens a written report in the system's browser. */
+  openReport(path: string): Promise<void>;
+
   // about and updates
   /** Version, commit, build date, system, server version, recent error kinds, diagnostics text. */
   aboutInfo(): Promise<AboutInfo>;
@@ -491,6 +518,8 @@ export type RustContract = [
   Assert<Same<Rust.ExportResult, ExportResult>>,
   Assert<Same<Rust.Discarded, Discarded>>,
   Assert<Same<Rust.OfflineReview, OfflineReview>>,
+  Assert<Same<Rust.ReportRequest, ReportRequest>>,
+  Assert<Same<Rust.ReportWritten, ReportWritten>>,
   Assert<Same<Rust.ServerAbout, ServerAbout>>,
   Assert<Same<Rust.AboutInfo, AboutInfo>>,
   Assert<Same<Rust.UpdateSettings, UpdateSettings>>,

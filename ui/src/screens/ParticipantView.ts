@@ -5,6 +5,7 @@ import { date, daysAgo, utc } from '../lib/format';
 import { DataTypeCard } from './DataTypeCard';
 import { DateRangePicker } from './DateRangePicker';
 import { errorNotice } from './ErrorNotice';
+import { ReportControl } from './ReportControl';
 import type { Host } from './host';
 import { displayName, identifierOf, identifierSystems } from './ParticipantsTable';
 
@@ -14,6 +15,7 @@ export class ParticipantScreen {
   loading = false;
   error: BackendError | null = null;
   readonly picker: DateRangePicker;
+  readonly report: ReportControl;
   private seq = 0;
 
   constructor(
@@ -30,6 +32,11 @@ export class ParticipantScreen {
     const anchor = () => ((offline || old) && last ? last : host.now());
     const label = offline ? 'the last day in the files' : old ? `the last data, ${date(row.lastDate)}` : 'today';
     this.picker = new DateRangePicker(anchor, () => host.requestUpdate(), (r) => void this.load(r), '14', label);
+    this.report = new ReportControl(
+      host,
+      () => ({ studyId: this.overview.study.id, patientId: this.row.id, range: this.picker.range() }),
+      'participant',
+    );
     void this.load(this.picker.range());
   }
 
@@ -85,10 +92,14 @@ export class ParticipantScreen {
             <span title=${utc(r.lastDate) || nothing}>${date(r.lastDate)}</span> · Last upload: ${daysAgo(r.daysSinceLastUpload).toLowerCase()}
           </p>
         </div>
-        ${this.host.offline
-          ? nothing
-          : html`<button type="button" id="export-participant" class="btn primary" @click=${this.exportOne}>Export this participant…</button>`}
+        <div class="head-actions">
+          ${this.report.button()}
+          ${this.host.offline
+            ? nothing
+            : html`<button type="button" id="export-participant" class="btn primary" @click=${this.exportOne}>Export this participant…</button>`}
+        </div>
       </div>
+      ${this.report.notice()}
       <div class="range-bar">
         ${this.picker.render()}
         <span class="status-inline" role="status" aria-live="polite">

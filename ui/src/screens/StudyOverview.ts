@@ -6,6 +6,7 @@ import { int, plural } from '../lib/format';
 import { newJobId } from '../lib/job';
 import { loadRules, reasons, saveRules, type AttentionRules } from '../lib/attention';
 import { errorNotice } from './ErrorNotice';
+import { ReportControl } from './ReportControl';
 import type { Host } from './host';
 import { CONSENT_TEXT, identifierSystems, ParticipantsTable, STALE_DAYS, uploadGroup, type ConsentFilter, type UploadFilter } from './ParticipantsTable';
 
@@ -22,12 +23,14 @@ export class StudyOverviewScreen {
   loading = false;
   progress: OverviewProgress | null = null;
   error: BackendError | null = null;
+  readonly report: ReportControl;
 
   constructor(
     private readonly host: Host,
     private readonly study: Study,
     preloaded?: StudyOverview,
   ) {
+    this.report = new ReportControl(host, () => ({ studyId: this.study.id, range: {} }), 'study');
     if (preloaded) this.setOverview(preloaded);
     else void this.load();
   }
@@ -196,10 +199,14 @@ export class StudyOverviewScreen {
           <h1 id="screen-title" tabindex="-1">${this.study.name}</h1>
           <p class="muted">${this.study.organizationName}${this.study.description ? ` · ${this.study.description}` : ''}</p>
         </div>
-        ${o && !offline
-          ? html`<button type="button" id="export-study" class="btn primary" @click=${this.exportStudy}>Export study…</button>`
+        ${o
+          ? html`<div class="head-actions">
+              ${this.report.button()}
+              ${offline ? nothing : html`<button type="button" id="export-study" class="btn primary" @click=${this.exportStudy}>Export study…</button>`}
+            </div>`
           : nothing}
       </div>
+      ${this.report.notice()}
       ${this.loading
         ? html`<p role="status"><span class="spinner" aria-hidden="true"></span>
             ${this.progress && this.progress.total

@@ -99,6 +99,27 @@ pub struct CgmMetrics {
     pub hbgi: Option<f64>,
 }
 
+/// The GRI's hypoglycemia component (Klonoff 2023), % of readings: VLow + 0.8 × Low.
+pub fn hypo_component(very_low_percent: f64, low_percent: f64) -> f64 {
+    very_low_percent + 0.8 * low_percent
+}
+
+/// The GRI's hyperglycemia component (Klonoff 2023), % of readings: VHigh + 0.5 × High.
+pub fn hyper_component(very_high_percent: f64, high_percent: f64) -> f64 {
+    very_high_percent + 0.5 * high_percent
+}
+
+impl CgmMetrics {
+    /// (hypoglycemia, hyperglycemia) components of the GRI, where the four bands are known; GRI
+    /// = 3 × hypo + 1.6 × hyper (capped at 100).
+    pub fn gri_components(&self) -> Option<(f64, f64)> {
+        Some((
+            hypo_component(self.very_low_percent?, self.low_percent?),
+            hyper_component(self.very_high_percent?, self.high_percent?),
+        ))
+    }
+}
+
 /// The column names of [`CgmMetrics`], in order.
 pub const CGM_COLUMNS: [&str; 20] = [
     "participant_id",
@@ -314,6 +335,25 @@ mod tests {
         assert_eq!(GriZone::of(100.0), GriZone::E);
         let rs: Vec<_> = (0..10).map(|i| r(i * 5, 40.0)).collect();
         assert_eq!(cgm_metrics("p", &rs, Period::ALL).gri, Some(100.0));
+    }
+
+    #[test]
+    fn gri_is_three_hypo_plus_one_point_six_hyper() {
+        // 2 very low, 3 low, 20 in range, 10 high, 5 very high of 40 readings.
+        let vals = [(40.0, 2), (60.0, 3), (120.0, 20), (200.0, 10), (300.0, 5)];
+        let rs: Vec<_> = vals
+            .iter()
+            .flat_map(|&(v, n)| std::iter::repeat_n(v, n))
+            .enumerate()
+            .map(|(i, v)| r(i as i64 * 5, v))
+            .collect();
+        let m = cgm_metrics("p", &rs, Period::ALL);
+        let (hypo, hyper) = m.gri_components().unwrap_or_default();
+        assert!((hypo - (5.0 + 0.8 * 7.5)).abs() < 1e-9, "{hypo}");
+        assert!((hyper - (12.5 + 0.5 * 25.0)).abs() < 1e-9, "{hyper}");
+        let gri = m.gri.unwrap_or_default();
+        assert!((gri - (3.0 * hypo + 1.6 * hyper)).abs() < 1e-9, "{gri}");
+        assert_eq!(cgm_metrics("p", &[], Period::ALL).gri_components(), None);
     }
 
     #[test]

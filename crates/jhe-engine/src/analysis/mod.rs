@@ -9,6 +9,7 @@
 
 pub mod bp;
 pub mod cgm;
+pub mod completeness;
 pub mod dictionary;
 pub mod frame;
 pub mod iglu;
@@ -16,12 +17,15 @@ pub mod input;
 pub mod other;
 pub mod quality;
 mod stats;
+pub mod summary;
 pub mod tables;
 
 pub use bp::{bp_category, bp_metrics, BpCategory, BpGoal, BpMetrics, BpReading};
 pub use cgm::{
-    cgm_metrics, glucose_agp, CgmMetrics, GlucoseReading, GlucoseUnit, GriZone, MG_DL_PER_MMOL_L,
+    cgm_metrics, glucose_agp, hyper_component, hypo_component, CgmMetrics, GlucoseReading,
+    GlucoseUnit, GriZone, MG_DL_PER_MMOL_L,
 };
+pub use completeness::{daily_completeness, Completeness, DayCompleteness};
 pub use other::{
     resting_hr_trend, sleep_per_night, spo2_metrics, step_metrics, weight_trend, RestingHrTrend,
     SleepEpisode, SleepNights, Spo2Metrics, StepMetrics, TimedValue, WeightTrend,

@@ -134,12 +134,257 @@ pub(super) const AGP_INNER: Paint = Paint {
     alpha: 0.34,
     min_contrast: 1.2,
 };
+/// Time in ranges (the stacked bars of `tir.rs`), the consensus report's colours: very low dark
+/// red, low red, in range green, high amber, very high orange; each keeps 3:1 on the card.
+pub(super) const TIR_VERY_LOW: Paint = Paint {
+    var: "--chart-tir-very-low",
+    light: 0x8B1A1A,
+    dark: 0xE5484D,
+    alpha: 1.0,
+    min_contrast: 3.0,
+};
+pub(super) const TIR_LOW: Paint = Paint {
+    var: "--chart-tir-low",
+    light: 0xDC2626,
+    dark: 0xFF8A80,
+    alpha: 1.0,
+    min_contrast: 3.0,
+};
+pub(super) const TIR_IN_RANGE: Paint = Paint {
+    var: "--chart-tir-in-range",
+    light: 0x1B7F3B,
+    dark: 0x4ADE80,
+    alpha: 1.0,
+    min_contrast: 3.0,
+};
+pub(super) const TIR_HIGH: Paint = Paint {
+    var: "--chart-tir-high",
+    light: 0xBF8700,
+    dark: 0xFACC15,
+    alpha: 1.0,
+    min_contrast: 3.0,
+};
+pub(super) const TIR_VERY_HIGH: Paint = Paint {
+    var: "--chart-tir-very-high",
+    light: 0xC2540A,
+    dark: 0xFB923C,
+    alpha: 1.0,
+    min_contrast: 3.0,
+};
+/// The percent written inside a time-in-range segment (never on the card itself, so no contrast
+/// with it is asked; the tests check 4.5:1 with the segments it is written on).
+pub(super) const TIR_TEXT: Paint = Paint {
+    var: "--chart-tir-text",
+    light: 0xFFFFFF,
+    dark: 0x111827,
+    alpha: 1.0,
+    min_contrast: 1.0,
+};
+/// The percent written inside the "high" segment (amber is too light for white text).
+pub(super) const TIR_TEXT_HIGH: Paint = Paint {
+    var: "--chart-tir-text-high",
+    light: 0x111827,
+    dark: 0x111828,
+    alpha: 1.0,
+    min_contrast: 1.0,
+};
+/// Zones A to E of the Glycemia Risk Index grid: tints (the zone letters and the boundary lines
+/// carry the shape), green to red as in Klonoff et al. 2023.
+pub(super) const GRI_A: Paint = Paint {
+    var: "--chart-gri-a",
+    light: 0x22C55E,
+    dark: 0x22C55F,
+    alpha: 0.3,
+    min_contrast: 1.1,
+};
+pub(super) const GRI_B: Paint = Paint {
+    var: "--chart-gri-b",
+    light: 0xA3E635,
+    dark: 0xA3E636,
+    alpha: 0.3,
+    min_contrast: 1.1,
+};
+pub(super) const GRI_C: Paint = Paint {
+    var: "--chart-gri-c",
+    light: 0xEAB308,
+    dark: 0xEAB309,
+    alpha: 0.3,
+    min_contrast: 1.1,
+};
+pub(super) const GRI_D: Paint = Paint {
+    var: "--chart-gri-d",
+    light: 0xF97316,
+    dark: 0xF97317,
+    alpha: 0.3,
+    min_contrast: 1.1,
+};
+pub(super) const GRI_E: Paint = Paint {
+    var: "--chart-gri-e",
+    light: 0xEF4444,
+    dark: 0xEF4445,
+    alpha: 0.3,
+    min_contrast: 1.1,
+};
+/// The GRI grid's dots and their labels: near the text colour, so they keep 3:1 on every zone.
+pub(super) const GRI_DOT: Paint = Paint {
+    var: "--chart-gri-dot",
+    light: 0x0F172A,
+    dark: 0xF8FAFC,
+    alpha: 1.0,
+    min_contrast: 3.0,
+};
+/// AHA/ACC 2017 blood-pressure categories (dots of `bp_hour.rs`): green, yellow, orange, red,
+/// dark red, as the AHA chart.
+pub(super) const BP_NORMAL: Paint = Paint {
+    var: "--chart-bp-normal",
+    light: 0x2E9A4E,
+    dark: 0x4ADE81,
+    alpha: 1.0,
+    min_contrast: 3.0,
+};
+pub(super) const BP_ELEVATED: Paint = Paint {
+    var: "--chart-bp-elevated",
+    light: 0xA88A00,
+    dark: 0xFACC16,
+    alpha: 1.0,
+    min_contrast: 3.0,
+};
+pub(super) const BP_STAGE_1: Paint = Paint {
+    var: "--chart-bp-stage-one",
+    light: 0xD9731F,
+    dark: 0xFB923D,
+    alpha: 1.0,
+    min_contrast: 3.0,
+};
+pub(super) const BP_STAGE_2: Paint = Paint {
+    var: "--chart-bp-stage-two",
+    light: 0xE0483B,
+    dark: 0xF87172,
+    alpha: 1.0,
+    min_contrast: 3.0,
+};
+pub(super) const BP_CRISIS: Paint = Paint {
+    var: "--chart-bp-crisis",
+    light: 0x7F1D1D,
+    dark: 0xF43F5E,
+    alpha: 1.0,
+    min_contrast: 3.0,
+};
+/// Data completeness (`heatmap.rs`): a full day; partial days are drawn lighter (opacity).
+pub(super) const HEAT: Paint = Paint {
+    var: "--chart-heat",
+    light: 0x0F766E,
+    dark: 0x2DD4BF,
+    alpha: 1.0,
+    min_contrast: 3.0,
+};
 /// Every paint, in the order `ui/src/styles.css` declares them.
-pub const PAINTS: [Paint; 10] = [
-    LINE, SYSTOLIC, DIASTOLIC, BAND_EDGE, BAND_FILL, FLAGGED, AGP_MEDIAN, AGP_EDGE, AGP_OUTER,
+pub const PAINTS: [Paint; 29] = [
+    LINE,
+    SYSTOLIC,
+    DIASTOLIC,
+    BAND_EDGE,
+    BAND_FILL,
+    FLAGGED,
+    AGP_MEDIAN,
+    AGP_EDGE,
+    AGP_OUTER,
     AGP_INNER,
+    TIR_VERY_LOW,
+    TIR_LOW,
+    TIR_IN_RANGE,
+    TIR_HIGH,
+    TIR_VERY_HIGH,
+    TIR_TEXT,
+    TIR_TEXT_HIGH,
+    GRI_A,
+    GRI_B,
+    GRI_C,
+    GRI_D,
+    GRI_E,
+    GRI_DOT,
+    BP_NORMAL,
+    BP_ELEVATED,
+    BP_STAGE_1,
+    BP_STAGE_2,
+    BP_CRISIS,
+    HEAT,
 ];
 pub(super) const FONT: &str = "sans-serif";
+
+/// About how wide `text` is at plotters font size `size` (the SVG's font-size is `size / 1.24`),
+/// a little wide for safety: 0.64 em a character (DejaVu Sans digits). Layouts use it to keep
+/// labels apart.
+pub(super) fn text_width(text: &str, size: f64) -> i32 {
+    (text.chars().count() as f64 * size / 1.24 * 0.64).ceil() as i32
+}
+
+/// `text`, shortened with an ellipsis to fit `max_px` at font size `size`.
+pub(super) fn fit_text(text: &str, max_px: i32, size: f64) -> String {
+    if text_width(text, size) <= max_px {
+        return text.to_string();
+    }
+    let per = (size / 1.24 * 0.64).max(1.0);
+    let keep = ((f64::from(max_px) / per).floor() as usize).saturating_sub(1);
+    let mut out: String = text.chars().take(keep).collect();
+    out.push('…');
+    out
+}
+
+/// Test helpers for the charts' SVG: a tiny well-formedness check, the elements of one kind with
+/// their attributes, and a preview written to `$JHE_CHART_PREVIEW/<name>.svg` when that is set.
+#[cfg(test)]
+pub(super) mod svg_test {
+    /// Starts with `<svg`, ends with `</svg>`, every tag closed in order, quotes paired.
+    pub(crate) fn assert_well_formed(svg: &str) {
+        assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
+        assert!(svg.trim_end().ends_with("</svg>"));
+        let mut stack: Vec<&str> = Vec::new();
+        let mut rest = svg;
+        while let Some(i) = rest.find('<') {
+            let after = &rest[i + 1..];
+            let Some(j) = after.find('>') else {
+                panic!("an unclosed tag: {}", &after[..after.len().min(80)]);
+            };
+            let tag = &after[..j];
+            rest = &after[j + 1..];
+            assert_eq!(tag.matches('"').count() % 2, 0, "quotes in <{tag}>");
+            if let Some(name) = tag.strip_prefix('/') {
+                assert_eq!(stack.pop(), Some(name.trim()), "closing </{name}>");
+            } else if !tag.ends_with('/') && !tag.starts_with('?') && !tag.starts_with('!') {
+                stack.push(tag.split_whitespace().next().unwrap_or_default());
+            }
+        }
+        assert!(stack.is_empty(), "left open: {stack:?}");
+    }
+
+    /// The opening tags `<name …>` of the SVG.
+    pub(crate) fn elements<'a>(svg: &'a str, name: &str) -> Vec<&'a str> {
+        let open = format!("<{name} ");
+        svg.match_indices(&open)
+            .filter_map(|(i, _)| svg[i..].find('>').map(|j| &svg[i..i + j]))
+            .collect()
+    }
+
+    /// An attribute of a tag from [`elements`].
+    pub(crate) fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+        let key = format!(" {name}=\"");
+        let start = tag.find(&key)? + key.len();
+        tag[start..].find('"').map(|end| &tag[start..start + end])
+    }
+
+    /// `var(--chart-…, #RRGGBB)`, as a paint is written in the SVG.
+    pub(crate) fn css(p: &super::Paint) -> String {
+        format!("var({}, {})", p.var, p.light_hex())
+    }
+
+    pub(crate) fn preview(name: &str, svg: &str) {
+        if let Some(dir) = std::env::var_os("JHE_CHART_PREVIEW") {
+            let path = std::path::Path::new(&dir).join(format!("{name}.svg"));
+            std::fs::write(&path, svg).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
+    }
+}
 
 /// Per pixel column keep the first, lowest, highest and last reading (in time order): the line
 /// looks the same as with every reading, with a few thousand points at most.
@@ -597,6 +842,13 @@ mod tests {
             assert!(allowed.contains(&c), "AGP: colour {c} is not themed");
             seen.insert(c);
         }
+        // The analysis charts (their own paints).
+        for (name, svg) in analysis_charts() {
+            for c in colours(&svg) {
+                assert!(allowed.contains(&c), "{name}: colour {c} is not themed");
+                seen.insert(c);
+            }
+        }
         // Every paint is used, and the band's edges and the diastolic line are dashed.
         for p in PAINTS {
             let want = format!("var({}, {})", p.var, p.light_hex());
@@ -614,5 +866,99 @@ mod tests {
             2,
             "both edges of the 70–180 band"
         );
+    }
+
+    /// One of each analysis chart, every paint of theirs in use.
+    fn analysis_charts() -> Vec<(&'static str, String)> {
+        use crate::analysis::bp::HourMean;
+        use crate::chart::*;
+        let tir = [TirRow {
+            label: "P1".into(),
+            percents: [2.0, 5.0, 60.0, 23.0, 10.0],
+        }];
+        let gri = [GriPoint {
+            label: "P1".into(),
+            hypo: 3.0,
+            hyper: 20.0,
+        }];
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap_or_default();
+        let daily = [DayTrace {
+            date: day,
+            points: (0..100).map(|k| (f64::from(k) * 5.0, 150.0)).collect(),
+        }];
+        let hours: Vec<HourMean> = [(110.0, 70.0), (125.0, 75.0), (135.0, 82.0), (150.0, 95.0)]
+            .iter()
+            .enumerate()
+            .map(|(h, &(s, d))| HourMean {
+                hour: h as u32,
+                n_readings: 1,
+                mean_systolic: s,
+                mean_diastolic: d,
+            })
+            .collect();
+        let heat = [HeatRow {
+            label: "P1".into(),
+            days: vec![(day, 0.5)],
+        }];
+        let cohort = [CohortRow {
+            label: "P1".into(),
+            in_range_percent: Some(60.0),
+            ..Default::default()
+        }];
+        vec![
+            ("TIR", render_tir_bars(&tir, 760)),
+            ("GRI", render_gri_grid(&gri, 760, 480)),
+            ("daily", render_daily_profiles(&daily, 760)),
+            ("BP by hour", render_bp_by_hour(&hours, 760, 300)),
+            ("heatmap", render_completeness_heatmap(&heat, &[day], 760)),
+            (
+                "cohort",
+                render_cohort_bars(&cohort, CohortMetric::TimeInRange, 760),
+            ),
+        ]
+    }
+
+    #[test]
+    fn text_in_time_in_range_segments_and_gri_dots_keep_their_contrast() {
+        let mut failed = Vec::new();
+        for (theme, bg) in [("light", SURFACE_LIGHT), ("dark", SURFACE_DARK)] {
+            let value = |p: &Paint| if theme == "light" { p.light } else { p.dark };
+            // The percent inside a segment: 4.5:1 with the segment (bold text).
+            for (fill, ink, name, _) in super::super::tir::RANGES {
+                let r = contrast(value(&ink), value(&fill));
+                if r < 4.5 {
+                    failed.push(format!("{theme}: {} on {name} {r:.2} < 4.5", ink.var));
+                }
+            }
+            // Dots and their labels over every GRI zone: 4.5:1 (the labels are text).
+            for zone in [GRI_A, GRI_B, GRI_C, GRI_D, GRI_E] {
+                let under = over(value(&zone), zone.alpha, bg);
+                let r = contrast(value(&GRI_DOT), under);
+                if r < 4.5 {
+                    failed.push(format!("{theme}: the GRI dot on {} {r:.2} < 4.5", zone.var));
+                }
+            }
+            // Neighbouring time-in-range segments and BP categories differ in colour.
+            for group in [
+                vec![TIR_VERY_LOW, TIR_LOW, TIR_IN_RANGE, TIR_HIGH, TIR_VERY_HIGH],
+                vec![BP_NORMAL, BP_ELEVATED, BP_STAGE_1, BP_STAGE_2, BP_CRISIS],
+            ] {
+                for pair in group.windows(2) {
+                    let (a, b) = (value(&pair[0]), value(&pair[1]));
+                    let d: f64 = channels(a)
+                        .iter()
+                        .zip(channels(b))
+                        .map(|(x, y)| (x - y).abs())
+                        .sum();
+                    if d < 60.0 {
+                        failed.push(format!(
+                            "{theme}: {} and {} look alike",
+                            pair[0].var, pair[1].var
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(failed.is_empty(), "{failed:#?}");
     }
 }

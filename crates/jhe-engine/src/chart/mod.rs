@@ -10,10 +10,22 @@
 //! The input is one [`Obs`] per observation, built from decoded observations
 //! ([`Obs::from_decoded`]) or read back from an export's files ([`read_export_file`]), so the
 //! live view and the offline review draw the same charts.
+//!
+//! The analysis charts are pure functions of metrics, each returning a complete `<svg>` (empty
+//! when there is nothing to draw): time in ranges ([`render_tir_bars`]), the GRI grid
+//! ([`render_gri_grid`]), daily profiles ([`render_daily_profiles`]), blood pressure by hour
+//! ([`render_bp_by_hour`]), data completeness ([`render_completeness_heatmap`]) and one metric
+//! across a cohort ([`render_cohort_bars`]).
 
 mod agp;
 mod axis;
+mod bp_hour;
+mod cohort;
+mod daily;
 mod draw;
+mod gri;
+mod heatmap;
+mod tir;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -24,7 +36,13 @@ use crate::omh::time::{iso_z, US_PER_DAY};
 pub use crate::omh::types::{Band, Style};
 use crate::omh::{DataType, DecodedObservation};
 pub use agp::render_agp;
+pub use bp_hour::render_bp_by_hour;
+pub use cohort::{render_cohort_bars, CohortMetric, CohortRow};
+pub use daily::{render_daily_profiles, DayTrace};
 pub use draw::{Paint, PAINTS};
+pub use gri::{render_gri_grid, GriPoint};
+pub use heatmap::{render_completeness_heatmap, HeatRow};
+pub use tir::{render_tir_bars, TirRow};
 
 /// Most points returned for the hover readout.
 pub const MAX_POINTS: usize = 1000;

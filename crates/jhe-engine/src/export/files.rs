@@ -198,6 +198,23 @@ pub(super) fn read_parquet_schema(path: &Path) -> Result<Schema, ExportError> {
     Ok(Schema::from_arrow_schema(&arrow))
 }
 
+/// Writes `bytes` to `path` atomically (a temporary file beside it, fsynced, renamed), readable
+/// by this user only: for single files made outside an export, such as a report.
+pub fn save_private(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    write_atomic(dir, &format!(".{name}.tmp"), path, |w| {
+        w.write_all(bytes).map_err(io_err("write", path))
+    })
+    .map(|_| ())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

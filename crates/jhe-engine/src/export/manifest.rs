@@ -179,7 +179,7 @@ impl Export {
         }
         let rows = dict.len() as u64;
         let csv = self.stage_text(final_tmp, "data_dictionary.csv", "dictionary", &csv, rows)?;
-        let md = dictionary_markdown(dict, tables, self.spec.format);
+        let md = dictionary_markdown(dict, tables, self.spec.format, self.spec.layout);
         let md = self.stage_text(final_tmp, "data_dictionary.md", "dictionary", &md, rows)?;
         Ok([csv, md])
     }
@@ -333,6 +333,7 @@ fn dictionary_markdown(
     dict: &[(String, DictEntry)],
     tables: &BTreeMap<String, TableParts>,
     format: Format,
+    layout: Layout,
 ) -> String {
     let times = match format {
         Format::ExcelCsv => {
@@ -356,6 +357,14 @@ fn dictionary_markdown(
          leading `'` (OWASP's advice against formula injection); numbers are never changed. A unit in parentheses, e.g. `(original_unit)`, \
          means the unit is given per row in that column.\n",
     );
+    if layout == Layout::Partitioned {
+        md.push_str(
+            "\nEach type's table is a folder of Parquet files, one per participant, in hive-style \
+             partitions: `<table>/study_id=<id>/patient_id=<id>/part-0.parquet` (a file named \
+             `<table>/` below). `study_id` and `patient_id` are also columns of every file, with \
+             the folders' values, so a scan with or without hive partitioning reads the same.\n",
+        );
+    }
     let mut current = "";
     for (file, e) in dict {
         if file != current {

@@ -15,7 +15,7 @@ use crate::frame::{LongBuilder, ViewBuilder};
 use crate::omh;
 
 /// Rows per row group (and per CSV batch) in the final files.
-const ROW_GROUP_ROWS: usize = 65_536;
+pub(super) const ROW_GROUP_ROWS: usize = 65_536;
 
 /// A table's view and its parts in unit order.
 pub(super) type TableParts = (Option<omh::DataType>, Vec<PartRecord>);
@@ -56,7 +56,7 @@ fn unify(a: &DataType, b: &DataType) -> DataType {
 }
 
 /// `df` with exactly the columns of `schema`, in its order (missing ones all-null).
-fn align(df: &DataFrame, schema: &Schema) -> PolarsResult<DataFrame> {
+pub(super) fn align(df: &DataFrame, schema: &Schema) -> PolarsResult<DataFrame> {
     let height = df.height();
     let cols = schema
         .iter()
@@ -80,6 +80,34 @@ pub(super) fn sort_df(df: DataFrame, view: Option<&omh::DataType>) -> PolarsResu
     )
 }
 
+/// The columns of a table merged from `parts` (in `parts_dir`): every part's, in first-seen
+/// order, each with a dtype all parts can be cast to; a table without parts gets its columns.
+pub(super) fn union_schema(
+    parts_dir: &Path,
+    view: Option<&omh::DataType>,
+    parts: &[PartRecord],
+) -> Result<Schema, ExportError> {
+    let mut schema = Schema::default();
+    for p in parts {
+        let s = read_parquet_schema(&parts_dir.join(&p.file))?;
+        for (name, dt) in s.iter() {
+            let merged = match schema.get(name) {
+                Some(old) => unify(old, dt),
+                None => dt.clone(),
+            };
+            schema.with_column(name.clone(), merged);
+        }
+    }
+    if parts.is_empty() {
+        let df = match view {
+            Some(v) => ViewBuilder::new(v.clone()).finish()?,
+            None => LongBuilder::new().finish()?,
+        };
+        schema = df.schema().as_ref().clone();
+    }
+    Ok(schema)
+}
+
 impl Export {
     /// Table → (view, its parts in unit order): what `finish` merges.
     pub(super) fn table_parts(&self) -> BTreeMap<String, TableParts> {
@@ -101,6 +129,10 @@ impl Export {
     /// can add to the table; should one do so anyway, `finish` sees the parts changed and merges
     /// again. The file stays inside `.jhe-partial` until `finish`.
     pub fn merge_early(&mut self, table: &str) -> Result<(), ExportError> {
+        if self.spec.layout == super::Layout::Partitioned {
+            // its files are written per participant, in `finish`
+            return Ok(());
+        }
         let Some((view, parts)) = self.table_parts().remove(table) else {
             return Ok(());
         };
@@ -156,26 +188,7 @@ impl Export {
         parts: &[PartRecord],
         dest: &Path,
     ) -> Result<Merged, ExportError> {
-        // the union schema, in first-seen order
-        let mut schema = Schema::default();
-        for p in parts {
-            let s = read_parquet_schema(&self.parts_dir.join(&p.file))?;
-            for (name, dt) in s.iter() {
-                let merged = match schema.get(name) {
-                    Some(old) => unify(old, dt),
-                    None => dt.clone(),
-                };
-                schema.with_column(name.clone(), merged);
-            }
-        }
-        if parts.is_empty() {
-            // an empty table still gets its columns
-            let df = match view {
-                Some(v) => ViewBuilder::new(v.clone()).finish()?,
-                None => LongBuilder::new().finish()?,
-            };
-            schema = df.schema().as_ref().clone();
-        }
+        let schema = union_schema(&self.parts_dir, view, parts)?;
         let format = self.spec.format;
         let parts_dir = self.parts_dir.clone();
         let tmp = self.next_tmp("final");

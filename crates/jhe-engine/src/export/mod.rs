@@ -6,9 +6,10 @@
 //! de-duplicates and tidies the observations and writes them as small Parquet *part* files in
 //! `OUT/.jhe-partial/parts/`, fsynced, then appends the unit's record to the journal
 //! `OUT/.jhe-partial/units.jsonl` and fsyncs it: that line is the commit point.
-//! [`Export::finish`] merges the parts, in row groups, into the final files (one per table, or
-//! one long file), writes `data_dictionary.csv`, `data_dictionary.md`, `problems.csv` (when
-//! there are problems) and `manifest.json` (last), then removes `.jhe-partial`.
+//! [`Export::finish`] merges the parts, in row groups, into the final files (one per table, one
+//! long file, or a folder of Parquet files per table and participant: [`partitioned`]), writes
+//! `data_dictionary.csv`, `data_dictionary.md`, `problems.csv` (when there are problems) and
+//! `manifest.json` (last), then removes `.jhe-partial`.
 //!
 //! Crash safety: final files are written under a temporary name in the same file system,
 //! flushed, fsynced and renamed, so no half-written file ever carries a final name; they appear
@@ -25,12 +26,13 @@
 mod files;
 mod findings;
 mod folder;
-pub use files::{formula_safe, needs_formula_guard};
+pub use files::{formula_safe, needs_formula_guard, save_private};
 pub use folder::{discard_unfinished, unfinished, Unfinished};
 mod manifest;
 mod merge;
 mod metrics;
 mod participants;
+pub mod partitioned;
 pub mod read;
 mod state;
 mod unit;
@@ -102,6 +104,10 @@ pub enum Layout {
     PerType,
     /// One long file, `observations_long.csv`, one row per measure.
     Long,
+    /// Parquet only: each type's table as a folder of hive-style partitions, one file per
+    /// participant, `blood_glucose/study_id=30006/patient_id=40001/part-0.parquet` (see
+    /// [`partitioned`] for the scheme and why), so many studies' exports scan as one dataset.
+    Partitioned,
 }
 
 /// What an export does with the observations the data-quality check finds wrong (a finding of
@@ -189,6 +195,8 @@ pub enum ExportError {
     InvalidUnit(String),
     #[error("cannot read back {path} for its metrics: {message}")]
     ReadBack { path: PathBuf, message: String },
+    #[error("the partitioned layout is written in Parquet only: choose the Parquet format for it (CSV has the per-type and long layouts)")]
+    PartitionedNeedsParquet,
 }
 
 /// A file staged for `finish` (its temporary path and manifest entry) with its dictionary entries.
@@ -272,6 +280,9 @@ impl Export {
     /// `.jhe-partial` holds progress of an export with the same spec (ignoring `app_version`),
     /// it is resumed; otherwise any partial state there is discarded.
     pub fn open(mut spec: ExportSpec) -> Result<Export, ExportError> {
+        if spec.layout == Layout::Partitioned && spec.format != Format::Parquet {
+            return Err(ExportError::PartitionedNeedsParquet);
+        }
         let chosen = spec.out_dir.clone();
         spec.out_dir = folder::choose(&chosen, &spec).map_err(io_err("read folder", &chosen))?;
         let out = spec.out_dir.clone();
@@ -522,7 +533,17 @@ impl Export {
         let mut staged: Vec<(PathBuf, ManifestFile)> = Vec::new();
         let mut dict: Vec<(String, DictEntry)> = Vec::new();
         let mut table_rows = BTreeMap::new();
+        // the partitioned layout's table folders and their files
+        let mut folders = partitioned::StagedFolders::default();
         for (table, (view, parts)) in &tables {
+            if self.spec.layout == Layout::Partitioned {
+                let (rows, entries) =
+                    self.stage_partitioned(&final_tmp, table, view.as_ref(), parts, &mut folders)?;
+                let label = partitioned::folder_label(table);
+                dict.extend(entries.into_iter().map(|e| (label.clone(), e)));
+                table_rows.insert(table.clone(), rows);
+                continue;
+            }
             let (path, file, schema) = self.stage_table(&final_tmp, table, view.as_ref(), parts)?;
             for e in dictionary(table, view.as_ref(), &schema) {
                 dict.push((file.name.clone(), e));
@@ -530,7 +551,9 @@ impl Export {
             table_rows.insert(table.clone(), file.rows);
             staged.push((path, file));
         }
-        let data: Vec<PathBuf> = staged.iter().map(|(p, _)| p.clone()).collect();
+        let data: Vec<PathBuf> = (staged.iter().chain(&folders.files))
+            .map(|(p, _)| p.clone())
+            .collect();
         let obs = metrics::read_back(&data)?;
         let mut extra = self.stage_metrics(&final_tmp, &obs)?;
         extra.extend(self.stage_participants(&final_tmp, &obs)?);
@@ -553,17 +576,20 @@ impl Export {
             staged.push(self.stage_problems(&final_tmp, &problems)?);
         }
         staged.extend(self.stage_dictionary(&final_tmp, &dict, &tables, !problems.is_empty())?);
-        let files = staged.iter().map(|(_, f)| f.clone()).collect();
+        let files = (folders.files.iter().chain(&staged))
+            .map(|(_, f)| f.clone())
+            .collect();
         let manifest = self.manifest(&units, files, table_rows, problems);
-        self.publish(&staged, &manifest)?;
+        self.publish(&folders.dirs, &staged, &manifest)?;
         Ok(manifest)
     }
 
-    /// Moves the staged files into the export folder, then writes the manifest and removes
-    /// `.jhe-partial`. A manifest of an earlier export in this folder goes first, so that a
-    /// manifest always describes the files.
+    /// Moves the staged table folders (of the partitioned layout) and files into the export
+    /// folder, then writes the manifest and removes `.jhe-partial`. A manifest of an earlier
+    /// export in this folder goes first, so that a manifest always describes the files.
     fn publish(
         &mut self,
+        folders: &[PathBuf],
         staged: &[(PathBuf, ManifestFile)],
         manifest: &Manifest,
     ) -> Result<(), ExportError> {
@@ -573,6 +599,7 @@ impl Export {
             fs::remove_file(&manifest_path).map_err(io_err("remove", &manifest_path))?;
             sync_dir(&out);
         }
+        partitioned::publish_folders(&out, folders)?;
         for (path, f) in staged {
             let dest = out.join(&f.name);
             fs::rename(path, &dest).map_err(io_err("rename", &dest))?;

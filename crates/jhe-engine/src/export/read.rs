@@ -1,6 +1,7 @@
 //! Reading an export back: the only code that reads an export folder ([`open_folder`]: its
 //! manifest, with every listed path confined to the folder and every checksum verified) and its
-//! data files (a per-type table or the long table, CSV or Parquet) back into chart observations
+//! data files (a per-type table, the long table, or a participant's file of a partitioned
+//! table, CSV or Parquet) back into chart observations
 //! ([`Obs`]), for the offline review. Column names are the writer's ([`crate::frame::names`]); which columns hold a
 //! type's values comes from its spec ([`crate::omh::types`]).
 
@@ -119,18 +120,29 @@ fn read_manifest(dir: &Path) -> Result<Option<super::Manifest>, ReadError> {
 }
 
 /// `name` from a manifest as a path inside `dir`: one plain file name (the writer writes no
-/// others), which after following links is still inside `dir`.
-fn confined(dir: &Path, manifest: &Path, name: &str) -> Result<PathBuf, ReadError> {
+/// others), or with `nested` (the partitioned layout) plain names joined by `/`
+/// (`blood_glucose/study_id=30006/patient_id=40001/part-0.parquet`); which after following
+/// links is still inside `dir`.
+fn confined(dir: &Path, manifest: &Path, name: &str, nested: bool) -> Result<PathBuf, ReadError> {
     let outside = || ReadError::OutsideFolder {
         manifest: manifest.display().to_string(),
         name: name.to_string(),
     };
-    let rel = Path::new(name);
-    let mut parts = rel.components();
-    let plain = matches!(parts.next(), Some(Component::Normal(_))) && parts.next().is_none();
-    if !plain || name.contains(['/', '\\']) {
+    let names: Vec<&str> = if nested {
+        name.split('/').collect()
+    } else {
+        vec![name]
+    };
+    let plain = |n: &str| {
+        let mut parts = Path::new(n).components();
+        matches!(parts.next(), Some(Component::Normal(_)))
+            && parts.next().is_none()
+            && !n.contains(['/', '\\', ':'])
+    };
+    if names.len() > PARTITION_DEPTH + 2 || !names.iter().all(|n| plain(n)) {
         return Err(outside());
     }
+    let rel: PathBuf = names.iter().collect();
     let path = dir.join(rel);
     if let (Ok(real_dir), Ok(real)) = (dir.canonicalize(), path.canonicalize()) {
         if !real.starts_with(&real_dir) {
@@ -176,9 +188,10 @@ pub fn open_folder(path: &Path) -> Result<ExportFolder, ReadError> {
     };
     let manifest_path = dir.join("manifest.json");
     if let Some(m) = &manifest {
+        let nested = m.layout == super::Layout::Partitioned;
         for f in &m.files {
-            let p = confined(&dir, &manifest_path, &f.name)?;
-            if single && p.file_name() != path.file_name() {
+            let p = confined(&dir, &manifest_path, &f.name, nested)?;
+            if single && p.as_path() != path {
                 continue;
             }
             match super::files::sha256_file(&p) {
@@ -205,6 +218,7 @@ pub fn open_folder(path: &Path) -> Result<ExportFolder, ReadError> {
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.is_file() && is_data_file(p))
             .collect();
+        out.files.extend(partitioned_files(&dir));
     }
     out.files.sort();
     if out.files.is_empty() {
@@ -212,6 +226,74 @@ pub fn open_folder(path: &Path) -> Result<ExportFolder, ReadError> {
     }
     out.manifest = manifest;
     Ok(out)
+}
+
+/// How many `key=value` folders deep a partitioned table's files are looked for.
+const PARTITION_DEPTH: usize = 4;
+
+/// Whether a folder name is a hive partition (`patient_id=40001`).
+fn is_partition(name: &str) -> bool {
+    name.split_once('=').is_some_and(|(k, _)| !k.is_empty())
+}
+
+/// The Parquet files of a partitioned export's tables (`<table>/<key>=<value>/…/<file>.parquet`)
+/// in `dir`, for a folder without its manifest. Links are not followed.
+fn partitioned_files(dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let (path, name) = (e.path(), e.file_name());
+            let Ok(kind) = e.file_type() else { continue };
+            if kind.is_dir() && depth < PARTITION_DEPTH && is_partition(&name.to_string_lossy()) {
+                walk(&path, depth + 1, out);
+            } else if kind.is_file()
+                && depth > 0
+                && path
+                    .extension()
+                    .is_some_and(|x| x.eq_ignore_ascii_case("parquet"))
+            {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.file_type().is_ok_and(|t| t.is_dir()) && !name.starts_with('.') && !is_partition(&name)
+        {
+            walk(&e.path(), 0, &mut out);
+        }
+    }
+    out
+}
+
+/// The table a data file holds: its name (`blood_glucose.parquet`), or for a file of a
+/// partitioned table (`blood_glucose/study_id=30006/patient_id=40001/part-0.parquet`) the
+/// folder above its partition folders.
+fn table_stem(path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_string();
+    if Kind::KNOWN.iter().any(|v| v.name() == stem) {
+        return stem;
+    }
+    let mut dir = path.parent();
+    let mut nested = false;
+    while let Some(name) = dir.and_then(|d| d.file_name()).and_then(|n| n.to_str()) {
+        if !is_partition(name) {
+            return if nested { name.to_string() } else { stem };
+        }
+        nested = true;
+        dir = dir.and_then(Path::parent);
+    }
+    stem
 }
 
 /// What [`read_export_file`] found in one data file.
@@ -452,11 +534,7 @@ pub fn read_export_file(path: &Path) -> Result<FileData, ReadError> {
         return Ok(out);
     }
 
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default()
-        .to_string();
+    let stem = table_stem(path);
     let view = view_of_table(&stem, &columns).unwrap_or_else(|| Kind::Other(stem.clone()));
     let (c1, c2) = view.spec().map_or((None, None), |s| s.chart_columns());
     let values = |c: Option<&str>| {
@@ -476,4 +554,127 @@ pub fn read_export_file(path: &Path) -> Result<FileData, ReadError> {
         }
     }
     Ok(out)
+}
+
+/// The data-quality findings of an export folder, read back from its `findings.csv` (one row
+/// per flagged observation and kind, grouped again into one [`Finding`] per participant, kind
+/// and type); `None` when the folder has none (exports before findings were written).
+///
+/// [`Finding`]: crate::analysis::quality::Finding
+pub fn read_findings(
+    dir: &Path,
+) -> Result<Option<Vec<crate::analysis::quality::Finding>>, ReadError> {
+    use crate::analysis::quality::{Finding, FindingKind};
+    let path = dir.join(super::findings::FINDINGS_FILE);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let shown = || path.display().to_string();
+    let df = CsvReadOptions::default()
+        .with_has_header(true)
+        // Every column as text: ids are parsed below, a bad one skips its row.
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(path.clone()))
+        .and_then(|r| r.finish())
+        .map_err(|source| ReadError::Format {
+            path: shown(),
+            format: "CSV",
+            source,
+        })?;
+    let text = |name: &str| -> Vec<Option<String>> {
+        df.column(name)
+            .ok()
+            .and_then(|c| {
+                c.str()
+                    .ok()
+                    .map(|s| s.iter().map(|v| v.map(unguard)).collect())
+            })
+            .unwrap_or_else(|| vec![None; df.height()])
+    };
+    let (pid, code, oid, kind, detail) = (
+        text("participant_id"),
+        text("code"),
+        text("observation_id"),
+        text("kind"),
+        text("detail"),
+    );
+    let mut grouped: BTreeMap<(u64, FindingKind, String), Finding> = BTreeMap::new();
+    for i in 0..df.height() {
+        let (Some(p), Some(k)) = (
+            pid[i].as_deref().and_then(|s| s.parse::<u64>().ok()),
+            kind[i].as_deref().and_then(|s| {
+                serde_json::from_value::<FindingKind>(serde_json::Value::String(s.into())).ok()
+            }),
+        ) else {
+            continue;
+        };
+        let c = code[i].clone().unwrap_or_default();
+        let f = grouped.entry((p, k, c.clone())).or_insert_with(|| Finding {
+            kind: k,
+            participant_id: p,
+            code: c,
+            observation_ids: Vec::new(),
+            detail: detail[i].clone().unwrap_or_default(),
+        });
+        if let Some(id) = oid[i].as_deref().and_then(|s| s.parse::<u64>().ok()) {
+            f.observation_ids.push(id);
+        }
+    }
+    Ok(Some(grouped.into_values().collect()))
+}
+
+/// A text cell as written, without the `'` the writer put before a would-be formula.
+fn unguard(s: &str) -> String {
+    match s.strip_prefix('\'') {
+        Some(rest) if super::needs_formula_guard(rest) => rest.to_string(),
+        _ => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_partitioned_manifest_may_name_files_in_subfolders_and_nothing_outside() {
+        let t = tempfile::tempdir().expect("tmp");
+        let (dir, m) = (t.path(), t.path().join("manifest.json"));
+        let name = "blood_glucose/study_id=30006/patient_id=40001/part-0.parquet";
+        assert_eq!(
+            confined(dir, &m, name, true).expect("inside"),
+            dir.join("blood_glucose/study_id=30006/patient_id=40001/part-0.parquet")
+        );
+        assert!(
+            confined(dir, &m, name, false).is_err(),
+            "only when partitioned"
+        );
+        for forged in [
+            "blood_glucose/../../secret.parquet",
+            "/etc/passwd",
+            "blood_glucose//part-0.parquet",
+            "blood_glucose\\..\\x.parquet",
+            "a/b/c/d/e/f/g.parquet",
+        ] {
+            assert!(
+                matches!(
+                    confined(dir, &m, forged, true),
+                    Err(ReadError::OutsideFolder { .. })
+                ),
+                "{forged}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_partitioned_file_is_of_the_table_its_folder_names() {
+        let p = Path::new("x/blood_glucose/study_id=30006/patient_id=40001/part-0.parquet");
+        assert_eq!(table_stem(p), "blood_glucose");
+        assert_eq!(
+            table_stem(Path::new("x/other_acme_x/patient_id=1/part-0.parquet")),
+            "other_acme_x"
+        );
+        assert_eq!(table_stem(Path::new("x/heart_rate.parquet")), "heart_rate");
+        // a per-type file in a folder whose name happens to have an "="
+        assert_eq!(table_stem(Path::new("a=b/heart_rate.csv")), "heart_rate");
+    }
 }

@@ -47,7 +47,8 @@ impl UnitBuilder {
             per_view: BTreeMap::new(),
             long: match layout {
                 Layout::Long => Some(LongBuilder::with_capacity(capacity)),
-                Layout::PerType => None,
+                // the partitioned layout's tables are the per-type ones, split when merged
+                Layout::PerType | Layout::Partitioned => None,
             },
             capacity,
         }

@@ -1,12 +1,13 @@
 //! Jobs the app and the CLI share: exporting a study ([`export_study`], in [`export`]), the
 //! per-participant overview of a study ([`study_summary`], in [`summary`]), its data-quality
-//! check ([`check_study`], in [`check`]) and its clinical metrics ([`study_metrics`], in
-//! [`metrics`]), with the progress
+//! check ([`check_study`], in [`check`]), its clinical metrics ([`study_metrics`], in
+//! [`metrics`]) and a report's data ([`report_input`], in [`report`]), with the progress
 //! they report ([`Progress`], in one of the [`Phase`]s).
 
 pub mod check;
 pub mod export;
 pub mod metrics;
+pub mod report;
 pub mod summary;
 
 use std::time::Instant;
@@ -18,6 +19,7 @@ use crate::api::Session;
 pub use check::{check_study, QualityReport};
 pub use export::{export_study, unit_key, ExportOutcome, ExportRequest, IdentifierChoice};
 pub use metrics::{study_metrics, ParticipantMetrics, StudyMetrics};
+pub use report::{report_input, ReportRequest};
 pub use summary::{study_summary, PatientSummary, StudySummary};
 
 /// Default number of units fetched at once.

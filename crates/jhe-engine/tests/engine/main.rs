@@ -20,6 +20,7 @@ mod golden_live_python;
 mod golden_sandbox;
 mod golden_sources;
 mod hostile_server;
+mod partitioned_exports;
 mod reading_back;
 mod signing_in;
 mod sleep_and_temperature_types;

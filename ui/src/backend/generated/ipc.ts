@@ -201,12 +201,12 @@ title: string,
  */
 caption: string, 
 /**
- * A complete `<svg>` document rendered by plotters in Rust.
+ * A complete `<svg>` document rendered by plotters.
  */
 svg: string, };
 
 /**
- * A type card's clinical summary (see `crate::summary`).
+ * A type's clinical summary: the bands and labelled metrics a type card (and the report) shows.
  */
 export type Summary = { 
 /**
@@ -360,6 +360,28 @@ path: string, overview: StudyOverview,
  * Plain sentences: files changed ("changed since export") or missing since the export.
  */
 warnings: Array<string>, };
+
+/**
+ * "Write report…": a study's report, or one participant's.
+ */
+export type ReportRequest = { studyId: number, 
+/**
+ * A participant report; absent: the study's.
+ */
+patientId?: number, 
+/**
+ * The days (UTC, inclusive) to report on; open ends: all of the data.
+ */
+range: DateRange, };
+
+/**
+ * A report that was written.
+ */
+export type ReportWritten = { path: string, participants: number, observations: number, charts: number, 
+/**
+ * Data-quality findings listed (0 when none were found or the data was not checked).
+ */
+findings: number, };
 
 /**
  * The server the app is signed in to, as the About dialog shows it.

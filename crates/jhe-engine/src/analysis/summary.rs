@@ -1,17 +1,108 @@
-//! The clinical summary on a participant's type card: what the readings of the chosen period
-//! say, by the field's standard definitions (`jhe_engine::analysis`: CGM consensus 2019 and GRI,
+//! The clinical summary of one type's readings, in words a coordinator reads (the app's type card
+//! and the report): what the readings of the chosen period say, by the field's standard
+//! definitions (this module's siblings: CGM consensus 2019 and GRI,
 //! AHA 2017 blood-pressure categories, daily steps, SpO2), with physiologically implausible
 //! values (the type spec's `plausible` range) left out of every number and counted. Live and
 //! offline alike (it works on the decoded [`Obs`]).
 
-use jhe_engine::analysis::input::Counting;
-use jhe_engine::analysis::{
-    self, bp_metrics, cgm_metrics, spo2_metrics, step_metrics, BpCategory, BpGoal, Period,
-};
-use jhe_engine::chart::Obs;
-use jhe_engine::omh::DataType;
+use serde::{Deserialize, Serialize};
 
-use crate::ipc::{Band, Metric, Profile, Summary};
+use super::input::Counting;
+use super::{
+    bp_metrics, cgm_metrics, spo2_metrics, step_metrics, BpCategory, BpGoal, GlucoseReading, Period,
+};
+use crate::chart::Obs;
+use crate::omh::DataType;
+
+/// A type's clinical summary: the bands and labelled metrics a type card (and the report) shows.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Shares of readings per band, lowest first (time in ranges; blood-pressure categories);
+    /// empty for types without bands.
+    pub bands: Vec<Band>,
+    pub metrics: Vec<Metric>,
+    /// One sentence: how many readings, whose days, what was left out.
+    pub basis: String,
+    /// Implausible readings left out of every number.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub excluded: u64,
+    /// The readings by time of day (CGM: the ambulatory glucose profile), when there are
+    /// readings on at least two days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub profile: Option<Profile>,
+    /// The same summary with the implausible readings counted (present only when there are
+    /// some): what the card shows when the user asks to count them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub with_implausible: Option<Box<Summary>>,
+}
+
+/// A chart of the readings by time of day, with what it shows in words.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    /// e.g. "Daily pattern (AGP)".
+    pub title: String,
+    /// What the lines and bands are, over how many days.
+    pub caption: String,
+    /// A complete `<svg>` document rendered by plotters.
+    pub svg: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Band {
+    /// Stable name, e.g. `in-range`, `stage-1` (the UI's colour).
+    pub key: String,
+    /// e.g. "In range: 70–180".
+    pub label: String,
+    /// Share of readings, 0–100.
+    pub percent: f64,
+    /// The consensus goal, e.g. "goal over 70 %"; empty when there is none.
+    pub goal: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Metric {
+    pub label: String,
+    /// `None` when it cannot be computed (e.g. too few readings).
+    pub value: Option<f64>,
+    /// Decimals to show.
+    pub decimals: u8,
+    /// Shown instead of the number when set, e.g. "132/80 (stage 1 hypertension)".
+    pub text: Option<String>,
+    pub unit: String,
+    /// What it means, in one sentence (a tooltip and for screen readers).
+    pub help: String,
+}
+
+impl Metric {
+    /// The value as shown: the text, else the number with its decimals and unit; "–" when it
+    /// cannot be computed.
+    pub fn shown(&self) -> String {
+        if let Some(t) = &self.text {
+            return t.clone();
+        }
+        match self.value {
+            Some(v) if v.is_finite() => {
+                let n = format!("{v:.*}", usize::from(self.decimals));
+                if self.unit.is_empty() {
+                    n
+                } else {
+                    format!("{n} {}", self.unit)
+                }
+            }
+            _ => "–".into(),
+        }
+    }
+}
 
 /// The plausible ranges of the type's values, in words ("glucose 20–600 mg/dL").
 fn range_words(view: &DataType) -> String {
@@ -195,7 +286,7 @@ fn summary_counting(view: &DataType, obs: &[Obs], c: Counting) -> Option<Summary
         DataType::StepCount => {
             let rs = c.timed(view, obs);
             excluded = rs.implausible;
-            let m = step_metrics(&rs.readings, Period::ALL, analysis::other::STEP_GOAL);
+            let m = step_metrics(&rs.readings, Period::ALL, super::other::STEP_GOAL);
             let metrics = vec![
                 metric(
                     "Steps per day",
@@ -266,12 +357,12 @@ fn summary_counting(view: &DataType, obs: &[Obs], c: Counting) -> Option<Summary
 
 /// The ambulatory glucose profile of the readings (iglu's `plot_agp()` percentiles, unsmoothed),
 /// when they span at least two days.
-fn glucose_profile(readings: &[jhe_engine::analysis::GlucoseReading]) -> Option<Profile> {
-    let agp = jhe_engine::analysis::glucose_agp(readings, Period::ALL)?;
+fn glucose_profile(readings: &[GlucoseReading]) -> Option<Profile> {
+    let agp = super::glucose_agp(readings, Period::ALL)?;
     if agp.days < 2 {
         return None;
     }
-    let svg = jhe_engine::chart::render_agp(&agp, jhe_engine::chart::WIDTH, 260);
+    let svg = crate::chart::render_agp(&agp, crate::chart::WIDTH, 260);
     if svg.is_empty() {
         return None;
     }
@@ -293,7 +384,7 @@ fn glucose_profile(readings: &[jhe_engine::analysis::GlucoseReading]) -> Option<
     })
 }
 
-fn category_words(c: BpCategory) -> String {
+pub fn category_words(c: BpCategory) -> String {
     match c {
         BpCategory::Normal => "normal",
         BpCategory::Elevated => "elevated",
