@@ -420,7 +420,7 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
     await wd.waitFor('article.type-card[data-code="omh:blood-glucose:4.0"] .bands', { timeout: 60_000 });
     await notBusy();
     const cgm = await wd.exec(`const a = document.querySelector('article.type-card[data-code="omh:blood-glucose:4.0"]');
-      return { legend: a.querySelector(".band-legend").innerText, metrics: [...a.querySelectorAll(".metrics .metric")].map((m) => m.innerText.replace(/\s+/g, " ").trim()), agp: !!a.querySelector("figure.profile svg") };`);
+      return { legend: a.querySelector(".band-legend").innerText, metrics: [...a.querySelectorAll(".metrics .metric")].map((m) => m.innerText.replace(/\\s+/g, " ").trim()), agp: !!a.querySelector("figure.profile svg") };`);
     assert.match(cgm.legend, /In range: 70–180\s*[\d.]+ %/, `the TIR bar with its values: ${cgm.legend}`);
     assert.ok(cgm.metrics.some((m) => /^GMI [\d.]+ ?%/.test(m)), `GMI shown: ${JSON.stringify(cgm.metrics)}`);
     assert.ok(cgm.agp, 'the AGP is drawn');
@@ -456,15 +456,26 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
     await shot('offline-study');
     // A report from the files alone, with the export's data-quality findings.
     await wd.click(await wd.find('#write-report'));
-    const report = await writtenReport();
-    assert.match(report, /export opened offline/);
-    assert.match(report, /Data quality/);
+    const studyReport = await writtenReport();
+    assert.match(studyReport, /export opened offline/);
+    assert.match(studyReport, /Data quality/);
     await wd.type(await wd.find('#participant-search'), String(patientId));
     const open = await wd.waitFor(`[data-open="${patientId}"]`);
     await wd.click(open);
     await wd.waitFor('article.type-card svg', { timeout: 60_000 });
     await notBusy();
     await shot('offline-participant');
+    // The same analysis from the files: time in ranges, the AGP, and the participant's report.
+    const cgm = await wd.exec(`const a = document.querySelector('article.type-card[data-code="omh:blood-glucose:4.0"]');
+      return a ? { legend: a.querySelector(".band-legend")?.innerText ?? "", agp: !!a.querySelector("figure.profile svg") } : null;`);
+    assert.ok(cgm, 'the glucose card offline');
+    assert.match(cgm.legend, /In range: 70–180\s*[\d.]+ %/, `offline TIR: ${cgm.legend}`);
+    assert.ok(cgm.agp, 'the AGP offline');
+    await wd.click(await wd.find('#write-report'));
+    const report = await writtenReport();
+    assert.match(report, /export opened offline/);
+    assert.match(report, /Daily pattern \(AGP\)/);
+    assert.ok(report.includes(`Participant ${patientId}`), 'offline, the participant is named by id');
     await clickText('button', 'Close files');
     await wd.waitFor('button.btn.demo');
   });

@@ -1,4 +1,4 @@
-// The charts' colours have one home, crates/jhe-engine/src/chart/draw.rs (`Paint`: a CSS custom
+// The charts' colours have one home, crates/jhe-engine/src/chart/paint.rs (`Paint`: a CSS custom
 // property and its light and dark values), whose Rust test checks WCAG AA contrast against the
 // card background and the chart text colour it states. styles.css declares the same properties
 // and backgrounds; this test keeps the two files from drifting apart.
@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 const fs = (globalThis as unknown as { process: { getBuiltinModule(id: 'node:fs'): { readFileSync(path: URL, encoding: 'utf8'): string } } }).process.getBuiltinModule('node:fs');
 const read = (rel: string) => fs.readFileSync(new URL(rel, import.meta.url), 'utf8');
 const css = read('../src/styles.css');
-const draw = read('../../crates/jhe-engine/src/chart/draw.rs');
+// The paints, and the backgrounds the Rust contrast test (in draw.rs) assumes.
+const draw = read('../../crates/jhe-engine/src/chart/paint.rs') + read('../../crates/jhe-engine/src/chart/draw.rs');
 
 /** `--name: value;` declarations of one block. */
 function vars(block: string): Map<string, string> {

@@ -1,10 +1,11 @@
 //! `jhe`: the command line of JHE Desktop.
 
 mod config;
+mod login;
 mod output;
 mod report;
 
-use std::io::{BufRead, IsTerminal};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,9 +14,7 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jhe_engine::api::{Session, SessionOptions};
-use jhe_engine::auth::{
-    BrowserOptions, KeychainOwner, KeyringStore, SecretStore, DEFAULT_CLIENT_ID,
-};
+use jhe_engine::auth::{KeychainOwner, KeyringStore, SecretStore};
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::error::Error;
 use jhe_engine::export::{Flagged, Format, Layout};
@@ -120,42 +119,15 @@ enum Cmd {
     },
     /// Clinical metrics per participant: CGM (time in ranges, GMI, CV, GRI, MAGE, MODD, …), blood
     /// pressure (AHA categories, % at goal), steps, SpO2 (definitions: the data dictionary)
-    Metrics {
-        #[arg(long, value_name = "ID")]
-        study: u64,
-        /// Only this participant
-        #[arg(long, value_name = "ID")]
-        patient: Option<u64>,
-        /// First day (UTC, YYYY-MM-DD); default: all of each participant's data
-        #[arg(long, value_name = "DATE", value_parser = parse_date)]
-        from: Option<NaiveDate>,
-        /// Last day, inclusive
-        #[arg(long, value_name = "DATE", value_parser = parse_date)]
-        to: Option<NaiveDate>,
-        /// Participants read at once
-        #[arg(long, default_value_t = jobs::DEFAULT_PARALLELISM, value_name = "N")]
-        parallel: usize,
-    },
+    Metrics(Selection),
     /// Write a report: one HTML file with the metrics, charts, data quality and provenance of a
     /// study or one participant (opens in any browser, prints to PDF)
     Report {
-        #[arg(long, value_name = "ID")]
-        study: u64,
-        /// A report of this participant only
-        #[arg(long, value_name = "ID")]
-        patient: Option<u64>,
-        /// First day (UTC, YYYY-MM-DD); default: all of each participant's data
-        #[arg(long, value_name = "DATE", value_parser = parse_date)]
-        from: Option<NaiveDate>,
-        /// Last day, inclusive
-        #[arg(long, value_name = "DATE", value_parser = parse_date)]
-        to: Option<NaiveDate>,
+        #[command(flatten)]
+        sel: Selection,
         /// The file to write; default: report-study-ID[-participant-ID].html here
         #[arg(long, short, value_name = "FILE")]
         out: Option<PathBuf>,
-        /// Participants read at once
-        #[arg(long, default_value_t = jobs::DEFAULT_PARALLELISM, value_name = "N")]
-        parallel: usize,
     },
     /// Export a study's observations (resumes an interrupted export of the same selection)
     Export(ExportArgs),
@@ -165,6 +137,25 @@ enum Cmd {
         #[arg(value_name = "DIR")]
         dir: std::path::PathBuf,
     },
+}
+
+/// Which participants and days `metrics` and `report` read.
+#[derive(Args)]
+struct Selection {
+    #[arg(long, value_name = "ID")]
+    study: u64,
+    /// Only this participant
+    #[arg(long, value_name = "ID")]
+    patient: Option<u64>,
+    /// First day (UTC, YYYY-MM-DD); default: all of each participant's data
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    from: Option<NaiveDate>,
+    /// Last day, inclusive
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    to: Option<NaiveDate>,
+    /// Participants read at once
+    #[arg(long, default_value_t = jobs::DEFAULT_PARALLELISM, value_name = "N")]
+    parallel: usize,
 }
 
 #[derive(Args)]
@@ -387,8 +378,8 @@ fn main() {
 
 async fn run(ctx: &Ctx, cmd: Cmd) -> Result<(), Failure> {
     match cmd {
-        Cmd::Login(a) => login(ctx, a).await,
-        Cmd::Logout => logout(ctx).await,
+        Cmd::Login(a) => login::login(ctx, a).await,
+        Cmd::Logout => login::logout(ctx).await,
         Cmd::Whoami => {
             let s = ctx.session().await?;
             if ctx.json {
@@ -442,31 +433,8 @@ async fn run(ctx: &Ctx, cmd: Cmd) -> Result<(), Failure> {
             patient,
             parallel,
         } => check(ctx, study, patient, parallel).await,
-        Cmd::Metrics {
-            study,
-            patient,
-            from,
-            to,
-            parallel,
-        } => metrics(ctx, study, patient, (from, to), parallel).await,
-        Cmd::Report {
-            study,
-            patient,
-            from,
-            to,
-            out,
-            parallel,
-        } => {
-            let req = jobs::ReportRequest {
-                study_id: study,
-                patient,
-                from,
-                to,
-                parallelism: parallel,
-                generated_by: format!("jhe {}", env!("CARGO_PKG_VERSION")),
-            };
-            report::run(ctx, req, out).await
-        }
+        Cmd::Metrics(sel) => metrics(ctx, sel).await,
+        Cmd::Report { sel, out } => report::run(ctx, sel, out).await,
         Cmd::Export(a) => export(ctx, a).await,
         Cmd::Discard { dir } => discard(ctx, &dir),
     }
@@ -497,122 +465,6 @@ fn discard(ctx: &Ctx, dir: &std::path::Path) -> Result<(), Failure> {
             dir.display(),
             indicatif::HumanBytes(bytes)
         );
-    }
-    Ok(())
-}
-
-async fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), Failure> {
-    let input = ctx.server_input()?;
-    let info = server_check::check_server(&input).await?;
-    let session = if a.browser {
-        let key = info.url.key();
-        let client_id = a
-            .client_id
-            .clone()
-            .or_else(|| ctx.config.client_ids.get(&key).cloned())
-            .unwrap_or_else(|| DEFAULT_CLIENT_ID.to_string());
-        let opts = BrowserOptions {
-            client_id,
-            timeout: Duration::from_secs(a.timeout),
-            ..Default::default()
-        };
-        let quiet = ctx.quiet;
-        Session::sign_in_with_browser(&info, &opts, SessionOptions::default(), |url| {
-            if !quiet {
-                eprintln!(
-                    "Opening your browser to sign in. If it does not open, visit:\n\n  {url}\n"
-                );
-            }
-            open_in_browser(url);
-        })
-        .await?
-    } else {
-        let key = read_api_key(a.api_key_stdin)?;
-        Session::sign_in_with_api_key(&info, &key, SessionOptions::default()).await?
-    };
-    let store: Arc<dyn SecretStore> = Arc::new(KeyringStore::of(KeychainOwner::Cli));
-    session.remember(store).await?;
-    let mut cfg = Config::load();
-    cfg.default_server = Some(info.url.to_string());
-    if let Some(id) = a.client_id.filter(|id| id != DEFAULT_CLIENT_ID) {
-        cfg.client_ids.insert(info.url.key(), id);
-    }
-    cfg.save();
-    if ctx.json {
-        output::print_json(&json!({"server": info.url, "profile": session.profile()}));
-    } else {
-        println!(
-            "Signed in to {} as {}. The sign-in is saved in your system keychain.",
-            info.url,
-            session.profile().display_name()
-        );
-    }
-    Ok(())
-}
-
-fn read_api_key(from_stdin: bool) -> Result<String, Error> {
-    if from_stdin {
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-            Error::InvalidInput(format!(
-                "Could not read the API key from standard input: {e}"
-            ))
-        })?;
-        return Ok(line.trim().to_string());
-    }
-    if let Some(k) = api_key_from_env() {
-        return Ok(k);
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::InvalidInput(
-            "No terminal to ask for the API key. Pipe it in with --api-key-stdin, or use --browser.".into(),
-        ));
-    }
-    eprintln!("Paste your practitioner API key (JHE web portal → Profile → API Key).");
-    rpassword::prompt_password("API key (hidden): ")
-        .map(|s| s.trim().to_string())
-        .map_err(|e| Error::InvalidInput(format!("Could not read the API key: {e}")))
-}
-
-/// Opens `url` in the default browser, without a shell on any platform (the URL is printed
-/// too, for when no browser opens).
-fn open_in_browser(url: &str) {
-    if url.starts_with("https://") || url.starts_with("http://") {
-        let _ = open::that_detached(url);
-    }
-}
-
-async fn logout(ctx: &Ctx) -> Result<(), Failure> {
-    let info = ctx.server().await?;
-    let store = KeyringStore::of(KeychainOwner::Cli);
-    let shared: Arc<dyn SecretStore> = Arc::new(store.clone());
-    match Session::resume(&info, shared, SessionOptions::default()).await {
-        Ok(s) => {
-            if let Err(e) = s.sign_out(Some(&store)).await {
-                ctx.note(&format!(
-                    "note: the sign-in was deleted from the keychain, but revoking it on the server failed: {e}"
-                ));
-            }
-        }
-        Err(Error::NotSignedIn { .. }) => {
-            ctx.note(&format!("You were not signed in to {}.", info.url));
-            return Ok(());
-        }
-        // The saved sign-in no longer works: nothing to revoke, just forget it.
-        Err(_) => store.delete(&info.url.key())?,
-    }
-    let mut cfg = Config::load();
-    if cfg.default_server.as_deref() == Some(info.url.as_str()) {
-        cfg.default_server = None;
-        cfg.save();
-    }
-    if ctx.json {
-        output::print_json(&json!({"signed_out": info.url}));
-    } else {
-        println!("Signed out of {}.", info.url);
-        if api_key_from_env().is_none() {
-            println!("If you signed in with an API key, the key itself still works: delete it in the JHE web portal (Profile → API Key) if it may have leaked.");
-        }
     }
     Ok(())
 }
@@ -706,15 +558,16 @@ async fn check(
     participant_job(ctx, "Checking participants", job, output::quality_table).await
 }
 
-async fn metrics(
-    ctx: &Ctx,
-    study: u64,
-    patient: Option<u64>,
-    days: (Option<NaiveDate>, Option<NaiveDate>),
-    parallel: usize,
-) -> Result<(), Failure> {
+async fn metrics(ctx: &Ctx, sel: Selection) -> Result<(), Failure> {
+    let Selection {
+        study,
+        patient,
+        from,
+        to,
+        parallel,
+    } = sel;
     let job = move |s: Session, p, c| async move {
-        jobs::study_metrics(&s, study, patient, days, parallel, p, c).await
+        jobs::study_metrics(&s, study, patient, (from, to), parallel, p, c).await
     };
     participant_job(ctx, "Reading participants", job, output::metrics_tables).await
 }

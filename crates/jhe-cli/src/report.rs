@@ -8,7 +8,7 @@ use jhe_engine::error::Error;
 use jhe_engine::jobs::{self, Progress, ReportRequest};
 use jhe_engine::report;
 
-use crate::{bar, ctrl_c_cancels, output, spinner_style, Ctx, Failure};
+use crate::{bar, ctrl_c_cancels, output, spinner_style, Ctx, Failure, Selection};
 
 /// The file written when `--out` is not given, in the current folder.
 pub fn default_name(study: u64, patient: Option<u64>) -> PathBuf {
@@ -18,7 +18,15 @@ pub fn default_name(study: u64, patient: Option<u64>) -> PathBuf {
     }
 }
 
-pub async fn run(ctx: &Ctx, req: ReportRequest, out: Option<PathBuf>) -> Result<(), Failure> {
+pub async fn run(ctx: &Ctx, sel: Selection, out: Option<PathBuf>) -> Result<(), Failure> {
+    let req = ReportRequest {
+        study_id: sel.study,
+        patient: sel.patient,
+        from: sel.from,
+        to: sel.to,
+        parallelism: sel.parallel,
+        generated_by: format!("jhe {}", env!("CARGO_PKG_VERSION")),
+    };
     let out = out.unwrap_or_else(|| default_name(req.study_id, req.patient));
     if out.is_dir() {
         return Err(Error::InvalidInput(format!(

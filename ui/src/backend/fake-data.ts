@@ -389,7 +389,7 @@ export function renderChart(points: SeriesPoint[], unit: string, from: number, t
       .join('');
     if (d) parts.push(`<path d="${d}" fill="none" stroke="${colour}" stroke-width="1.6"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`);
   };
-  // The real chart's themed colours (crates/jhe-engine/src/chart/draw.rs, ui/src/styles.css).
+  // The real chart's themed colours (crates/jhe-engine/src/chart/paint.rs, ui/src/styles.css).
   const first = twoValues ? 'var(--chart-systolic, #C0262D)' : 'var(--chart-line, #2563EB)';
   const second = 'var(--chart-diastolic, #2563EC)';
   line((p) => p.v, first);

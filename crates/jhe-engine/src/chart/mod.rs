@@ -25,6 +25,7 @@ mod daily;
 mod draw;
 mod gri;
 mod heatmap;
+mod paint;
 mod tir;
 
 use std::collections::BTreeMap;

@@ -220,32 +220,16 @@ impl Export {
                     )
                 }
             };
-            let mut pending: Option<DataFrame> = None;
+            let mut groups = RowGroups::default();
+            let mut write = |d: &DataFrame| sink.write(d);
             for p in parts {
                 let df = read_parquet(&parts_dir.join(&p.file))?;
                 let df = align(&df, &schema)?;
                 rows += df.height() as u64;
                 observations += p.observations;
-                match &mut pending {
-                    Some(acc) => {
-                        acc.vstack_mut_owned(df)?;
-                    }
-                    None => pending = Some(df),
-                }
-                if pending
-                    .as_ref()
-                    .is_some_and(|d| d.height() >= ROW_GROUP_ROWS)
-                {
-                    if let Some(mut d) = pending.take() {
-                        d.rechunk_mut();
-                        sink.write(&d)?;
-                    }
-                }
+                groups.push(df, &mut write)?;
             }
-            if let Some(mut d) = pending.take() {
-                d.rechunk_mut();
-                sink.write(&d)?;
-            }
+            groups.flush(&mut write)?;
             if parts.is_empty() && format.is_csv() {
                 // the CSV writer writes its header with the first batch
                 sink.write(&DataFrame::empty_with_schema(&schema))?;
@@ -360,5 +344,46 @@ impl<W: Write> Sink<'_, W> {
             Sink::Parquet(b) => b.finish().map(|_| ()),
             Sink::Csv(mut b, _) => b.finish(),
         }
+    }
+}
+
+/// Frames stacked into row groups of about [`ROW_GROUP_ROWS`] rows before they are written
+/// (fewer, larger row groups read faster than one per part).
+#[derive(Default)]
+pub(super) struct RowGroups(Option<DataFrame>);
+
+impl RowGroups {
+    /// Adds `df`; a full row group goes out through `write`.
+    pub(super) fn push(
+        &mut self,
+        df: DataFrame,
+        write: &mut impl FnMut(&DataFrame) -> PolarsResult<()>,
+    ) -> PolarsResult<()> {
+        match &mut self.0 {
+            Some(acc) => {
+                acc.vstack_mut_owned(df)?;
+            }
+            None => self.0 = Some(df),
+        }
+        if self
+            .0
+            .as_ref()
+            .is_some_and(|d| d.height() >= ROW_GROUP_ROWS)
+        {
+            self.flush(write)?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is left.
+    pub(super) fn flush(
+        &mut self,
+        write: &mut impl FnMut(&DataFrame) -> PolarsResult<()>,
+    ) -> PolarsResult<()> {
+        if let Some(mut d) = self.0.take() {
+            d.rechunk_mut();
+            write(&d)?;
+        }
+        Ok(())
     }
 }

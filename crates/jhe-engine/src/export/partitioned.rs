@@ -53,7 +53,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use super::files::{create_private_dir_all, read_parquet, sync_dir, write_atomic};
-use super::merge::{align, union_schema, ROW_GROUP_ROWS};
+use super::merge::{align, union_schema, RowGroups};
 use super::state::PartRecord;
 use super::{io_err, Export, ExportError, ManifestFile};
 use crate::frame::names::{OBSERVATION_ID, PATIENT_ID};
@@ -174,7 +174,8 @@ impl Export {
                 let mut writer = ParquetWriter::new(w)
                     .with_compression(ParquetCompression::Zstd(None))
                     .batched(&file_schema)?;
-                let mut pending: Option<DataFrame> = None;
+                let mut groups = RowGroups::default();
+                let mut write = |d: &DataFrame| writer.write_batch(d);
                 for &(i, alone) in &members {
                     let p = &parts[i];
                     let mut df = read_parquet(&parts_dir.join(&p.file))?;
@@ -188,26 +189,9 @@ impl Export {
                     let height = df.height();
                     df.with_column(Column::new(STUDY_ID.into(), vec![study; height]))?;
                     rows += height as u64;
-                    match &mut pending {
-                        Some(acc) => {
-                            acc.vstack_mut_owned(df)?;
-                        }
-                        None => pending = Some(df),
-                    }
-                    if pending
-                        .as_ref()
-                        .is_some_and(|d| d.height() >= ROW_GROUP_ROWS)
-                    {
-                        if let Some(mut d) = pending.take() {
-                            d.rechunk_mut();
-                            writer.write_batch(&d)?;
-                        }
-                    }
+                    groups.push(df, &mut write)?;
                 }
-                if let Some(mut d) = pending.take() {
-                    d.rechunk_mut();
-                    writer.write_batch(&d)?;
-                }
+                groups.flush(&mut write)?;
                 writer.finish()?;
                 Ok(())
             })?;

@@ -197,6 +197,17 @@ fn findings_by_kind(
     m
 }
 
+/// Opens a type's section: "Blood glucose (mg/dL)".
+fn type_heading(page: &mut html::Page, view: &DataType) {
+    let pres = crate::chart::presentation(view);
+    page.section_start(&format!("type-{}", view.name()));
+    if pres.unit.is_empty() {
+        page.h2(&pres.label);
+    } else {
+        page.h2(&format!("{} ({})", pres.label, pres.unit));
+    }
+}
+
 /// The period every metric of the report covers.
 const PERIOD: Period = Period::ALL;
 

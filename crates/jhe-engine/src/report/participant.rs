@@ -83,12 +83,7 @@ pub(super) fn write(page: &mut Page, input: &ReportInput, p: &ParticipantInput) 
 fn type_section(page: &mut Page, p: &ParticipantInput, view: &DataType) {
     let obs = obs_vec(p, view);
     let pres = presentation(view);
-    page.section_start(&format!("type-{}", view.name()));
-    if pres.unit.is_empty() {
-        page.h2(&pres.label);
-    } else {
-        page.h2(&format!("{} ({})", pres.label, pres.unit));
-    }
+    super::type_heading(page, view);
     let sum = summary(view, &obs);
     if let Some(s) = &sum {
         if !s.bands.is_empty() {

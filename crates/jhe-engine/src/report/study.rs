@@ -107,13 +107,7 @@ fn overview(page: &mut Page, input: &ReportInput, types: &[DataType]) {
 }
 
 fn type_section(page: &mut Page, input: &ReportInput, view: &DataType) {
-    let pres = presentation(view);
-    page.section_start(&format!("type-{}", view.name()));
-    if pres.unit.is_empty() {
-        page.h2(&pres.label);
-    } else {
-        page.h2(&format!("{} ({})", pres.label, pres.unit));
-    }
+    super::type_heading(page, view);
     let ps: Vec<&ParticipantInput> = input
         .participants
         .iter()
