@@ -10,11 +10,12 @@
 //! * [`report`] — "Write report…": a study's or participant's HTML report, live or offline;
 //! * [`views`] — observations → what the participant view shows (live and offline alike; each
 //!   card's clinical summary is the engine's `analysis::summary`, shared with the report);
-//! * [`ipc`] — the payloads, exported to TypeScript; [`error`] — `{kind, message}`;
+//! * [`ipc`] — the payloads, exported to TypeScript ([`bindings`]); [`error`] — `{kind, message}`;
 //! * [`state`] — what is remembered between operations; [`picker`] — the desktop's dialogs;
 //! * [`about`] — the About dialog, "Copy diagnostics" (no PHI) and the opt-in update check.
 
 pub mod about;
+pub mod bindings;
 pub mod error;
 pub mod export;
 pub mod ipc;
