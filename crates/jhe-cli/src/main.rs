@@ -652,12 +652,25 @@ async fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
             a.study,
             out.out_dir.display()
         );
+        // A partitioned export's files are listed per table folder (one file per participant).
+        let mut listed: Vec<(String, usize, u64)> = Vec::new();
         for f in &m.files {
-            println!(
-                "  {:<40} {:>9} rows",
-                f.name,
-                HumanCount(f.rows).to_string()
-            );
+            let name = f
+                .name
+                .split_once('/')
+                .map_or(f.name.clone(), |(dir, _)| format!("{dir}/"));
+            match listed.iter_mut().find(|(n, _, _)| *n == name) {
+                Some(e) => (e.1, e.2) = (e.1 + 1, e.2 + f.rows),
+                None => listed.push((name, 1, f.rows)),
+            }
+        }
+        for (name, files, rows) in listed {
+            let name = if files > 1 {
+                format!("{name} ({files} files)")
+            } else {
+                name
+            };
+            println!("  {name:<40} {:>9} rows", HumanCount(rows).to_string());
         }
         println!("  manifest.json");
         if out.units_resumed > 0 {
