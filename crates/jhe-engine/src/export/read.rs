@@ -39,11 +39,16 @@ pub enum ReadError {
     Manifest { path: String, message: String },
     #[error("{manifest} lists the file {name:?}, which is not inside the export folder; nothing was opened. The folder was not written by JHE Desktop, or someone changed its manifest.")]
     OutsideFolder { manifest: String, name: String },
+    #[error("{path} is larger than {max_mib} MiB, far more than JHE Desktop writes, so it was not read. Export the study again into a new folder.")]
+    TooLarge { path: String, max_mib: u64 },
     #[error("{0} does not exist (any more). Choose the folder again.")]
     NotFound(String),
     #[error("{0} holds no exported data files (.csv or .parquet). Choose a folder that JHE Desktop exported to.")]
     NoData(String),
 }
+
+/// The largest `findings.csv` read back.
+const FINDINGS_MAX_BYTES: u64 = 256 << 20;
 
 /// The largest `manifest.json` read (a real one is a few hundred KiB at most).
 const MANIFEST_MAX_BYTES: u64 = 64 << 20;
@@ -570,6 +575,14 @@ pub fn read_findings(
         return Ok(None);
     }
     let shown = || path.display().to_string();
+    // A findings list is a few MiB at most; a file far larger is not one JHE Desktop wrote.
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    if size > FINDINGS_MAX_BYTES {
+        return Err(ReadError::TooLarge {
+            path: shown(),
+            max_mib: FINDINGS_MAX_BYTES >> 20,
+        });
+    }
     let df = CsvReadOptions::default()
         .with_has_header(true)
         // Every column as text: ids are parsed below, a bad one skips its row.

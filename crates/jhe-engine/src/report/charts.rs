@@ -16,6 +16,9 @@ use crate::chart::{
 };
 use crate::omh::DataType;
 
+/// Day-by-day panels drawn at the most (the latest days with readings): four weeks.
+pub const DAILY_MAX_DAYS: usize = 28;
+
 /// Days a heat map shows at the most (the latest ones).
 pub const HEATMAP_MAX_DAYS: usize = 120;
 
@@ -179,11 +182,17 @@ fn glucose(page: &mut Page, ps: &[&ParticipantInput], single: bool) {
         "Across: the hypoglycaemia component (very low % + 0.8 × low %); up: the hyperglycaemia component (very high % + 0.5 × high %). GRI = 3 × across + 1.6 × up; the bands are its zones A (0–20, lowest risk) to E (above 80).",
     );
     if single {
-        let days = DayTrace::from_readings(&per[0].2);
+        let mut days = DayTrace::from_readings(&per[0].2);
+        let cut = if days.len() > DAILY_MAX_DAYS {
+            days.drain(..days.len() - DAILY_MAX_DAYS);
+            format!(" The last {DAILY_MAX_DAYS} days with readings are drawn.")
+        } else {
+            String::new()
+        };
         page.figure(
             "Day by day",
             &render_daily_profiles(&days, WIDTH),
-            "Each day's glucose from midnight to midnight on the participant's clock, with the 70–180 mg/dL target range shaded; lines break at gaps over 45 minutes.",
+            &format!("Each day's glucose from midnight to midnight on the participant's clock, with the 70–180 mg/dL target range shaded; lines break at gaps over 45 minutes.{cut}"),
         );
         return;
     }

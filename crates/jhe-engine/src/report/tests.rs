@@ -190,3 +190,15 @@ fn a_study_without_readings_still_makes_a_report() {
     assert_eq!(stats.observations, 0);
     assert!(doc.contains("0 of them with readings"));
 }
+
+#[test]
+fn a_long_participant_report_draws_only_the_last_four_weeks_day_by_day_and_says_so() {
+    let mut inp = input(true);
+    inp.participants[0]
+        .obs
+        .insert("omh:blood-glucose:4.0".into(), glucose(40001, 35, 140.0));
+    let (doc, _) = render(&inp);
+    assert!(doc.contains("The last 28 days with readings are drawn."));
+    let (short, _) = render(&input(true));
+    assert!(!short.contains("days with readings are drawn"));
+}
