@@ -143,6 +143,7 @@ pub async fn patient_data(
                         code: Some((sc.coding_system.clone(), sc.coding_code.clone())),
                         date_from: from,
                         date_to: to,
+                        updated_since: None,
                     };
                     fetch_obs(s, q).await.map(|(o, n)| (sc.coding_code, o, n))
                 }))
@@ -213,6 +214,7 @@ pub async fn rows(
                     code: Some((omh::OMH_SYSTEM.to_string(), code.to_string())),
                     date_from: from,
                     date_to: to,
+                    updated_since: None,
                 };
                 Arc::new(fetch_obs(&session, q).await?.0)
             }

@@ -94,6 +94,11 @@ pub enum Error {
     /// Writing the export failed.
     #[error("Writing the export failed: {detail}. Check that the output folder is writable and the disk is not full, then run the export again to resume.")]
     Export { detail: String },
+
+    /// The local (encrypted) copy of a study could not be read or written; `detail` is the
+    /// copy's own plain sentence.
+    #[error("{detail}")]
+    LocalCopy { detail: String },
 }
 
 /// Every kind of failure a front end can be told about, as the stable names the UI and `--json`
@@ -122,6 +127,8 @@ pub enum ErrorKind {
     Keychain,
     InvalidInput,
     Export,
+    /// A study's local copy on this computer could not be read or written.
+    LocalCopy,
     /// Files on this computer could not be read or written (the app's offline review, pickers).
     Io,
     /// A bug or an unexpected state inside the app.
@@ -151,6 +158,7 @@ impl ErrorKind {
             ErrorKind::Keychain => "keychain",
             ErrorKind::InvalidInput => "invalid_input",
             ErrorKind::Export => "export",
+            ErrorKind::LocalCopy => "local_copy",
             ErrorKind::Io => "io",
             ErrorKind::Internal => "internal",
         }
@@ -193,6 +201,7 @@ impl Error {
             Error::Keychain { .. } => ErrorKind::Keychain,
             Error::InvalidInput(_) => ErrorKind::InvalidInput,
             Error::Export { .. } => ErrorKind::Export,
+            Error::LocalCopy { .. } => ErrorKind::LocalCopy,
         }
     }
 
@@ -216,7 +225,7 @@ impl Error {
             | Error::Network { .. }
             | Error::Rejected { .. }
             | Error::BadResponse { .. } => 5,
-            Error::Export { .. } => 7,
+            Error::Export { .. } | Error::LocalCopy { .. } => 7,
             Error::Cancelled => 130,
         }
     }

@@ -101,6 +101,8 @@ struct Asked<'q> {
     /// the last day (exclusive).
     from_us: Option<i64>,
     to_us: Option<i64>,
+    /// `updated_since` as UTC microseconds.
+    since_us: Option<i64>,
 }
 
 impl<'q> Asked<'q> {
@@ -109,6 +111,11 @@ impl<'q> Asked<'q> {
             q,
             from_us: q.date_from.map(day_start_us),
             to_us: q.date_to.and_then(|d| d.succ_opt()).map(day_start_us),
+            since_us: q
+                .updated_since
+                .as_deref()
+                .and_then(omh::time::parse_date_time)
+                .map(|t| t.utc_us),
         }
     }
 
@@ -122,6 +129,23 @@ impl<'q> Asked<'q> {
             let other_system = !o.coding_system.is_empty() && o.coding_system != *system;
             if o.coding_code != *code || other_system {
                 return Some(format!("of type {} (asked: {code})", o.coding_code));
+            }
+        }
+        if let Some(since) = self.since_us {
+            let at = o
+                .last_updated
+                .as_deref()
+                .and_then(omh::time::parse_date_time);
+            match at {
+                Some(t) if t.utc_us < since => {
+                    return Some(format!(
+                        "written {}, before the asked {}",
+                        o.last_updated.as_deref().unwrap_or_default(),
+                        q.updated_since.as_deref().unwrap_or_default()
+                    ))
+                }
+                None => return Some("without a readable lastUpdated".into()),
+                Some(_) => {}
             }
         }
         if self.from_us.is_none() && self.to_us.is_none() {

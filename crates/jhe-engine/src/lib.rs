@@ -5,6 +5,7 @@
 // Data half: OMH decoding, tidy rows and DataFrames, export.
 pub mod analysis;
 pub mod chart;
+pub mod copy;
 pub mod export;
 pub mod frame;
 pub mod omh;

@@ -147,9 +147,14 @@ impl Store {
     pub fn rows(&self) -> &[Obs] {
         &self.rows
     }
+    /// Observation `id`, unless it was never stored or was deleted ([`Store::remove`]).
     pub fn get(&self, id: u32) -> Option<&Obs> {
-        let idx = id.checked_sub(self.first_id)? as usize;
-        self.rows.get(idx).filter(|r| r.id == id)
+        let idx = id.checked_sub(self.first_id)?;
+        let r = self.rows.get(idx as usize).filter(|r| r.id == id)?;
+        self.patient_rows(r.patient_id)
+            .binary_search(&idx)
+            .is_ok()
+            .then_some(r)
     }
     pub fn row(&self, idx: u32) -> &Obs {
         &self.rows[idx as usize]
@@ -190,6 +195,67 @@ impl Store {
         });
         self.version += 1;
         id
+    }
+
+    /// Deletes observation `id` (as the real server does when its patient leaves their last
+    /// organization: the row is gone, nothing signals it). Returns whether it was there.
+    pub fn remove(&mut self, id: u32) -> bool {
+        let Some(idx) = id.checked_sub(self.first_id) else {
+            return false;
+        };
+        let Some(patient) = self.get(id).map(|r| r.patient_id) else {
+            return false;
+        };
+        let Some(list) = self.by_patient.get_mut(&patient) else {
+            return false;
+        };
+        let before = list.len();
+        list.retain(|i| *i != idx);
+        let removed = list.len() < before;
+        if removed {
+            self.version += 1;
+        }
+        removed
+    }
+
+    /// Replaces observation `id`'s OMH body **without** a new `lastUpdated` (a change made
+    /// behind the API's back, e.g. in the database; only a full reconcile can notice it).
+    pub fn rewrite(&mut self, id: u32, omh: Value) -> bool {
+        if !self.is_live(id) {
+            return false;
+        }
+        let idx = (id - self.first_id) as usize;
+        let identifiers = self.rows[idx].identifiers().to_vec();
+        self.rows[idx].payload = Payload::Raw(Arc::new(RawObs { omh, identifiers }));
+        self.version += 1;
+        true
+    }
+
+    /// Stores a copy of observation `id` as a new upload (a new id, a new `lastUpdated` and a
+    /// new header uuid; same patient, type and measurement time). Returns the new id.
+    pub fn append_copy(&mut self, id: u32, uuid: &str) -> Option<u32> {
+        if !self.is_live(id) {
+            return None;
+        }
+        let r = self.rows[(id - self.first_id) as usize].clone();
+        let mut omh = r.omh();
+        if let Some(h) = omh.get_mut("header").and_then(Value::as_object_mut) {
+            h.insert("uuid".into(), Value::String(uuid.to_string()));
+        }
+        let identifiers = r.identifiers().to_vec();
+        let now = self.rows.last().map_or(0, |l| l.last_updated_us) + 1;
+        Some(self.append(
+            r.patient_id,
+            r.scope_id,
+            (r.eff_start_us, r.eff_end_us),
+            now,
+            RawObs { omh, identifiers },
+        ))
+    }
+
+    /// Whether `id` is stored and not deleted.
+    pub fn is_live(&self, id: u32) -> bool {
+        self.get(id).is_some()
     }
 
     /// Row indices matching `q`, in the requested order. Results are cached per query until the

@@ -590,6 +590,10 @@ pub struct ObservationQuery {
     pub date_from: Option<NaiveDate>,
     /// Inclusive last day: `date=lt<day after>`.
     pub date_to: Option<NaiveDate>,
+    /// `_lastUpdated=ge<instant>`: rows the server wrote at or after this instant (as the server
+    /// sent it in `meta.lastUpdated`, microseconds kept), for incremental sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_since: Option<String>,
 }
 
 impl ObservationQuery {
@@ -611,6 +615,9 @@ impl ObservationQuery {
             if let Some(next) = d.succ_opt() {
                 p.push(("date".to_string(), format!("lt{}", next.format("%Y-%m-%d"))));
             }
+        }
+        if let Some(t) = &self.updated_since {
+            p.push(("_lastUpdated".to_string(), format!("ge{t}")));
         }
         p
     }
@@ -646,6 +653,7 @@ mod tests {
             )),
             date_from: NaiveDate::from_ymd_opt(2026, 11, 1),
             date_to: NaiveDate::from_ymd_opt(2026, 11, 30),
+            updated_since: None,
         };
         let url = with_query("http://h/FHIR/R5/Observation", &q.params());
         assert_eq!(

@@ -86,6 +86,7 @@ pub async fn study_metrics(
                 code: Some((scope.coding_system.clone(), scope.coding_code.clone())),
                 date_from: from,
                 date_to: to,
+                updated_since: None,
             };
             let f = fetch_observations_map(session, &q, cancel_ref, &|_| {}, &|raw| {
                 omh::decode_owned(raw).ok().map(|d| Obs::from_decoded(&d))

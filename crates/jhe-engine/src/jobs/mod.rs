@@ -9,6 +9,7 @@ pub mod export;
 pub mod metrics;
 pub mod report;
 pub mod summary;
+pub mod sync;
 
 use std::time::Instant;
 
@@ -21,6 +22,7 @@ pub use export::{export_study, unit_key, ExportOutcome, ExportRequest, Identifie
 pub use metrics::{study_metrics, ParticipantMetrics, StudyMetrics};
 pub use report::{report_input, ReportRequest};
 pub use summary::{study_summary, PatientSummary, StudySummary};
+pub use sync::{sync_study, Reconcile, SyncOptions, SyncOutcome};
 
 /// Default number of units fetched at once.
 pub const DEFAULT_PARALLELISM: usize = 4;

@@ -63,6 +63,7 @@ pub async fn report_input(
             code: None,
             date_from: req.from,
             date_to: req.to,
+            updated_since: None,
         };
         let f =
             fetch_observations_map(session, &q, cancel_ref, &|_| {}, &omh::decode_owned).await?;

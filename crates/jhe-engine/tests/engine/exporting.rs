@@ -299,6 +299,7 @@ async fn filters_by_participant_type_and_dates_match_the_server_counts() {
                 code: Some(("https://w3id.org/openmhealth".into(), code.into())),
                 date_from: Some(day),
                 date_to: Some(day),
+                updated_since: None,
             })
             .await
             .expect("count");

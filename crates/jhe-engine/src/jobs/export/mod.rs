@@ -108,6 +108,7 @@ impl ExportRequest {
             code: Some((code.coding_system.clone(), code.coding_code.clone())),
             date_from: self.date_from,
             date_to: self.date_to,
+            updated_since: None,
         }
     }
 }
