@@ -24,3 +24,4 @@ mod partitioned_exports;
 mod reading_back;
 mod signing_in;
 mod sleep_and_temperature_types;
+mod syncing;
