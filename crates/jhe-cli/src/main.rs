@@ -4,6 +4,7 @@ mod config;
 mod login;
 mod output;
 mod report;
+mod sync;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -131,6 +132,27 @@ enum Cmd {
     },
     /// Export a study's observations (resumes an interrupted export of the same selection)
     Export(ExportArgs),
+    /// Keep an encrypted local copy of a study up to date: what is new since the last sync, and
+    /// deletions found by comparing counts ("+1,204 readings from 12 participants, 0 removed")
+    Sync {
+        #[arg(long, value_name = "ID")]
+        study: u64,
+        /// How much to compare besides fetching what is new
+        #[arg(long, value_enum, default_value = "daily")]
+        reconcile: sync::ReconcileArg,
+        /// Sync again every MINUTES minutes until Ctrl-C
+        #[arg(long, value_name = "MINUTES")]
+        watch: Option<u64>,
+    },
+    /// List the local study copies on this computer with their sizes, or remove one
+    Copies {
+        /// Delete the local copy of this study
+        #[arg(long, value_name = "STUDY")]
+        remove: Option<u64>,
+        /// Print a new key for JHE_COPY_KEY (for a computer without a keychain) and exit
+        #[arg(long)]
+        new_key: bool,
+    },
     /// Delete what unfinished (cancelled or failed) exports into DIR downloaded
     Discard {
         /// The folder the export was started with (--out)
@@ -437,6 +459,18 @@ async fn run(ctx: &Ctx, cmd: Cmd) -> Result<(), Failure> {
         Cmd::Report { sel, out } => report::run(ctx, sel, out).await,
         Cmd::Export(a) => export(ctx, a).await,
         Cmd::Discard { dir } => discard(ctx, &dir),
+        Cmd::Sync {
+            study,
+            reconcile,
+            watch,
+        } => sync::run(ctx, study, reconcile, watch).await,
+        Cmd::Copies { remove, new_key } => {
+            if new_key {
+                println!("{}", jhe_engine::copy::seal::new_key_text());
+                return Ok(());
+            }
+            sync::copies(ctx, remove)
+        }
     }
 }
 

@@ -83,6 +83,14 @@ impl CopyKey {
     }
 }
 
+/// A new key as text, for [`KEY_ENV`] on a computer without a keychain.
+pub fn new_key_text() -> String {
+    age::x25519::Identity::generate()
+        .to_string()
+        .expose_secret()
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

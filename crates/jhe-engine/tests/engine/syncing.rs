@@ -166,7 +166,7 @@ async fn a_sync_stopped_at_a_random_page_resumes_with_no_duplicate_and_no_gap() 
             let mut copy =
                 LocalCopy::open_or_new(&dir, key.clone(), sb.url(), DEMO_STUDY).expect("copy");
             // New uploads keep arriving between (and so during) the attempts.
-            if next(&mut rng) % 2 == 0 {
+            if next(&mut rng).is_multiple_of(2) {
                 let id = server_rows(&s).await.keys().next().copied().expect("rows") as u32;
                 let uuid = format!("33333333-3333-4333-8333-{:012}", next(&mut rng));
                 sb.state().store.write().append_copy(id, &uuid);

@@ -6,7 +6,7 @@
  * output use (`"invalid_url"`, …). The engine's errors use most of them; the app adds `io`
  * (reading files back) and `internal` (a bug in the app).
  */
-export type ErrorKind = "invalid_url" | "insecure_url" | "not_jhe" | "unreachable" | "sign_in_failed" | "sign_in_again" | "not_signed_in" | "patient_account" | "forbidden" | "not_found" | "server" | "rate_limited" | "network" | "rejected" | "bad_response" | "cancelled" | "keychain" | "invalid_input" | "export" | "io" | "internal";
+export type ErrorKind = "invalid_url" | "insecure_url" | "not_jhe" | "unreachable" | "sign_in_failed" | "sign_in_again" | "not_signed_in" | "patient_account" | "forbidden" | "not_found" | "server" | "rate_limited" | "network" | "rejected" | "bad_response" | "cancelled" | "keychain" | "invalid_input" | "export" | "local_copy" | "io" | "internal";
 
 /**
  * What every failed command rejects with. `message` is plain language for the user.
