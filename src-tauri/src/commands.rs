@@ -3,7 +3,9 @@
 //! `state.noted` keeps its kind (only the kind) for the About dialog's diagnostics.
 
 use jhe_app::ipc::*;
-use jhe_app::{about, export, offline, participant, report, session, studies, AppState, Result};
+use jhe_app::{
+    about, copies, export, offline, participant, report, session, studies, AppState, Result,
+};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -150,6 +152,66 @@ pub async fn show_in_folder(state: State<'_, AppState>, path: String) -> Result<
 #[tauri::command]
 pub async fn open_export(state: State<'_, AppState>, path: String) -> Result<OfflineReview> {
     state.noted(offline::open_export(&state, &path).await)
+}
+
+// ----- local copies and new-data checks ---------------------------------------------------------
+
+#[tauri::command]
+pub async fn local_copies(state: State<'_, AppState>) -> Result<Vec<LocalCopyInfo>> {
+    state.noted(copies::local_copies(&state).await)
+}
+
+#[tauri::command]
+pub async fn open_local_copy(
+    state: State<'_, AppState>,
+    server: String,
+    study_id: u64,
+) -> Result<OfflineReview> {
+    state.noted(copies::open_local_copy(&state, &server, study_id).await)
+}
+
+#[tauri::command]
+pub async fn sync_study(
+    state: State<'_, AppState>,
+    study_id: u64,
+    job_id: Option<String>,
+    on_event: Channel<SyncProgress>,
+) -> Result<SyncResult> {
+    state.noted(copies::sync_study(&state, study_id, job_id.as_deref(), sink(on_event)).await)
+}
+
+#[tauri::command]
+pub async fn remove_local_copy(
+    state: State<'_, AppState>,
+    server: Option<String>,
+    study_id: u64,
+) -> Result<()> {
+    state.noted(copies::remove_local_copy(&state, server.as_deref(), study_id).await)
+}
+
+#[tauri::command]
+pub async fn remove_server_copies(state: State<'_, AppState>) -> Result<u64> {
+    state.noted(copies::remove_server_copies(&state).await)
+}
+
+#[tauri::command]
+pub async fn study_news(state: State<'_, AppState>) -> Result<Vec<StudyNews>> {
+    copies::study_news(&state).await
+}
+
+#[tauri::command]
+pub async fn clear_study_news(state: State<'_, AppState>, study_id: u64) -> Result<()> {
+    copies::clear_study_news(&state, study_id).await
+}
+
+#[tauri::command]
+pub async fn sync_every(state: State<'_, AppState>) -> Result<u32> {
+    copies::sync_every(&state).await
+}
+
+#[tauri::command]
+pub async fn set_sync_every(state: State<'_, AppState>, minutes: u32) -> Result<u32> {
+    copies::set_sync_every(&state, minutes).await
 }
 
 // ----- reports ---------------------------------------------------------------------------------

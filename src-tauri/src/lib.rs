@@ -69,6 +69,7 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             let dir = app.path().app_config_dir().ok();
             // Sign-ins are kept in the OS keychain, in the desktop app's own entries.
@@ -86,6 +87,11 @@ pub fn run() {
                     .with_build(build)
                     .with_updater(updater),
             );
+            // The background check for new data in the studies kept on this computer.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                jhe_app::copies::monitor(&handle.state::<AppState>()).await
+            });
             Ok(())
         })
         .on_page_load(move |webview, payload| {
@@ -124,6 +130,15 @@ pub fn run() {
             commands::pick_export_to_open,
             commands::show_in_folder,
             commands::open_export,
+            commands::local_copies,
+            commands::open_local_copy,
+            commands::sync_study,
+            commands::remove_local_copy,
+            commands::remove_server_copies,
+            commands::study_news,
+            commands::clear_study_news,
+            commands::sync_every,
+            commands::set_sync_every,
             commands::write_report,
             commands::open_report,
             commands::about_info,

@@ -1,5 +1,6 @@
 //! The native side of [`Picker`]: folder and file dialogs (tauri-plugin-dialog), the file
-//! manager and the browser (tauri-plugin-opener).
+//! manager and the browser (tauri-plugin-opener), desktop notifications
+//! (tauri-plugin-notification).
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +9,7 @@ use jhe_app::picker::Picker;
 use jhe_app::{Error, Result};
 use tauri::AppHandle;
 use tauri_plugin_dialog::{DialogExt, FileDialogBuilder, FilePath};
+use tauri_plugin_notification::NotificationExt;
 use tauri_plugin_opener::OpenerExt;
 
 pub struct NativePicker(pub AppHandle);
@@ -92,5 +94,15 @@ impl Picker for NativePicker {
             .opener()
             .open_url(url, None::<&str>)
             .map_err(|e| Error::Io(format!("Could not open the browser at {url}: {e}.")))
+    }
+
+    fn notify(&self, title: &str, body: &str) -> Result<()> {
+        self.0
+            .notification()
+            .builder()
+            .title(title)
+            .body(body)
+            .show()
+            .map_err(|e| Error::Io(format!("Could not show a notification: {e}.")))
     }
 }

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Session, waitForPort } from './webdriver.mjs';
@@ -28,6 +28,8 @@ const SLEEP_EPISODE = 'omh:sleep-episode:1.1';
 let driver;
 let sandbox;
 let sandboxInfo;
+/** The reference sandbox's data arguments (kept for its restart). */
+let sandboxArgs = [];
 let wd;
 let demoHour;
 /** The participant with sleep episodes whom the tests open. */
@@ -176,10 +178,12 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
     assert.ok(SANDBOX && existsSync(SANDBOX), `JHE_SANDBOX_BIN must point to jhe-sandbox (got ${SANDBOX})`);
     assert.ok(EXPORT_DIR, 'JHE_TEST_EXPORT_DIR must be set');
     mkdirSync(EXPORT_DIR, { recursive: true });
-    const infoFile = join(EXPORT_DIR, '..', 'sandbox-info.json');
-    sandbox = startProcess(SANDBOX, ['--port', '0', '--info-file', infoFile]);
-    await wd_until(() => existsSync(infoFile) && readFileSync(infoFile, 'utf8').trim().endsWith('}'), 'the reference sandbox started', 120_000, () => sandbox.log());
-    sandboxInfo = JSON.parse(readFileSync(infoFile, 'utf8'));
+    // The data ends at a fixed hour, so the sandbox started again later (same seed, same port)
+    // serves the same data: the "network comes back" test.
+    const end = new Date();
+    end.setUTCMinutes(0, 0, 0);
+    sandboxArgs = ['--end', end.toISOString().replace('.000Z', 'Z')];
+    sandboxInfo = await startSandbox(['--port', '0']);
     driver = startProcess(DRIVER, ['--port', String(PORT)], { env: { ...process.env } });
     await waitForPort(`http://127.0.0.1:${PORT}`);
     await startApp();
@@ -512,6 +516,11 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
     await notBusy();
     const rows = (await wd.findAll('[data-pid]')).length;
     assert.ok(rows >= 5, `participants of the signed-in server listed (${rows})`);
+    // The study opened is saved on this computer in the background (its encrypted copy).
+    await wd.waitFor('#remove-copy', { timeout: 180_000 });
+    const status = await wd.exec('return document.querySelector(".copy-status").innerText');
+    assert.match(status, /Saved on this computer for offline use · last synced just now/);
+    assert.match(status, /\+[\d,]+ readings from \d+ participants, 0 removed/);
   });
 
   // The keychain is the real one: run.sh starts GNOME Keyring's Secret Service in the test's D-Bus
@@ -533,6 +542,8 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
     assert.match(await text(), /Your studies/);
 
     await clickText('button', 'Sign out');
+    // The server's study is kept on this computer: keep it (the next test opens it offline).
+    await wd.click(await wd.waitFor('#signout-keep'));
     await wd.waitFor('#server-url');
     await restartApp();
     const url = await wd.waitFor('#server-url', { timeout: 60_000 });
@@ -541,6 +552,44 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
     await sleep(500);
     assert.equal((await wd.findAll('#continue-sign-in')).length, 0, 'after "Sign out" nothing is continued');
     assert.ok(url);
+  });
+
+  test('with the server gone, the saved study opens offline, marked so; when it is back with new data, the study gets a badge and a notification', async () => {
+    const text = () => wd.exec('return document.body.innerText');
+    // Cut the network: the server stops.
+    await stopSandbox();
+    await restartApp();
+    await wd.click(await wd.waitFor(`[data-copy="${STUDY}"]`, { timeout: 60_000 }));
+    await wd.waitFor('[data-pid]', { timeout: 60_000 });
+    await notBusy();
+    const offline = await text();
+    assert.match(offline, /Offline — last synced (just now|\d+ minutes? ago)\./);
+    assert.ok((await wd.findAll('[data-pid]')).length >= 5, 'the participants are there');
+    await shot('offline-copy');
+
+    // The server comes back (same data, same address) with 12 new uploads.
+    sandboxInfo = await startSandbox(['--port', new URL(sandboxInfo.url).port]);
+    const up = await fetch(`${sandboxInfo.url}/_sandbox/uploads`, { method: 'POST', body: JSON.stringify({ count: 12 }) }).then((r) => r.json());
+    assert.equal(up.added, 12);
+    await clickText('button', 'Close');
+    const who = sandboxInfo.practitioners.find((p) => p.email === 'manager_mary@example.com');
+    const url = await wd.waitFor('#server-url', { timeout: 30_000 });
+    await wd.exec('const e = document.querySelector("#server-url"); e.value = ""; e.dispatchEvent(new Event("input", { bubbles: true })); return true');
+    await wd.type(url, sandboxInfo.url);
+    if ((await wd.findAll('#api-key')).length === 0) await clickText('button', 'Use an API key');
+    await wd.type(await wd.waitFor('#api-key'), who.apiKey);
+    await clickText('button', 'Sign in');
+    // The background check runs right after signing in: the badge, and the notification.
+    const badge = await wd.waitFor(`[data-news="${STUDY}"]`, { timeout: 120_000 });
+    const said = await wd.exec('return arguments[0].innerText', badge);
+    assert.match(said, new RegExp(`^12 new readings from ${up.patients.length} participants?$`));
+    const log = join(EXPORT_DIR, 'notifications.log');
+    await wd_until(() => existsSync(log) && /12 new readings/.test(readFileSync(log, 'utf8')), 'the desktop notification', 30_000);
+    assert.match(readFileSync(log, 'utf8'), /CGM & Wearables Demo: new data\t12 new readings from/);
+    await shot('new-data-badge');
+    await clickText('button', 'Sign out');
+    await wd.click(await wd.waitFor('#signout-keep'));
+    await wd.waitFor('#server-url');
   });
 
   // Dark mode as a person turns it on: GTK's "prefer dark theme" setting (read from
@@ -573,6 +622,27 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
     await shot('participant-dark');
   });
 });
+
+/** Starts the reference sandbox (`extra`: its port) and returns its info file's contents. */
+async function startSandbox(extra) {
+  const infoFile = join(EXPORT_DIR, '..', 'sandbox-info.json');
+  rmSync(infoFile, { force: true });
+  sandbox = startProcess(SANDBOX, [...extra, ...sandboxArgs, '--info-file', infoFile]);
+  await wd_until(() => existsSync(infoFile) && readFileSync(infoFile, 'utf8').trim().endsWith('}'), 'the reference sandbox started', 120_000, () => sandbox.log());
+  return JSON.parse(readFileSync(infoFile, 'utf8'));
+}
+
+/** Stops the reference sandbox (its whole process group) and waits until it is gone. */
+async function stopSandbox() {
+  const p = sandbox;
+  try {
+    process.kill(-p.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  const end = Date.now() + 15_000;
+  while (p.exitCode === null && p.signalCode === null && Date.now() < end) await sleep(100);
+}
 
 /** Starts the app in a new WebDriver session. */
 async function startApp() {

@@ -82,17 +82,33 @@ pub async fn export_data(
     request: ExportRequest,
     on_progress: impl Fn(ExportProgress) + Send + Sync + 'static,
 ) -> Result<ExportResult> {
-    let session = state.online()?;
+    state.source()?;
     let req = engine_request(&request)?;
     state.check_granted(&req.out_dir)?;
+    // A study kept on this computer is exported from its copy (no download), unless asked.
+    let copy =
+        crate::copies::copy_for_export(state, req.study_id, request.from_server.unwrap_or(false))
+            .await?;
+    let session = match &copy {
+        Some(_) => None,
+        None => Some(state.online()?),
+    };
     let cancel = CancelToken::new();
     state.jobs.lock().insert(job_id.to_string(), cancel.clone());
     let progress = move |p: Progress| on_progress(export_progress(&p));
     // The engine's job future is not `Send` as the compiler sees it (higher-ranked closure
     // lifetimes), so it runs on a blocking-pool thread that drives it on the app's runtime.
     let handle = tokio::runtime::Handle::current();
-    let outcome = tokio::task::spawn_blocking(move || {
-        handle.block_on(jobs::export_study(&session, req, progress, cancel))
+    let outcome = tokio::task::spawn_blocking(move || match (copy, session) {
+        (Some((copy, _held)), _) => {
+            handle.block_on(jobs::export_from_copy(copy, req, progress, cancel))
+        }
+        (None, Some(session)) => {
+            handle.block_on(jobs::export_study(&session, req, progress, cancel))
+        }
+        (None, None) => Err(jhe_engine::error::Error::InvalidInput(
+            "not signed in".into(),
+        )),
     })
     .await;
     state.jobs.lock().remove(job_id);

@@ -204,6 +204,11 @@ pub struct StudyOverview {
     pub study: Study,
     pub types: Vec<ScopeType>,
     pub patients: Vec<PatientRow>,
+    /// Set when this was read from the study's local copy: when that copy was last synced (RFC
+    /// 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub synced_at: Option<String>,
 }
 
 /// Emitted while a study overview is being read.
@@ -404,6 +409,11 @@ pub struct ExportRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub leave_out_flagged: Option<bool>,
+    /// Download everything again even though the study is kept on this computer; absent or
+    /// false: a study with a local copy is exported from the copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub from_server: Option<bool>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -493,6 +503,82 @@ pub struct Discarded {
     pub exports: u32,
     #[ts(type = "number")]
     pub bytes: u64,
+}
+
+// ----- local copies and new-data checks ---------------------------------------------------------
+
+/// A study kept on this computer (its encrypted local copy).
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LocalCopyInfo {
+    /// The server's address (`demo` for the demo exchange).
+    pub server: String,
+    #[ts(type = "number")]
+    pub study_id: u64,
+    pub study_name: String,
+    pub organization_name: String,
+    #[ts(type = "number")]
+    pub participants: u64,
+    /// When it was last synced (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub synced_at: Option<String>,
+    /// Its size on disk.
+    #[ts(type = "number")]
+    pub bytes: u64,
+}
+
+/// Emitted while a study is synced: readings received so far.
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncProgress {
+    #[ts(type = "number")]
+    pub readings: u64,
+}
+
+/// What a sync of a study's local copy changed, and the overview from the copy afterwards.
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncResult {
+    #[ts(type = "number")]
+    pub study_id: u64,
+    /// The copy was made by this sync.
+    pub first: bool,
+    /// "+1,204 readings from 12 participants, 0 removed".
+    pub sentence: String,
+    #[ts(type = "number")]
+    pub added: u64,
+    #[ts(type = "number")]
+    pub changed: u64,
+    #[ts(type = "number")]
+    pub removed: u64,
+    /// Participants with added, changed or removed readings.
+    #[ts(type = "number")]
+    pub participants: u64,
+    /// Participants who had uploaded in the last 3 days before this sync and have not since.
+    #[ts(type = "number")]
+    pub stopped_uploading: u64,
+    pub synced_at: String,
+    #[ts(type = "number")]
+    pub bytes: u64,
+    pub overview: StudyOverview,
+}
+
+/// A study with news from the background check (the study list's badge, the notification).
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StudyNews {
+    #[ts(type = "number")]
+    pub study_id: u64,
+    pub study_name: String,
+    #[ts(type = "number")]
+    pub added: u64,
+    #[ts(type = "number")]
+    pub participants: u64,
+    #[ts(type = "number")]
+    pub stopped_uploading: u64,
+    /// "12 new readings from 3 participants; 2 participants stopped uploading".
+    pub text: String,
 }
 
 // ----- offline review ---------------------------------------------------------------------------

@@ -7,6 +7,8 @@
 //! * [`participant`] — one participant's charts and statistics, pages of readings;
 //! * [`export`] — export jobs with progress and cancel, the folder dialogs around them;
 //! * [`offline`] — reading an export back for review;
+//! * [`copies`] — the encrypted local copy of each study opened: shown at once and offline,
+//!   brought up to date by a sync, checked in the background for new data;
 //! * [`report`] — "Write report…": a study's or participant's HTML report, live or offline;
 //! * [`views`] — observations → what the participant view shows (live and offline alike; each
 //!   card's clinical summary is the engine's `analysis::summary`, shared with the report);
@@ -16,6 +18,7 @@
 
 pub mod about;
 pub mod bindings;
+pub mod copies;
 pub mod error;
 pub mod export;
 pub mod ipc;

@@ -33,6 +33,8 @@ pub struct OfflineData {
     pub exported_at: Option<String>,
     /// The export's data-quality findings (`findings.csv`), when it has them.
     pub findings: Option<Vec<jhe_engine::analysis::quality::Finding>>,
+    /// Set when this is a study's local copy: its server and study (exports are made from it).
+    pub copy: Option<(String, u64)>,
 }
 
 impl Default for StudyOverview {
@@ -48,6 +50,7 @@ impl Default for StudyOverview {
             },
             types: Vec::new(),
             patients: Vec::new(),
+            synced_at: None,
         }
     }
 }
@@ -202,6 +205,7 @@ pub fn load(path: &Path) -> Result<OfflineData> {
         },
         types,
         patients,
+        synced_at: None,
     };
     Ok(data)
 }

@@ -132,32 +132,56 @@ pub async fn patient_data(
             (row, list)
         }
         Source::Online { session, .. } => {
-            let scopes = study_scopes(state, &session, study_id).await?;
-            let row = patient_row_of(state, &session, study_id, patient_id).await?;
-            let s = &session;
-            let list: Vec<(String, Vec<Obs>, Vec<String>)> =
-                stream::iter(scopes.into_iter().map(|sc| async move {
-                    let q = ObservationQuery {
-                        study_id: Some(study_id),
-                        patient_id: Some(patient_id),
-                        code: Some((sc.coding_system.clone(), sc.coding_code.clone())),
-                        date_from: from,
-                        date_to: to,
-                        updated_since: None,
-                    };
-                    fetch_obs(s, q).await.map(|(o, n)| (sc.coding_code, o, n))
-                }))
-                .buffered(4)
-                .try_collect()
-                .await?;
-            let list = list
-                .into_iter()
-                .map(|(code, obs, n)| {
-                    notes.insert(code.clone(), n);
-                    (code, obs)
-                })
-                .collect();
-            (row, list)
+            if let Some((overview, mut held)) =
+                crate::copies::participant_obs(state, study_id, patient_id).await?
+            {
+                let row = overview
+                    .patients
+                    .iter()
+                    .find(|r| r.id == patient_id)
+                    .cloned()
+                    .ok_or_else(|| {
+                        Error::NotFound(format!(
+                            "Participant {patient_id} is not in study {study_id} (or your account cannot see them)."
+                        ))
+                    })?;
+                let list = overview
+                    .types
+                    .iter()
+                    .map(|t| {
+                        let obs = held.remove(&t.code).unwrap_or_default();
+                        (t.code.clone(), views::filter_range(&obs, from, to))
+                    })
+                    .collect();
+                (row, list)
+            } else {
+                let scopes = study_scopes(state, &session, study_id).await?;
+                let row = patient_row_of(state, &session, study_id, patient_id).await?;
+                let s = &session;
+                let list: Vec<(String, Vec<Obs>, Vec<String>)> =
+                    stream::iter(scopes.into_iter().map(|sc| async move {
+                        let q = ObservationQuery {
+                            study_id: Some(study_id),
+                            patient_id: Some(patient_id),
+                            code: Some((sc.coding_system.clone(), sc.coding_code.clone())),
+                            date_from: from,
+                            date_to: to,
+                            updated_since: None,
+                        };
+                        fetch_obs(s, q).await.map(|(o, n)| (sc.coding_code, o, n))
+                    }))
+                    .buffered(4)
+                    .try_collect()
+                    .await?;
+                let list = list
+                    .into_iter()
+                    .map(|(code, obs, n)| {
+                        notes.insert(code.clone(), n);
+                        (code, obs)
+                    })
+                    .collect();
+                (row, list)
+            }
         }
     };
     let cache_obs: HashMap<String, Arc<Vec<Obs>>> = by_code

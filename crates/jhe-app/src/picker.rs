@@ -23,6 +23,10 @@ pub trait Picker: Send + Sync {
     fn open_file(&self, path: &Path) -> Result<()>;
     /// Opens `url` in the system browser (browser sign-in).
     fn open_url(&self, url: &str) -> Result<()>;
+    /// Shows a desktop notification (new data in a study); nothing where there is no desktop.
+    fn notify(&self, _title: &str, _body: &str) -> Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(feature = "test-hooks")]
@@ -144,6 +148,25 @@ mod test_hooks {
 
         fn open_url(&self, url: &str) -> Result<()> {
             self.native.open_url(url)
+        }
+
+        /// Also written, one line per notification, to `notifications.log` in the test folder
+        /// (the tests read it: a desktop without a notification service shows nothing).
+        fn notify(&self, title: &str, body: &str) -> Result<()> {
+            if let Some(dir) = &self.export_dir {
+                use std::io::Write;
+                let _ = std::fs::create_dir_all(dir);
+                let line = format!("{title}\t{body}\n");
+                let _ = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(dir.join("notifications.log"))
+                    .and_then(|mut f| f.write_all(line.as_bytes()));
+            }
+            if let Err(e) = self.native.notify(title, body) {
+                tracing::warn!("notification: {e}");
+            }
+            Ok(())
         }
     }
 }

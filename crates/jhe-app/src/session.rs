@@ -207,6 +207,7 @@ pub async fn start_demo(state: &AppState) -> Result<Session> {
 /// [`start_demo`] with other demo data (tests: fewer participants or days).
 pub async fn start_demo_with(state: &AppState, config: jhe_sandbox::Config) -> Result<Session> {
     stop_demo(state).await;
+    crate::copies::clear_demo_copies(state);
     let sb = jhe_sandbox::Sandbox::start(config)
         .await
         .map_err(|e| Error::Internal(format!("the demo exchange did not start: {e}")))?;

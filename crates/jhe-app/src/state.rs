@@ -65,7 +65,26 @@ pub struct AppState {
     pub update_check: Mutex<Option<bool>>,
     /// Where new versions come from ([`NoUpdater`] unless the app sets one).
     pub updater: Arc<dyn Updater>,
+    /// Where the local study copies are (`None`: the OS's data folder, see
+    /// `jhe_engine::copy::data_dir`).
+    pub data_dir: Mutex<Option<PathBuf>>,
+    /// One sync at a time per server and study.
+    copy_locks: Mutex<HashMap<(String, u64), CopyLock>>,
+    /// Minutes between background checks for new data (0: off), kept in `settings.json`.
+    pub sync_every: Mutex<u32>,
+    /// Per study: what the background checks found since the study was last opened (the
+    /// study list's badges).
+    pub news: Mutex<std::collections::BTreeMap<u64, crate::ipc::StudyNews>>,
+    /// Counts sign-ins, sign-outs and offline opens: the background check runs at once after
+    /// each change of session.
+    pub epoch: std::sync::atomic::AtomicU64,
 }
+
+/// Held while a study's copy is synced.
+type CopyLock = Arc<tokio::sync::Mutex<()>>;
+
+/// Background checks for new data, by default every 15 minutes.
+pub const SYNC_EVERY_DEFAULT: u32 = 15;
 
 /// `settings.json` in the config folder (no secrets).
 #[derive(Default, serde::Serialize, serde::Deserialize)]
@@ -73,6 +92,8 @@ pub struct AppState {
 struct Settings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     check_for_updates: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sync_every_minutes: Option<u32>,
 }
 
 /// The paths the user chose in a native dialog, and the folders exports were written to: the
@@ -146,7 +167,35 @@ impl AppState {
             recent_errors: Mutex::default(),
             update_check: Mutex::new(settings.check_for_updates),
             updater: Arc::new(NoUpdater),
+            data_dir: Mutex::default(),
+            copy_locks: Mutex::default(),
+            news: Mutex::default(),
+            epoch: std::sync::atomic::AtomicU64::new(0),
+            sync_every: Mutex::new(settings.sync_every_minutes.unwrap_or(SYNC_EVERY_DEFAULT)),
         }
+    }
+
+    /// Keeps the local study copies in `dir` (tests; the app uses the OS's data folder).
+    pub fn with_data_dir(self, dir: PathBuf) -> AppState {
+        *self.data_dir.lock() = Some(dir);
+        self
+    }
+
+    /// Where the local study copies are.
+    pub fn data_dir(&self) -> Option<PathBuf> {
+        self.data_dir
+            .lock()
+            .clone()
+            .or_else(jhe_engine::copy::data_dir)
+    }
+
+    /// The lock that keeps syncs of one study's copy one at a time.
+    pub fn copy_lock(&self, server: &str, study_id: u64) -> CopyLock {
+        self.copy_locks
+            .lock()
+            .entry((server.to_string(), study_id))
+            .or_default()
+            .clone()
     }
 
     /// What the build knows about itself (the app passes its commit, date and web view).
@@ -181,12 +230,24 @@ impl AppState {
     /// config folder, else for this run only).
     pub fn set_update_check(&self, on: bool) {
         *self.update_check.lock() = Some(on);
+        self.save_settings();
+    }
+
+    /// Minutes between background checks for new data (0: off), remembered like the update
+    /// check. At most a day.
+    pub fn set_sync_every(&self, minutes: u32) {
+        *self.sync_every.lock() = minutes.min(24 * 60);
+        self.save_settings();
+    }
+
+    fn save_settings(&self) {
         let Some(dir) = self.config_dir.lock().clone() else {
             return;
         };
         let p = dir.join("settings.json");
         let settings = Settings {
-            check_for_updates: Some(on),
+            check_for_updates: *self.update_check.lock(),
+            sync_every_minutes: Some(*self.sync_every.lock()),
         };
         let _ = std::fs::create_dir_all(&dir);
         let tmp = p.with_extension("json.tmp");
@@ -229,6 +290,9 @@ impl AppState {
 
     /// Forgets the session, the files and every cache.
     pub fn clear(&self) {
+        self.epoch
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.news.lock().clear();
         *self.source.lock() = None;
         self.scopes.lock().clear();
         self.rows.lock().clear();

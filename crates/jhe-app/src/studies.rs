@@ -81,7 +81,7 @@ pub async fn list_studies(state: &AppState) -> Result<Vec<Study>> {
         .collect())
 }
 
-fn study_dto(st: &em::Study, patient_count: u64) -> Study {
+pub(crate) fn study_dto(st: &em::Study, patient_count: u64) -> Study {
     Study {
         id: st.id,
         name: st.name.clone(),
@@ -124,7 +124,7 @@ pub(crate) fn patient_row(p: &em::Patient) -> PatientRow {
 }
 
 /// The consent states the UI shows; `Unknown` (no record) is left out.
-fn consent(c: &em::ConsentState) -> Option<ConsentState> {
+pub(crate) fn consent(c: &em::ConsentState) -> Option<ConsentState> {
     Some(match c {
         em::ConsentState::Consented => ConsentState::Consented,
         em::ConsentState::Declined => ConsentState::Declined,
@@ -179,6 +179,19 @@ async fn overview(
             Ok(data.overview.clone())
         }
         Source::Online { session, .. } => {
+            // A study kept on this computer is shown at once from its copy; the UI then syncs it.
+            if let Some((overview, scopes)) =
+                crate::copies::cached_overview(state, study_id).await?
+            {
+                let n = overview.patients.len() as u64;
+                on_progress(OverviewProgress { done: n, total: n });
+                state.scopes.lock().insert(study_id, scopes);
+                state
+                    .rows
+                    .lock()
+                    .insert(study_id, overview.patients.clone());
+                return Ok(overview);
+            }
             let progress = move |p: Progress| {
                 on_progress(OverviewProgress {
                     done: p.units_done as u64,
@@ -211,6 +224,7 @@ async fn overview(
                     .map(|s| views::scope_type(&s.coding_code))
                     .collect(),
                 patients: patients.clone(),
+                synced_at: None,
             };
             state.scopes.lock().insert(study_id, sum.scopes);
             state.rows.lock().insert(study_id, patients);

@@ -57,7 +57,9 @@ impl Picker for FolderPicker {
 
 /// A signed-in app on a small demo exchange (3 participants, 3 days).
 async fn demo_app(picker: Arc<dyn Picker>) -> Result<AppState, Box<dyn std::error::Error>> {
-    let state = AppState::new(picker, None);
+    // Local study copies in a folder of the test's own (the demo's are wiped at each start).
+    let data = tempfile::tempdir()?.keep();
+    let state = AppState::new(picker, None).with_data_dir(data);
     session::start_demo_with(
         &state,
         jhe_sandbox::Config {
@@ -81,8 +83,12 @@ fn request(out_dir: &str) -> ExportRequest {
         out_dir: out_dir.to_string(),
         identifier_systems: None,
         leave_out_flagged: None,
+        from_server: None,
     }
 }
+
+#[path = "operations/local_copies.rs"]
+mod local_copies;
 
 #[tokio::test]
 async fn without_a_session_every_operation_says_you_are_not_signed_in() -> TestResult {

@@ -261,6 +261,10 @@ struct ExportArgs {
     /// Exit 0 even when the server's counts and the rows received differ
     #[arg(long)]
     allow_incomplete: bool,
+    /// Export from this computer's copy of the study (kept by `jhe sync`): no network, no
+    /// sign-in, the data as last synced
+    #[arg(long)]
+    from_copy: bool,
 }
 
 fn parse_identifiers(s: &str) -> Result<IdentifierChoice, String> {
@@ -613,7 +617,14 @@ async fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
         )
         .into());
     }
-    let s = ctx.session().await?;
+    // From the local copy: no session at all.
+    let source = if a.from_copy {
+        let server = jhe_engine::server_check::ServerUrl::parse(&ctx.server_input()?)?;
+        let copy = sync::open_copy(&server.to_string(), a.study)?;
+        Err(std::sync::Arc::new(copy))
+    } else {
+        Ok(ctx.session().await?)
+    };
     let req = ExportRequest {
         study_id: a.study,
         patient_ids: (!a.patients.is_empty()).then(|| a.patients.clone()),
@@ -671,7 +682,10 @@ async fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
         }
         Phase::Summarizing | Phase::Done => {}
     };
-    let res = jobs::export_study(&s, req, on_progress, cancel).await;
+    let res = match &source {
+        Ok(s) => jobs::export_study(s, req, on_progress, cancel).await,
+        Err(copy) => jobs::export_from_copy(copy.clone(), req, on_progress, cancel).await,
+    };
     pb.finish_and_clear();
     // Error messages say that an interrupted export resumes when run again.
     let out = res?;

@@ -53,6 +53,19 @@ fn key(server: &str) -> Result<CopyKey, Error> {
         .ok_or_else(|| Error::InvalidInput("no key for the local copies".into()))
 }
 
+/// The local copy of `study` from `server` (as `jhe sync` keeps it), for `jhe export
+/// --from-copy`: no network.
+pub fn open_copy(server: &str, study: u64) -> Result<LocalCopy, Error> {
+    let server = server.trim_end_matches('/');
+    let dir = LocalCopy::dir_of(&root()?, server, study);
+    let store = KeyringStore::of(KeychainOwner::Cli);
+    let key = CopyKey::load(&store, server, false)?;
+    key.and_then(|k| LocalCopy::open(&dir, k).transpose())
+        .transpose()?
+        .filter(|c| c.meta.synced_at.is_some())
+        .ok_or_else(|| Error::from(copy::CopyError::NoCopy(study)))
+}
+
 /// `jhe sync --study ID [--reconcile …] [--watch MINUTES]`.
 pub async fn run(
     ctx: &Ctx,
@@ -61,7 +74,7 @@ pub async fn run(
     watch: Option<u64>,
 ) -> Result<(), Failure> {
     let s = ctx.session().await?;
-    let server = s.server().url.to_string();
+    let server = s.server().url.to_string().trim_end_matches('/').to_string();
     let dir = LocalCopy::dir_of(&root()?, &server, study);
     let key = key(&server)?;
     let opts = SyncOptions {

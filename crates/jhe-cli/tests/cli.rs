@@ -532,3 +532,110 @@ async fn metrics_cover_every_reading_and_name_the_bands() {
     assert!(t.contains(&format!("{day} to {day} (UTC days)")), "{t}");
     assert!(t.contains("in range 70–180"), "{t}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_synced_study_exports_from_its_copy_with_the_server_gone_as_a_download_would() {
+    let sb = sandbox().await;
+    let (cfg, data, out) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    let url = sb.url().to_string();
+    let k = key(&sb, MARY);
+    let new_key = run(jhe(None, None, cfg.path()), &["copies", "--new-key"]).await;
+    assert!(new_key.status.success());
+    let copy_key = text(&new_key.stdout).trim().to_string();
+    assert!(copy_key.starts_with("AGE-SECRET-KEY-"), "{copy_key}");
+    let with_copy = |url: Option<&str>, api: Option<&str>| {
+        let mut c = jhe(url, api, cfg.path());
+        c.env("JHE_DATA_DIR", data.path())
+            .env("JHE_COPY_KEY", &copy_key);
+        c
+    };
+    let study = jhe_sandbox::demo::DEMO_STUDY.to_string();
+    let synced = run(
+        with_copy(Some(&url), Some(&k)),
+        &["sync", "--study", &study],
+    )
+    .await;
+    assert!(synced.status.success(), "{}", text(&synced.stderr));
+    assert!(
+        text(&synced.stdout).contains("readings from"),
+        "{}",
+        text(&synced.stdout)
+    );
+    let a = out.path().join("download");
+    let down = run(
+        with_copy(Some(&url), Some(&k)),
+        &[
+            "export",
+            "--study",
+            &study,
+            "--format",
+            "csv",
+            "--out",
+            a.to_str().expect("path"),
+        ],
+    )
+    .await;
+    assert!(down.status.success(), "{}", text(&down.stderr));
+
+    // The network is gone: the export from the copy needs none, and says where it came from.
+    sb.stop().await;
+    let b = out.path().join("from-copy");
+    let offline = run(
+        with_copy(Some(&url), None),
+        &[
+            "export",
+            "--study",
+            &study,
+            "--format",
+            "csv",
+            "--from-copy",
+            "--out",
+            b.to_str().expect("path"),
+        ],
+    )
+    .await;
+    assert!(offline.status.success(), "{}", text(&offline.stderr));
+    let manifest = |d: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(d.join("manifest.json")).expect("manifest"))
+            .expect("json")
+    };
+    let (ma, mb) = (manifest(&a), manifest(&b));
+    for k in [
+        "server_total",
+        "total_observations",
+        "total_rows",
+        "problems_count",
+    ] {
+        assert_eq!(ma[k], mb[k], "manifest {k}");
+    }
+    let data_files = |m: &serde_json::Value| -> Vec<(String, u64)> {
+        let mut f: Vec<(String, u64)> = m["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .filter(|f| f["role"] == "data")
+            .map(|f| {
+                (
+                    f["name"].as_str().unwrap_or("").to_string(),
+                    f["rows"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        f.sort();
+        f
+    };
+    assert_eq!(data_files(&ma), data_files(&mb));
+    assert!(!data_files(&mb).is_empty());
+    // The same rows, byte for byte, in every data file (times, values, ids).
+    for (name, _) in data_files(&mb) {
+        assert_eq!(
+            std::fs::read(a.join(&name)).expect("a"),
+            std::fs::read(b.join(&name)).expect("b"),
+            "{name}"
+        );
+    }
+}

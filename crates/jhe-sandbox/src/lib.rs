@@ -305,6 +305,49 @@ async fn put_hostile(State(st): State<Arc<AppState>>, body: axum::body::Bytes) -
     }
 }
 
+/// `POST /_sandbox/uploads` `{"count": N, "study": ID}` (at most 100,000; `study` default the
+/// demo study 30006): new uploads, as copies of the N most recent observations of the study's
+/// participants with new ids, header uuids and write times (the data a sync or the app's
+/// background check then finds).
+async fn post_uploads(State(st): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
+    #[derive(serde::Deserialize)]
+    struct Ask {
+        count: usize,
+        #[serde(default)]
+        study: Option<u32>,
+    }
+    match serde_json::from_slice::<Ask>(&body) {
+        Ok(a) => {
+            let study = a.study.unwrap_or(demo::DEMO_STUDY as u32);
+            let members: std::collections::HashSet<u32> = st
+                .world
+                .read()
+                .study(study)
+                .map(|s| s.patients.iter().map(|(_, p)| *p).collect())
+                .unwrap_or_default();
+            let added = st
+                .store
+                .write()
+                .upload_copies(a.count.min(100_000), |p| members.contains(&p));
+            let mut patients: Vec<u32> = added.iter().map(|(_, p)| *p).collect();
+            patients.sort_unstable();
+            patients.dedup();
+            http::json_response(
+                StatusCode::OK,
+                &json!({
+                    "added": added.len(),
+                    "ids": added.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+                    "patients": patients,
+                }),
+            )
+        }
+        Err(e) => http::detail(
+            StatusCode::BAD_REQUEST,
+            &format!("bad uploads request: {e}"),
+        ),
+    }
+}
+
 async fn revoke_tokens(State(st): State<Arc<AppState>>) -> Response {
     let n = st.auth.lock().revoke_all();
     http::json_response(StatusCode::OK, &json!({"revoked": n}))
@@ -396,6 +439,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/_sandbox/info", get(sandbox_info))
         .route("/_sandbox/faults", get(get_faults).put(put_faults))
         .route("/_sandbox/revoke_tokens", post(revoke_tokens))
+        .route("/_sandbox/uploads", post(post_uploads))
         .route("/_sandbox/hostile", get(get_hostile).put(put_hostile))
         .route("/_sandbox/trap", axum::routing::any(hostile::trap))
         .fallback(fallback)

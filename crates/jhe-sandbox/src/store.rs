@@ -253,6 +253,31 @@ impl Store {
         ))
     }
 
+    /// New uploads for tests and demos: copies (as [`Store::append_copy`]) of the `count` most
+    /// recent live observations of the patients `of` accepts, oldest first. Returns the new ids
+    /// and their patients.
+    pub fn upload_copies(&mut self, count: usize, of: impl Fn(u32) -> bool) -> Vec<(u32, u32)> {
+        let mut src: Vec<u32> = self
+            .rows
+            .iter()
+            .rev()
+            .filter(|r| of(r.patient_id))
+            .map(|r| r.id)
+            .filter(|id| self.is_live(*id))
+            .take(count)
+            .collect();
+        src.reverse();
+        let mut out = Vec::with_capacity(src.len());
+        for id in src {
+            let uuid = format!("5a5a5a5a-0000-4000-8000-{:012x}", self.next_id);
+            if let Some(new) = self.append_copy(id, &uuid) {
+                let patient = self.rows[(new - self.first_id) as usize].patient_id;
+                out.push((new, patient));
+            }
+        }
+        out
+    }
+
     /// Whether `id` is stored and not deleted.
     pub fn is_live(&self, id: u32) -> bool {
         self.get(id).is_some()

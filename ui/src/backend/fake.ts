@@ -43,6 +43,10 @@ import type {
   Summary,
   Study,
   StudyOverview,
+  StudyNews,
+  SyncProgress,
+  SyncResult,
+  LocalCopyInfo,
   TypeSeries,
   UpdateFound,
   UpdateSettings,
@@ -101,10 +105,14 @@ export class FakeBackend implements Backend {
   /** Unfinished (cancelled) exports by folder: bytes kept for resuming. */
   private unfinished = new Map<string, number>();
   /** The server signed in to (About), kinds of the failures `failNext` injected, updates. */
-  private server: { host: string; demo: boolean } | null = null;
+  private server: { host: string; demo: boolean; url?: string } | null = null;
   private readonly errorKinds: string[] = [];
   private updates: UpdateSettings;
   private readonly update: UpdateFound | null;
+  /** The studies kept on this computer (by study id), the background check's news, its interval. */
+  private copies = new Map<number, { server: string; syncedAt: string; bytes: number }>();
+  private news = new Map<number, StudyNews>();
+  private every = 15;
 
   constructor(opts: FakeOptions = {}) {
     this.kept = opts.remembered ?? null;
@@ -177,7 +185,7 @@ export class FakeBackend implements Backend {
     if (!this.kept || this.kept.server !== url) {
       throw { kind: 'not_signed_in', message: `You are not signed in to ${url}. Sign in first.` } satisfies KnownError;
     }
-    this.server = { host: new URL(url).hostname, demo: false };
+    this.server = { host: new URL(url).hostname, demo: false, url };
     return { server: url, user: DEMO_USER, demo: false, remembered: true };
   }
 
@@ -235,7 +243,7 @@ export class FakeBackend implements Backend {
       }
       if (cancelled) throw cancelled;
       this.onDemo = false;
-      this.server = { host: new URL(url).hostname, demo: false };
+      this.server = { host: new URL(url).hostname, demo: false, url };
       if (this.keychain) this.kept = { server: url, name: `${DEMO_USER.firstName} ${DEMO_USER.lastName}`, method: method.kind };
       return { server: url, user: DEMO_USER, demo: false, remembered: this.keychain };
     } finally {
@@ -282,10 +290,12 @@ export class FakeBackend implements Backend {
     const model = STUDIES.find((s) => s.study.id === studyId);
     const ps = this.studyPatients(studyId);
     onProgress?.({ done: ps.length, total: ps.length });
+    const copy = this.copies.get(studyId);
     return {
       study: { ...model!.study },
       types: model!.types.map((c) => ({ code: c, label: TYPES[c]!.label, unit: TYPES[c]!.unit })),
       patients: ps.map((p) => p.row),
+      ...(copy ? { syncedAt: copy.syncedAt } : {}),
     };
   }
 
@@ -501,6 +511,109 @@ export class FakeBackend implements Backend {
       },
       warnings: [],
     };
+  }
+
+  // ----- local copies and new-data checks -------------------------------------------------------
+
+  /** Tests: the background check found this (the study list shows its badge). */
+  addNews(n: StudyNews): this {
+    this.news.set(n.studyId, n);
+    return this;
+  }
+
+  async localCopies(): Promise<LocalCopyInfo[]> {
+    await this.enter('localCopies', []);
+    return [...this.copies.entries()].map(([id, c]) => {
+      const model = STUDIES.find((s) => s.study.id === id)!;
+      return {
+        server: c.server,
+        studyId: id,
+        studyName: model.study.name,
+        organizationName: model.study.organizationName,
+        participants: model.study.patientCount,
+        syncedAt: c.syncedAt,
+        bytes: c.bytes,
+      };
+    });
+  }
+
+  async openLocalCopy(server: string, studyId: number): Promise<OfflineReview> {
+    await this.enter('openLocalCopy', [server, studyId]);
+    const copy = this.copies.get(studyId);
+    if (!copy) throw { kind: 'not_found', message: `There is no local copy of study ${studyId} from ${server} on this computer.` } satisfies KnownError;
+    this.server = null;
+    const model = STUDIES.find((s) => s.study.id === studyId)!;
+    const ps = this.studyPatients(studyId);
+    return {
+      path: `Local copy of ${model.study.name} (${server})`,
+      overview: {
+        study: { ...model.study },
+        types: model.types.map((c) => ({ code: c, label: TYPES[c]!.label, unit: TYPES[c]!.unit })),
+        patients: ps.map((p) => p.row),
+        syncedAt: copy.syncedAt,
+      },
+      warnings: [],
+    };
+  }
+
+  async syncStudy(studyId: number, onProgress?: (p: SyncProgress) => void, jobId?: string): Promise<SyncResult> {
+    await this.enter('syncStudy', [studyId]);
+    if (!this.server) throw { kind: 'not_signed_in', message: 'You are not signed in. Sign in (or open the demo exchange) first.' } satisfies KnownError;
+    if (jobId && this.cancelled.has(jobId)) throw { kind: 'cancelled', message: 'Cancelled.' } satisfies KnownError;
+    const ps = this.studyPatients(studyId);
+    const first = !this.copies.has(studyId);
+    const readings = first ? ps.reduce((n, p) => n + Object.values(p.row.counts).reduce((a, b) => a + b, 0), 0) : 0;
+    onProgress?.({ readings });
+    const syncedAt = new Date(this.now).toISOString();
+    const bytes = Math.max(4096, readings * 48);
+    this.copies.set(studyId, { server: this.server.demo ? 'demo' : (this.server.url ?? this.server.host), syncedAt, bytes });
+    const overview = await this.getStudyOverview(studyId);
+    return {
+      studyId,
+      first,
+      sentence: `+${readings.toLocaleString('en-US')} readings from ${(first ? ps.length : 0).toLocaleString('en-US')} participants, 0 removed`,
+      added: readings,
+      changed: 0,
+      removed: 0,
+      participants: first ? ps.length : 0,
+      stoppedUploading: 0,
+      syncedAt,
+      bytes,
+      overview,
+    };
+  }
+
+  async removeLocalCopy(server: string | null, studyId: number): Promise<void> {
+    await this.enter('removeLocalCopy', [server, studyId]);
+    this.copies.delete(studyId);
+  }
+
+  async removeServerCopies(): Promise<number> {
+    await this.enter('removeServerCopies', []);
+    const n = this.copies.size;
+    this.copies.clear();
+    return n;
+  }
+
+  async studyNews(): Promise<StudyNews[]> {
+    this.calls.push({ method: 'studyNews', args: [] });
+    return [...this.news.values()];
+  }
+
+  async clearStudyNews(studyId: number): Promise<void> {
+    this.calls.push({ method: 'clearStudyNews', args: [studyId] });
+    this.news.delete(studyId);
+  }
+
+  async syncEvery(): Promise<number> {
+    await this.enter('syncEvery', []);
+    return this.every;
+  }
+
+  async setSyncEvery(minutes: number): Promise<number> {
+    await this.enter('setSyncEvery', [minutes]);
+    this.every = Math.max(0, Math.min(1440, Math.round(minutes)));
+    return this.every;
   }
 
   // ----- about and updates ----------------------------------------------------------------------

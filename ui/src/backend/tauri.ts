@@ -11,6 +11,10 @@ import {
   type ExportProgress,
   type ExportRequest,
   type ExportResult,
+  type LocalCopyInfo,
+  type StudyNews,
+  type SyncProgress,
+  type SyncResult,
   type OfflineReview,
   type ReportRequest,
   type ReportWritten,
@@ -114,6 +118,34 @@ export class TauriBackend implements Backend {
   }
   openExport(path: string): Promise<OfflineReview> {
     return call(this.inv, 'open_export', { path });
+  }
+  localCopies(): Promise<LocalCopyInfo[]> {
+    return call(this.inv, 'local_copies');
+  }
+  openLocalCopy(server: string, studyId: number): Promise<OfflineReview> {
+    return call(this.inv, 'open_local_copy', { server, studyId });
+  }
+  syncStudy(studyId: number, onProgress?: (p: SyncProgress) => void, jobId?: string): Promise<SyncResult> {
+    const onEvent = this.channel<SyncProgress>((p) => onProgress?.(p));
+    return call(this.inv, 'sync_study', { studyId, jobId: jobId ?? null, onEvent });
+  }
+  removeLocalCopy(server: string | null, studyId: number): Promise<void> {
+    return call(this.inv, 'remove_local_copy', { server, studyId });
+  }
+  removeServerCopies(): Promise<number> {
+    return call(this.inv, 'remove_server_copies');
+  }
+  studyNews(): Promise<StudyNews[]> {
+    return call(this.inv, 'study_news');
+  }
+  clearStudyNews(studyId: number): Promise<void> {
+    return call(this.inv, 'clear_study_news', { studyId });
+  }
+  syncEvery(): Promise<number> {
+    return call(this.inv, 'sync_every');
+  }
+  setSyncEvery(minutes: number): Promise<number> {
+    return call(this.inv, 'set_sync_every', { minutes });
   }
   writeReport(jobId: string, request: ReportRequest, onProgress: (p: ExportProgress) => void): Promise<ReportWritten | null> {
     const onEvent = this.channel<ExportProgress>(onProgress);

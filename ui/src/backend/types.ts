@@ -136,6 +136,8 @@ export interface StudyOverview {
   study: Study;
   types: ScopeType[];
   patients: PatientRow[];
+  /** Set when this was read from the study's copy on this computer: when it was last synced (ISO). */
+  syncedAt?: string;
 }
 
 /** Emitted while a study overview is being read (one request per participant on a real server). */
@@ -283,6 +285,8 @@ export interface ExportRequest {
   identifierSystems?: string[];
   /** Leave out readings the data-quality check finds wrong; absent: keep them. */
   leaveOutFlagged?: boolean;
+  /** Download everything again although the study is kept on this computer (default: export from the copy). */
+  fromServer?: boolean;
 }
 
 /** `csv`: ISO 8601 times (R, pandas); `excelCsv`: spreadsheet dates, UTF-8 with a BOM. */
@@ -320,6 +324,55 @@ export interface Discarded {
   /** Unfinished exports deleted. */
   exports: number;
   bytes: number;
+}
+
+// ----- local copies and new-data checks ---------------------------------------------------------
+
+/** A study kept on this computer (its encrypted local copy). */
+export interface LocalCopyInfo {
+  /** The server's address (`demo` for the demo exchange). */
+  server: string;
+  studyId: number;
+  studyName: string;
+  organizationName: string;
+  participants: number;
+  /** When it was last synced (ISO). */
+  syncedAt?: string;
+  /** Its size on disk. */
+  bytes: number;
+}
+
+/** Emitted while a study is synced: readings received so far. */
+export interface SyncProgress {
+  readings: number;
+}
+
+/** What a sync of a study's local copy changed, and the overview from the copy afterwards. */
+export interface SyncResult {
+  studyId: number;
+  /** The copy was made by this sync. */
+  first: boolean;
+  /** "+1,204 readings from 12 participants, 0 removed". */
+  sentence: string;
+  added: number;
+  changed: number;
+  removed: number;
+  participants: number;
+  stoppedUploading: number;
+  syncedAt: string;
+  bytes: number;
+  overview: StudyOverview;
+}
+
+/** A study with news from the background check (the study list's badge, the notification). */
+export interface StudyNews {
+  studyId: number;
+  studyName: string;
+  added: number;
+  participants: number;
+  stoppedUploading: number;
+  /** "12 new readings from 3 participants; 2 participants stopped uploading". */
+  text: string;
 }
 
 // ----- offline review ---------------------------------------------------------------------------
@@ -440,6 +493,24 @@ export interface Backend {
   /** Reads an export from disk; later getPatientData/getRows calls read the same files. */
   openExport(path: string): Promise<OfflineReview>;
 
+  // local copies and new-data checks
+  /** The studies kept on this computer (works without network). */
+  localCopies(): Promise<LocalCopyInfo[]>;
+  /** Opens a study's local copy with no network (like `openExport`: later calls read the copy). */
+  openLocalCopy(server: string, studyId: number): Promise<OfflineReview>;
+  /** Brings the study's copy up to date (making it the first time); `cancelExport(jobId)` stops it. */
+  syncStudy(studyId: number, onProgress?: (p: SyncProgress) => void, jobId?: string): Promise<SyncResult>;
+  /** Deletes a study's local copy (`server` null: the signed-in server's). */
+  removeLocalCopy(server: string | null, studyId: number): Promise<void>;
+  /** Deletes every local copy of the signed-in server's studies; resolves to how many. */
+  removeServerCopies(): Promise<number>;
+  /** What the background check found since each study was last opened. */
+  studyNews(): Promise<StudyNews[]>;
+  clearStudyNews(studyId: number): Promise<void>;
+  /** Minutes between background checks for new data (0: off). */
+  syncEvery(): Promise<number>;
+  setSyncEvery(minutes: number): Promise<number>;
+
   // reports
   /** Asks where to save (null when the dialog is closed), gathers the data (live, or the files
    *  under review) and writes the HTML report; `cancelExport(jobId)` stops it. */
@@ -518,6 +589,10 @@ export type RustContract = [
   Assert<Same<Rust.ExportResult, ExportResult>>,
   Assert<Same<Rust.Discarded, Discarded>>,
   Assert<Same<Rust.OfflineReview, OfflineReview>>,
+  Assert<Same<Rust.LocalCopyInfo, LocalCopyInfo>>,
+  Assert<Same<Rust.SyncProgress, SyncProgress>>,
+  Assert<Same<Rust.SyncResult, SyncResult>>,
+  Assert<Same<Rust.StudyNews, StudyNews>>,
   Assert<Same<Rust.ReportRequest, ReportRequest>>,
   Assert<Same<Rust.ReportWritten, ReportWritten>>,
   Assert<Same<Rust.ServerAbout, ServerAbout>>,

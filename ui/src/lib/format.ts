@@ -89,6 +89,19 @@ export function daysAgo(days: number | undefined): string {
   return `${days} days ago`;
 }
 
+/** How long ago an instant was, in words: "just now", "3 minutes ago", "2 hours ago", "yesterday", "5 days ago". */
+export function timeAgo(iso: string | undefined, now: Date): string {
+  const t = iso ? Date.parse(iso) : NaN;
+  if (Number.isNaN(t)) return 'never';
+  const min = Math.floor((now.getTime() - t) / 60_000);
+  if (min < 1) return 'just now';
+  if (min < 60) return `${min} minute${min === 1 ? '' : 's'} ago`;
+  const h = Math.floor(min / 60);
+  if (h < 24) return `${h} hour${h === 1 ? '' : 's'} ago`;
+  const d = Math.floor(h / 24);
+  return d === 1 ? 'yesterday' : `${d} days ago`;
+}
+
 export function plural(n: number, one: string, many: string): string {
   return `${int(n)} ${n === 1 ? one : many}`;
 }

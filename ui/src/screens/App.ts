@@ -2,7 +2,8 @@
 // or files on disk), the current screen, and the export dialog on top when open. Screens are kept
 // on a stack so "back" returns to the same sort, filter and scroll position.
 import { html, nothing, render, type TemplateResult } from 'lit-html';
-import type { Backend, OfflineReview, PatientRow, Session, Study, StudyOverview } from '../backend/types';
+import type { Backend, OfflineReview, PatientRow, Session, Study, StudyNews, StudyOverview } from '../backend/types';
+import { timeAgo } from '../lib/format';
 import { demoIcon, folderIcon } from '../lib/icons';
 import { AboutDialog, Updates } from './About';
 import { ExportDialog } from './ExportDialog';
@@ -20,7 +21,12 @@ export interface AppOptions {
 
 export class App implements Host {
   session: Session | null = null;
-  offline: { path: string; warnings: string[] } | null = null;
+  offline: { path: string; warnings: string[]; syncedAt?: string } | null = null;
+  /** What the background check found, by study id (polled while signed in). */
+  news = new Map<number, StudyNews>();
+  /** Sign-out asked "also delete the local copies?": how many the server has. */
+  signOutAsk: number | null = null;
+  private newsTimer: ReturnType<typeof setInterval> | null = null;
   stack: Screen[] = [];
   dialog: ExportDialog | null = null;
   /** The About dialog, when open (reached from the header on every screen). */
@@ -46,6 +52,37 @@ export class App implements Host {
     this.renderNow();
     void this.updates.start();
     return this;
+  }
+
+  /** Polls the background check's news while signed in (the check itself runs in Rust). */
+  private watchNews(on: boolean): void {
+    if (this.newsTimer) clearInterval(this.newsTimer);
+    this.newsTimer = null;
+    this.news = new Map();
+    if (!on) return;
+    const poll = async () => {
+      try {
+        const list = await this.backend.studyNews();
+        const next = new Map(list.map((n) => [n.studyId, n]));
+        const same = next.size === this.news.size && list.every((n) => this.news.get(n.studyId)?.added === n.added && this.news.get(n.studyId)?.text === n.text);
+        if (!same) {
+          this.news = next;
+          this.requestUpdate();
+        }
+      } catch {
+        // no news is not worth an error
+      }
+    };
+    void poll();
+    this.newsTimer = setInterval(() => void poll(), 5000);
+  }
+
+  /** The user opened this study: its badge goes. */
+  seenNews(studyId: number): void {
+    if (!this.news.has(studyId)) return;
+    this.news.delete(studyId);
+    void this.backend.clearStudyNews(studyId).catch(() => undefined);
+    this.requestUpdate();
   }
 
   now(): Date {
@@ -92,12 +129,14 @@ export class App implements Host {
     this.session = session;
     this.notKeptSeen = false;
     this.offline = null;
+    this.watchNews(true);
     this.go([new StudiesScreen(this)]);
   }
 
   openedFiles(review: OfflineReview): void {
     this.session = null;
-    this.offline = { path: review.path, warnings: review.warnings };
+    this.watchNews(false);
+    this.offline = { path: review.path, warnings: review.warnings, syncedAt: review.overview.syncedAt };
     this.go([new StudyOverviewScreen(this, review.overview.study, review.overview)]);
   }
 
@@ -119,9 +158,34 @@ export class App implements Host {
     // Back on the table, put focus on the participant we came from when it is still on screen.
     const focus = leaving instanceof ParticipantScreen ? `[data-open="${leaving.row.id}"]` : '#screen-title';
     this.go(this.stack.slice(0, index + 1), focus);
+    const back = this.stack[index];
+    if (back instanceof StudiesScreen) void back.loadSaved();
   }
 
-  signOut = async (): Promise<void> => {
+  /** Sign out; when the server's studies are kept on this computer, first ask whether to delete
+   * them too (`deleteCopies` is the answer). */
+  signOut = async (deleteCopies?: boolean): Promise<void> => {
+    const s = this.session;
+    if (s && deleteCopies === undefined) {
+      const server = s.demo ? 'demo' : s.server.replace(/\/+$/, '');
+      const mine = await this.backend.localCopies().then(
+        (l) => l.filter((c) => c.server.replace(/\/+$/, '') === server).length,
+        () => 0,
+      );
+      if (mine > 0 && !s.demo) {
+        this.signOutAsk = mine;
+        this.focusAfterRender('#signout-keep');
+        return;
+      }
+    }
+    this.signOutAsk = null;
+    if (deleteCopies) {
+      try {
+        await this.backend.removeServerCopies();
+      } catch {
+        // Sign out anyway; the copies stay (the sign-in screen still lists them).
+      }
+    }
     try {
       await this.backend.signOut();
     } catch {
@@ -129,6 +193,7 @@ export class App implements Host {
     }
     this.session = null;
     this.offline = null;
+    this.watchNews(false);
     this.go([new SignInScreen(this)]);
   };
 
@@ -153,6 +218,23 @@ export class App implements Host {
   // ----- rendering ------------------------------------------------------------------------------
 
   private banner(): TemplateResult | typeof nothing {
+    if (this.signOutAsk !== null) {
+      const n = this.signOutAsk;
+      return html`<div class="banner warn" role="alertdialog" aria-labelledby="signout-q">
+        <strong id="signout-q">Also delete the local ${n === 1 ? 'copy' : 'copies'} of ${n === 1 ? 'this study' : `${n} studies`} from this computer?</strong>
+        Kept, ${n === 1 ? 'it opens' : 'they open'} without network from the sign-in screen (encrypted; the key is in this computer’s password store).
+        <button type="button" class="btn small" id="signout-keep" @click=${() => void this.signOut(false)}>Sign out, keep them</button>
+        <button type="button" class="btn small danger" id="signout-delete" @click=${() => void this.signOut(true)}>Sign out and delete them</button>
+        <button type="button" class="btn small link" @click=${() => ((this.signOutAsk = null), this.requestUpdate())}>Cancel</button>
+      </div>`;
+    }
+    if (this.offline?.syncedAt) {
+      return html`<div class="banner offline" role="note" aria-label="Offline">
+        ${folderIcon()} <strong>Offline — last synced ${timeAgo(this.offline.syncedAt, this.now())}.</strong>
+        Showing the copy kept on this computer (<span class="path">${this.offline.path}</span>); nothing is
+        downloaded. Sign in to bring it up to date.
+      </div>`;
+    }
     if (this.offline) {
       return html`<div class="banner offline" role="note" aria-label="Offline review">
         ${folderIcon()} <strong>Offline:</strong> reviewing files from
@@ -214,9 +296,9 @@ export class App implements Host {
         <button type="button" class="btn small link" id="open-about" @click=${this.openAbout}>About</button>
         ${s
           ? html`<span class="muted" title=${s.server}>${s.user.firstName} ${s.user.lastName} · ${s.server.replace(/^https?:\/\//, '')}</span>
-              <button type="button" class="btn small" @click=${this.signOut}>Sign out</button>`
+              <button type="button" class="btn small" id="sign-out" @click=${() => void this.signOut()}>Sign out</button>`
           : nothing}
-        ${this.offline ? html`<button type="button" class="btn small" @click=${this.signOut}>Close files</button>` : nothing}
+        ${this.offline ? html`<button type="button" class="btn small" @click=${() => void this.signOut(false)}>${this.offline.syncedAt ? 'Close' : 'Close files'}</button>` : nothing}
       </div>
     </header>`;
   }

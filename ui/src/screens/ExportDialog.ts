@@ -36,6 +36,8 @@ export class ExportDialog {
   layout: 'perType' | 'long' = 'perType';
   /** Leave out readings the data-quality check finds wrong (findings.csv lists them anyway). */
   leaveOutFlagged = false;
+  /** Download again from the server although the study is kept on this computer. */
+  fromServer = false;
   outDir = '';
   problem = '';
   jobId = '';
@@ -118,6 +120,22 @@ export class ExportDialog {
   };
 
   /** Which identifiers participants.csv lists; shown when the participants have any. */
+  /** Where the data comes from: the study's copy on this computer (offline, or signed in and
+   * saved), or the server. */
+  private sourceNote(): TemplateResult | typeof nothing {
+    if (this.host.offline?.syncedAt) {
+      return html`<p class="muted small" id="export-source">Made from the copy on this computer (offline, as last synced).</p>`;
+    }
+    if (!this.target.saved) return nothing;
+    return html`<fieldset id="export-source">
+      <legend>Source</legend>
+      <p class="muted small">This study is saved on this computer: the export is made from that copy, without downloading it again.</p>
+      <label class="check"><input type="checkbox" name="from-server" .checked=${this.fromServer}
+          @change=${(e: Event) => ((this.fromServer = (e.target as HTMLInputElement).checked), this.update())} />
+        Download everything again from the server instead</label>
+    </fieldset>`;
+  }
+
   private identifierFieldset(): TemplateResult | typeof nothing {
     const systems = this.target.identifierSystems ?? [];
     if (systems.length === 0) return nothing;
@@ -151,6 +169,7 @@ export class ExportDialog {
       outDir: this.outDir,
       ...this.identifierChoice(),
       ...(this.leaveOutFlagged ? { leaveOutFlagged: true } : {}),
+      ...(this.fromServer ? { fromServer: true } : {}),
     };
   }
 
@@ -254,6 +273,7 @@ export class ExportDialog {
       </fieldset>
 
       ${this.identifierFieldset()}
+      ${this.sourceNote()}
 
       <fieldset id="export-quality">
         <legend>Data quality</legend>

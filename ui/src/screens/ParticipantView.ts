@@ -94,7 +94,7 @@ export class ParticipantScreen {
         </div>
         <div class="head-actions">
           ${this.report.button()}
-          ${this.host.offline
+          ${this.host.offline && !this.host.offline.syncedAt
             ? nothing
             : html`<button type="button" id="export-participant" class="btn primary" @click=${this.exportOne}>Export this participant…</button>`}
         </div>

@@ -4,9 +4,9 @@
 // still holds is one button ("Continue as …"), and the last server's address is already filled in.
 import { html, nothing, type TemplateResult } from 'lit-html';
 import { live } from 'lit-html/directives/live.js';
-import { toBackendError, type BackendError, type RecentServer, type RememberedSignIn } from '../backend/types';
+import { toBackendError, type BackendError, type LocalCopyInfo, type RecentServer, type RememberedSignIn } from '../backend/types';
 import { ADDRESS_KINDS, KEY_KINDS } from '../lib/errors';
-import { daysAgo } from '../lib/format';
+import { bytes, daysAgo, plural, timeAgo } from '../lib/format';
 import { errorNotice } from './ErrorNotice';
 import type { Host } from './host';
 
@@ -22,6 +22,8 @@ export class SignInScreen {
   recent: RecentServer[] = [];
   /** A sign-in the keychain holds; while set (and not declined), the screen offers to continue it. */
   kept: RememberedSignIn | null = null;
+  /** The studies kept on this computer: they open without network. */
+  saved: LocalCopyInfo[] = [];
   /** Said when the address used is not what was typed (a portal page pasted from the browser). */
   trimmed = '';
   private touched = false;
@@ -36,6 +38,13 @@ export class SignInScreen {
         host.requestUpdate();
       },
       () => undefined, // no history is not worth an error on the first screen
+    );
+    void host.backend.localCopies().then(
+      (c) => {
+        this.saved = c;
+        host.requestUpdate();
+      },
+      () => undefined, // the list is a convenience; signing in still works
     );
     void host.backend.rememberedSignIn().then(
       (k) => {
@@ -294,6 +303,36 @@ export class SignInScreen {
       </section>`;
   }
 
+  private openSaved = async (c: LocalCopyInfo): Promise<void> => {
+    if (this.busy) return;
+    this.set({ busy: 'opening', error: null });
+    try {
+      const review = await this.host.backend.openLocalCopy(c.server, c.studyId);
+      this.busy = null;
+      this.host.openedFiles(review);
+    } catch (e) {
+      this.set({ busy: null, error: toBackendError(e) });
+    }
+  };
+
+  /** "On this computer": each study kept here, one click to open it without network. */
+  private renderSaved(busy: boolean): TemplateResult | typeof nothing {
+    if (!this.saved.length) return nothing;
+    const now = this.host.now();
+    return html`<hr />
+      <h2 class="hint-title" id="saved-title">Studies on this computer</h2>
+      <p class="hint">Open one without network — as it was when last synced.</p>
+      <ul class="saved-copies" aria-labelledby="saved-title">
+        ${this.saved.map(
+          (c) => html`<li>
+            <button type="button" class="btn" data-copy=${c.studyId} ?disabled=${busy} @click=${() => void this.openSaved(c)}>${c.studyName}</button>
+            <span class="hint">${c.server === 'demo' ? 'demo exchange' : c.server.replace(/^https?:\/\//, '')} · ${plural(c.participants, 'participant', 'participants')} ·
+              synced ${timeAgo(c.syncedAt, now)} · ${bytes(c.bytes)}</span>
+          </li>`,
+        )}
+      </ul>`;
+  }
+
   private renderAlt(busy: boolean): TemplateResult {
     return html`<section class="card signin-alt" aria-label="Other ways in">
         <button type="button" class="btn demo" ?disabled=${busy} @click=${this.demo} aria-describedby="demo-hint">
@@ -305,6 +344,7 @@ export class SignInScreen {
           Open an exported file or folder…
         </button>
         <p class="hint" id="open-hint">Review data you saved earlier, without signing in.</p>
+        ${this.renderSaved(busy)}
       </section>`;
   }
 }

@@ -1,8 +1,8 @@
 // Where a signed-in coordinator lands: their organizations (with what they may do there) and the
 // studies in each, so the next click is always "open my study".
 import { html, nothing, type TemplateResult } from 'lit-html';
-import { toBackendError, type BackendError, type Organization, type Role, type Study } from '../backend/types';
-import { plural } from '../lib/format';
+import { toBackendError, type BackendError, type LocalCopyInfo, type Organization, type Role, type Study } from '../backend/types';
+import { bytes, plural, timeAgo } from '../lib/format';
 import { errorNotice } from './ErrorNotice';
 import type { Host } from './host';
 
@@ -27,6 +27,10 @@ export class StudiesScreen {
   studies: Study[] = [];
   loading = true;
   error: BackendError | null = null;
+  /** The studies of this server kept on this computer, by id. */
+  saved = new Map<number, LocalCopyInfo>();
+  /** Minutes between background checks for new data (0: off); null until known. */
+  every: number | null = null;
 
   constructor(private readonly host: Host) {
     void this.load();
@@ -40,12 +44,50 @@ export class StudiesScreen {
       const [orgs, studies] = await Promise.all([this.host.backend.listOrganizations(), this.host.backend.listStudies()]);
       this.orgs = orgs;
       this.studies = studies;
+      void this.loadSaved();
     } catch (e) {
       this.error = toBackendError(e);
     }
     this.loading = false;
     this.host.requestUpdate();
   };
+
+  /** Which of this server's studies are saved on this computer (again when the user comes back). */
+  loadSaved = async (): Promise<void> => {
+    const s = this.host.session;
+    const server = s?.demo ? 'demo' : (s?.server ?? '').replace(/\/+$/, '');
+    try {
+      const [copies, every] = await Promise.all([this.host.backend.localCopies(), this.host.backend.syncEvery()]);
+      this.saved = new Map(copies.filter((c) => c.server.replace(/\/+$/, '') === server).map((c) => [c.studyId, c]));
+      this.every = every;
+    } catch {
+      // Without the list the cards just do not say "saved".
+    }
+    this.host.requestUpdate();
+  };
+
+  private setEvery = async (minutes: number): Promise<void> => {
+    try {
+      this.every = await this.host.backend.setSyncEvery(minutes);
+    } catch (e) {
+      this.error = toBackendError(e);
+    }
+    this.host.requestUpdate();
+  };
+
+  /** "Check for new data every 15 minutes" (the studies kept on this computer, in the background). */
+  private everyControl(): TemplateResult | typeof nothing {
+    if (this.every === null || this.saved.size === 0) return nothing;
+    const choices = [5, 15, 30, 60, 240, 0];
+    if (!choices.includes(this.every)) choices.unshift(this.every);
+    return html`<p class="sync-every field inline">
+      <label for="sync-every">Check the studies saved on this computer for new data</label>
+      <select id="sync-every" @change=${(e: Event) => void this.setEvery(Number((e.target as HTMLSelectElement).value))}>
+        ${choices.map((m) => html`<option value=${m} ?selected=${m === this.every}>${m === 0 ? 'never (off)' : m < 60 ? `every ${m} minutes` : m === 60 ? 'every hour' : `every ${m / 60} hours`}</option>`)}
+      </select>
+      <span class="hint">You get a desktop notification when there is new data.</span>
+    </p>`;
+  }
 
   private org(o: Organization, studies: Study[]): TemplateResult {
     const role = o.role ? ROLE_TEXT[o.role] : null;
@@ -66,7 +108,14 @@ export class StudiesScreen {
                 <button type="button" class="study-card" data-study=${s.id} @click=${() => this.host.openStudy(s)}>
                   <span class="study-name">${s.name}</span>
                   <span class="study-desc">${s.description}</span>
+                  ${this.host.news.get(s.id)
+                    ? html`<span class="badge news" data-news=${s.id}>${this.host.news.get(s.id)!.text}</span>`
+                    : nothing}
                   <span class="study-count">${plural(s.patientCount, 'participant', 'participants')}</span>
+                  ${this.saved.get(s.id)
+                    ? html`<span class="study-saved" data-saved=${s.id}>Saved on this computer · ${bytes(this.saved.get(s.id)!.bytes)} · synced
+                        ${timeAgo(this.saved.get(s.id)!.syncedAt, this.host.now())}</span>`
+                    : nothing}
                 </button>
               </li>`,
             )}
@@ -85,7 +134,7 @@ export class StudiesScreen {
       <h1 id="screen-title" tabindex="-1">Your studies</h1>
       ${u ? html`<p class="lead">Signed in as ${u.firstName} ${u.lastName} (${u.email}). Choose a study to see its participants.</p>` : nothing}
       ${this.loading ? html`<p role="status"><span class="spinner" aria-hidden="true"></span> Loading your studies…</p>` : nothing}
-      ${this.error ? errorNotice(this.error, { retry: this.load }) : nothing}
+      ${this.error ? errorNotice(this.error, { retry: this.load }) : nothing} ${this.everyControl()}
       ${!this.loading && !this.error && this.orgs.length === 0 && this.studies.length === 0
         ? html`<p>Your account is not part of any organization yet. Ask your study’s manager to add you in JHE.</p>`
         : nothing}

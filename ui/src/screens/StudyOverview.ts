@@ -1,8 +1,8 @@
 // "How is my study going?": who is enrolled, who consented to what, who has stopped uploading,
 // and a way into each participant and out to a file for the statistician.
 import { html, nothing, type TemplateResult } from 'lit-html';
-import { toBackendError, type BackendError, type OverviewProgress, type Study, type StudyOverview } from '../backend/types';
-import { int, plural } from '../lib/format';
+import { toBackendError, type BackendError, type OverviewProgress, type Study, type StudyOverview, type SyncResult } from '../backend/types';
+import { bytes, int, plural, timeAgo } from '../lib/format';
 import { newJobId } from '../lib/job';
 import { loadRules, reasons, saveRules, type AttentionRules } from '../lib/attention';
 import { errorNotice } from './ErrorNotice';
@@ -24,6 +24,13 @@ export class StudyOverviewScreen {
   progress: OverviewProgress | null = null;
   error: BackendError | null = null;
   readonly report: ReportControl;
+  /** The study's copy on this computer: being synced (readings so far), the last sync, a failure. */
+  syncing: { readings: number } | null = null;
+  synced: SyncResult | null = null;
+  syncError: BackendError | null = null;
+  /** The copy was removed ("Remove local copy"). */
+  copyRemoved = false;
+  private syncJob = '';
 
   constructor(
     private readonly host: Host,
@@ -62,6 +69,10 @@ export class StudyOverviewScreen {
         this.jobId,
       );
       this.setOverview(o);
+      if (!this.host.offline) {
+        this.host.seenNews(this.study.id);
+        void this.sync();
+      }
     } catch (e) {
       const err = toBackendError(e);
       this.loading = false;
@@ -76,6 +87,73 @@ export class StudyOverviewScreen {
     this.host.requestUpdate();
   };
 
+  /** Brings the study's copy on this computer up to date (making it the first time), in the
+   * background: the table stays usable; a sync that changed something refreshes it. */
+  sync = async (): Promise<void> => {
+    if (this.syncing || this.host.offline) return;
+    this.syncing = { readings: 0 };
+    this.syncError = null;
+    this.copyRemoved = false;
+    this.syncJob = newJobId();
+    this.host.requestUpdate();
+    try {
+      const r = await this.host.backend.syncStudy(
+        this.study.id,
+        (p) => {
+          this.syncing = { readings: p.readings };
+          this.host.requestUpdate();
+        },
+        this.syncJob,
+      );
+      this.synced = r;
+      // Shown from an older copy, or changed since: the table shows the copy as it is now.
+      if (this.overview?.syncedAt && (r.added || r.changed || r.removed)) this.setOverview(r.overview);
+      else if (this.overview) this.overview = { ...this.overview, syncedAt: r.syncedAt };
+    } catch (e) {
+      const err = toBackendError(e);
+      if (err.kind !== 'cancelled') this.syncError = err;
+    }
+    this.syncing = null;
+    this.host.requestUpdate();
+  };
+
+  private removeCopy = async (): Promise<void> => {
+    try {
+      if (this.syncing) await this.host.backend.cancelExport(this.syncJob);
+      await this.host.backend.removeLocalCopy(null, this.study.id);
+      this.copyRemoved = true;
+      this.synced = null;
+      if (this.overview) this.overview = { ...this.overview, syncedAt: undefined };
+    } catch (e) {
+      this.syncError = toBackendError(e);
+    }
+    this.host.requestUpdate();
+  };
+
+  /** One line under the heading: is this study kept on this computer, how fresh, how big. */
+  private copyStatus(): TemplateResult | typeof nothing {
+    if (this.host.offline || !this.overview) return nothing;
+    const now = this.host.now();
+    const at = this.synced?.syncedAt ?? this.overview.syncedAt;
+    const size = this.synced ? ` · ${bytes(this.synced.bytes)}` : '';
+    let text: TemplateResult;
+    if (this.syncing) {
+      text = html`<span class="spinner" aria-hidden="true"></span>
+        ${at ? `Shown from the copy on this computer (synced ${timeAgo(at, now)}); checking the server for new data…` : 'Saving this study on this computer for offline use…'}
+        ${this.syncing.readings ? ` ${int(this.syncing.readings)} readings so far.` : ''}`;
+    } else if (this.copyRemoved) {
+      text = html`The copy on this computer was removed. <button type="button" class="btn small link" id="sync-now" @click=${this.sync}>Save it again</button>`;
+    } else if (at) {
+      text = html`Saved on this computer for offline use · last synced ${timeAgo(at, now)}${size}${this.synced ? html` · <span id="sync-sentence">${this.synced.sentence}</span>` : nothing}
+        <button type="button" class="btn small link" id="sync-now" @click=${this.sync}>Sync now</button>
+        <button type="button" class="btn small link" id="remove-copy" @click=${this.removeCopy}>Remove local copy</button>`;
+    } else {
+      text = html`Not saved on this computer. <button type="button" class="btn small link" id="sync-now" @click=${this.sync}>Save for offline use</button>`;
+    }
+    return html`<p class="copy-status muted" role="status" aria-live="polite" data-synced=${at ?? ''}>${text}
+      ${this.syncError ? html`<span class="warn-text"> The copy could not be updated: ${this.syncError.message}</span>` : nothing}</p>`;
+  }
+
   private cancelLoad = (): void => {
     void this.host.backend.cancelExport(this.jobId);
   };
@@ -89,6 +167,7 @@ export class StudyOverviewScreen {
         subtitle: plural(o.patients.length, 'participant', 'participants'),
         types: o.types,
         identifierSystems: identifierSystems(o.patients),
+        saved: !this.copyRemoved && Boolean(this.synced?.syncedAt ?? o.syncedAt),
       },
       '#export-study',
     );
@@ -126,7 +205,7 @@ export class StudyOverviewScreen {
                   if (n >= 1 && n <= 365) this.setRules({ noUploadDays: n });
                 }} /> days</label>
             ${check('neverUploaded', 'Never uploaded')} ${check('consentedNoData', 'Consented to a type but no data of it')}
-            ${this.host.offline ? nothing : check('consentPending', 'Consent still pending')}
+            ${this.host.offline && !this.host.offline.syncedAt ? nothing : check('consentPending', 'Consent still pending')}
             <span class="muted">Remembered on this computer.</span>
           </div>`
         : nothing}
@@ -179,7 +258,7 @@ export class StudyOverviewScreen {
       ${box('recent', groups.recent, `uploaded in the last ${STALE_DAYS} days`, t.upload === 'recent', upload('recent'))}
       ${box('stale', groups.stale, `no upload for more than ${STALE_DAYS} days`, t.upload === 'stale', upload('stale'), groups.stale ? 'warn' : '')}
       ${box('never', groups.never, 'never uploaded', t.upload === 'never', upload('never'), groups.never ? 'warn' : '')}
-      ${this.host.offline
+      ${this.host.offline && !this.host.offline.syncedAt
         ? nothing
         : box('pending', pending, 'with consent pending', t.consent === 'pending' && t.upload === 'all', () => {
             const on = t.consent === 'pending' && t.upload === 'all';
@@ -193,6 +272,8 @@ export class StudyOverviewScreen {
     const o = this.overview;
     const t = this.table;
     const offline = this.host.offline;
+    // Exports carry no consent; a study's local copy does.
+    const filesOnly = offline && !offline.syncedAt;
     return html`<main class="page study" aria-labelledby="screen-title" aria-busy=${this.loading ? 'true' : 'false'}>
       <div class="page-head">
         <div>
@@ -202,11 +283,11 @@ export class StudyOverviewScreen {
         ${o
           ? html`<div class="head-actions">
               ${this.report.button()}
-              ${offline ? nothing : html`<button type="button" id="export-study" class="btn primary" @click=${this.exportStudy}>Export study…</button>`}
+              ${filesOnly ? nothing : html`<button type="button" id="export-study" class="btn primary" @click=${this.exportStudy}>Export study…</button>`}
             </div>`
           : nothing}
       </div>
-      ${this.report.notice()}
+      ${this.copyStatus()} ${this.report.notice()}
       ${this.loading
         ? html`<p role="status"><span class="spinner" aria-hidden="true"></span>
             ${this.progress && this.progress.total
@@ -225,7 +306,7 @@ export class StudyOverviewScreen {
                 <input id="participant-search" type="search" placeholder="Name, MRN or ID" .value=${t.query}
                   @input=${(e: Event) => t.setQuery((e.target as HTMLInputElement).value)} />
               </div>
-              ${offline
+              ${filesOnly
                 ? nothing
                 : html`<div class="field inline">
                 <label for="consent-filter">Consent</label>
@@ -246,7 +327,7 @@ export class StudyOverviewScreen {
               </p>
             </div>
             <p class="legend" aria-label="How to read the table">
-              ${offline
+              ${filesOnly
                 ? html`Data type columns show the number of observations in the files (exports do not record
                     consent).`
                 : html`Data type columns show consent and the number of observations:

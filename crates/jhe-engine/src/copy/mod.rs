@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 pub use rows::Row;
 pub use seal::CopyKey;
 
-use crate::api::types::{CodeableConcept, Patient, Study};
+use crate::api::types::{CodeableConcept, Patient, PatientConsents, Study};
 use rows::polars_err;
 
 /// `JHE_DATA_DIR` overrides where local copies (and the audit log) are kept.
@@ -116,6 +116,15 @@ pub struct CopyMeta {
     pub patients: Vec<Patient>,
     #[serde(default)]
     pub scopes: Vec<CodeableConcept>,
+    /// Per participant: their consents as the server lists them (read on the first sync, for
+    /// new participants, and with each reconcile); `None` where the account may not see them.
+    #[serde(default)]
+    pub consents: BTreeMap<u64, Option<PatientConsents>>,
+    /// Observations the server holds that could not be read (malformed resources), by id: kept
+    /// so that counts match the server's and an export made from the copy lists them in
+    /// `problems.csv` as one downloaded would.
+    #[serde(default)]
+    pub unreadable: BTreeMap<u64, crate::omh::Problem>,
     /// The highest `meta.lastUpdated` held, as the server wrote it: the next sync asks for
     /// `_lastUpdated=ge<cursor>`.
     #[serde(default)]
@@ -197,6 +206,19 @@ impl LocalCopy {
         }
         copy.remove_strays();
         Ok(Some(copy))
+    }
+
+    /// Reads only the copy's description (`copy.age`: study, participants, when synced), without
+    /// its index or data; `None` when there is no copy in `dir`.
+    pub fn read_meta(dir: &Path, key: &CopyKey) -> Result<Option<CopyMeta>, CopyError> {
+        let meta_path = dir.join("copy.age");
+        if !meta_path.is_file() {
+            return Ok(None);
+        }
+        let plain = key.open(&std::fs::read(&meta_path).map_err(io)?)?;
+        serde_json::from_slice(&plain)
+            .map(Some)
+            .map_err(|e| CopyError::Damaged(e.to_string()))
     }
 
     /// Opens the copy in `dir`, or starts an empty one (written by the first commit).

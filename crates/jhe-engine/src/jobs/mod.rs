@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::api::Session;
 
 pub use check::{check_study, QualityReport};
-pub use export::{export_study, unit_key, ExportOutcome, ExportRequest, IdentifierChoice};
+pub use export::{
+    export_from_copy, export_study, unit_key, ExportOutcome, ExportRequest, IdentifierChoice,
+};
 pub use metrics::{study_metrics, ParticipantMetrics, StudyMetrics};
 pub use report::{report_input, ReportRequest};
 pub use summary::{study_summary, PatientSummary, StudySummary};
@@ -118,7 +120,8 @@ pub struct Progress {
 /// (with the session's retries so far) and logs the phase change.
 struct Reporter<'a> {
     job: &'static str,
-    session: &'a Session,
+    /// The session whose retries are reported (`None`: work without network).
+    session: Option<&'a Session>,
     send: &'a (dyn Fn(Progress) + Send + Sync),
     started: Instant,
     /// The state sent with the next event.
@@ -131,6 +134,19 @@ impl<'a> Reporter<'a> {
     fn new(
         job: &'static str,
         session: &'a Session,
+        send: &'a (dyn Fn(Progress) + Send + Sync),
+    ) -> Reporter<'a> {
+        Reporter::of(job, Some(session), send)
+    }
+
+    /// A reporter of work that uses no network (e.g. an export from a local copy).
+    fn offline(job: &'static str, send: &'a (dyn Fn(Progress) + Send + Sync)) -> Reporter<'a> {
+        Reporter::of(job, None, send)
+    }
+
+    fn of(
+        job: &'static str,
+        session: Option<&'a Session>,
         send: &'a (dyn Fn(Progress) + Send + Sync),
     ) -> Reporter<'a> {
         Reporter {
@@ -164,7 +180,7 @@ impl<'a> Reporter<'a> {
 
     /// Sends the current state.
     fn send(&mut self) {
-        self.p.retries = self.session.stats().retries;
+        self.p.retries = self.session.map_or(0, |s| s.stats().retries);
         (self.send)(self.p.clone());
     }
 }

@@ -1,7 +1,8 @@
 //! Keeping a local study copy up to date ([`sync_study`]).
 //!
 //! 1. The study, its participants and types are read again (participants who left take their
-//!    readings with them, as on the server).
+//!    readings with them, as on the server); the consents of new participants (of all, when
+//!    reconciling).
 //! 2. New and changed observations: `_lastUpdated=ge<cursor>&_sort=_lastUpdated` for the whole
 //!    study, rows already held with the same write time skipped. What arrives is committed every
 //!    [`SyncOptions::commit_rows`] rows, and the cursor moves to the last committed write time
@@ -77,7 +78,7 @@ impl SyncOutcome {
         let mut s = format!(
             "+{} readings from {} participant{}, {} removed",
             thousands(c.added),
-            c.participants,
+            thousands(c.participants),
             if c.participants == 1 { "" } else { "s" },
             thousands(c.removed)
         );
@@ -189,9 +190,15 @@ pub async fn sync_study(
         .collect();
     tally.removed += gone.len() as u64;
     copy.meta.study = Some(study);
+    copy.meta.consents.retain(|id, _| members.contains(id));
+    copy.meta
+        .unreadable
+        .retain(|_, p| members.contains(&p.patient_id));
     copy.meta.patients = patients;
     copy.meta.scopes = scopes.clone();
     copy.apply(Vec::new(), &gone)?;
+    let due = reconcile_due(copy, opts.reconcile);
+    read_consents(session, copy, due, cancel).await?;
 
     // 2. What is new since the cursor.
     let q = ObservationQuery {
@@ -239,6 +246,9 @@ pub async fn sync_study(
     }
     let f = f?;
     skipped += (f.problems.len() + f.foreign.len()) as u64;
+    for p in f.problems {
+        copy.meta.unreadable.insert(p.observation_id, p);
+    }
     let rows = tally.classify(copy, pending, None);
     if let Some((_, s)) = max_lu {
         copy.meta.cursor = Some(s);
@@ -246,17 +256,6 @@ pub async fn sync_study(
     copy.apply(rows, &[])?;
 
     // 3. Reconcile.
-    let due = match opts.reconcile {
-        Reconcile::Daily => copy
-            .meta
-            .reconciled_at
-            .as_deref()
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            .is_none_or(|t| {
-                chrono::Utc::now().signed_duration_since(t) > chrono::Duration::days(1)
-            }),
-        Reconcile::Counts | Reconcile::Full => true,
-    };
     let reconciled = if due && !first {
         let full = opts.reconcile == Reconcile::Full;
         reconcile(session, copy, &scopes, full, cancel, &mut tally).await?;
@@ -289,6 +288,53 @@ pub async fn sync_study(
     })
 }
 
+/// Whether this sync reconciles: always when asked, else when the last one is a day old.
+fn reconcile_due(copy: &LocalCopy, reconcile: Reconcile) -> bool {
+    match reconcile {
+        Reconcile::Daily => copy
+            .meta
+            .reconciled_at
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .is_none_or(|t| {
+                chrono::Utc::now().signed_duration_since(t) > chrono::Duration::days(1)
+            }),
+        Reconcile::Counts | Reconcile::Full => true,
+    }
+}
+
+/// Step 1b: the participants' consents: of every participant when `all` (a reconcile), else of
+/// those the copy has none for yet (new participants), four at a time.
+async fn read_consents(
+    session: &Session,
+    copy: &mut LocalCopy,
+    all: bool,
+    cancel: &CancelToken,
+) -> Result<()> {
+    use futures_util::{stream, StreamExt};
+    let ids: Vec<u64> = copy
+        .meta
+        .patients
+        .iter()
+        .map(|p| p.id)
+        .filter(|id| all || !copy.meta.consents.contains_key(id))
+        .collect();
+    let mut each = stream::iter(ids.into_iter().map(|id| async move {
+        match cancel.run(session.patient_consents(id)).await {
+            Ok(c) => Ok((id, Some(c))),
+            // Not visible to this account: none kept (the app says "not visible").
+            Err(Error::Forbidden { .. }) | Err(Error::NotFound { .. }) => Ok((id, None)),
+            Err(e) => Err(e),
+        }
+    }))
+    .buffer_unordered(4);
+    while let Some(r) = each.next().await {
+        let (id, c) = r?;
+        copy.meta.consents.insert(id, c);
+    }
+    Ok(())
+}
+
 /// Step 3: units whose counts differ (or every unit, `full`) fetched whole and compared.
 async fn reconcile(
     session: &Session,
@@ -306,6 +352,9 @@ async fn reconcile(
         *held
             .entry((copy.code(h).to_string(), h.patient_id))
             .or_default() += 1;
+    }
+    for p in copy.meta.unreadable.values() {
+        *held.entry((p.code.clone(), p.patient_id)).or_default() += 1;
     }
     let mut units: Vec<(crate::api::types::CodeableConcept, u64)> = Vec::new();
     for s in scopes {
@@ -347,8 +396,16 @@ async fn reconcile(
         };
         let mut fetched: Vec<Row> = Vec::new();
         let mut sink = |r: Option<Row>| fetched.extend(r);
-        fetch_observations_each(session, &q, cancel, &|_| {}, &Row::from_raw, &mut sink).await?;
+        let f = fetch_observations_each(session, &q, cancel, &|_| {}, &Row::from_raw, &mut sink)
+            .await?;
         let code = scope.coding_code.clone();
+        // The unit's unreadable rows are now what this fetch found.
+        copy.meta
+            .unreadable
+            .retain(|_, u| !(u.patient_id == p && u.code == code));
+        for u in f.problems {
+            copy.meta.unreadable.insert(u.observation_id, u);
+        }
         let old: HashMap<u64, Row> = copy
             .rows_where(|h| h.patient_id == p)?
             .into_iter()

@@ -123,7 +123,12 @@ firstDate?: string, lastDate?: string,
  */
 daysSinceLastUpload?: number, };
 
-export type StudyOverview = { study: Study, types: Array<ScopeType>, patients: Array<PatientRow>, };
+export type StudyOverview = { study: Study, types: Array<ScopeType>, patients: Array<PatientRow>, 
+/**
+ * Set when this was read from the study's local copy: when that copy was last synced (RFC
+ * 3339, UTC).
+ */
+syncedAt?: string, };
 
 /**
  * Emitted while a study overview is being read.
@@ -312,7 +317,12 @@ identifierSystems?: Array<string>,
  * Leave out the observations the data-quality check finds wrong (implausible, dated in the
  * future, sent twice); absent or false: keep them. `findings.csv` lists them either way.
  */
-leaveOutFlagged?: boolean, };
+leaveOutFlagged?: boolean, 
+/**
+ * Download everything again even though the study is kept on this computer; absent or
+ * false: a study with a local copy is exported from the copy.
+ */
+fromServer?: boolean, };
 
 export type ExportPhase = "counting" | "fetching" | "writing" | "done";
 
@@ -360,6 +370,58 @@ path: string, overview: StudyOverview,
  * Plain sentences: files changed ("changed since export") or missing since the export.
  */
 warnings: Array<string>, };
+
+/**
+ * A study kept on this computer (its encrypted local copy).
+ */
+export type LocalCopyInfo = { 
+/**
+ * The server's address (`demo` for the demo exchange).
+ */
+server: string, studyId: number, studyName: string, organizationName: string, participants: number, 
+/**
+ * When it was last synced (RFC 3339, UTC).
+ */
+syncedAt?: string, 
+/**
+ * Its size on disk.
+ */
+bytes: number, };
+
+/**
+ * Emitted while a study is synced: readings received so far.
+ */
+export type SyncProgress = { readings: number, };
+
+/**
+ * What a sync of a study's local copy changed, and the overview from the copy afterwards.
+ */
+export type SyncResult = { studyId: number, 
+/**
+ * The copy was made by this sync.
+ */
+first: boolean, 
+/**
+ * "+1,204 readings from 12 participants, 0 removed".
+ */
+sentence: string, added: number, changed: number, removed: number, 
+/**
+ * Participants with added, changed or removed readings.
+ */
+participants: number, 
+/**
+ * Participants who had uploaded in the last 3 days before this sync and have not since.
+ */
+stoppedUploading: number, syncedAt: string, bytes: number, overview: StudyOverview, };
+
+/**
+ * A study with news from the background check (the study list's badge, the notification).
+ */
+export type StudyNews = { studyId: number, studyName: string, added: number, participants: number, stoppedUploading: number, 
+/**
+ * "12 new readings from 3 participants; 2 participants stopped uploading".
+ */
+text: string, };
 
 /**
  * "Write report…": a study's report, or one participant's.

@@ -29,7 +29,9 @@ use crate::http::HttpStatsSnapshot;
 use crate::omh::{self, DataType, RawObservation};
 
 mod fetch;
+mod from_copy;
 use fetch::Fetch;
+pub use from_copy::export_from_copy;
 
 /// What to export.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -172,13 +174,7 @@ pub async fn export_study(
     progress: impl Fn(Progress) + Send + Sync,
     cancel: CancelToken,
 ) -> Result<ExportOutcome> {
-    if let (Some(f), Some(t)) = (req.date_from, req.date_to) {
-        if f > t {
-            return Err(Error::InvalidInput(format!(
-                "The start date {f} is after the end date {t}."
-            )));
-        }
-    }
+    check_dates(&req)?;
     let parallelism = parallelism(req.parallelism);
     let mut report = Reporter::new("export", session, &progress);
     report.enter(Phase::Planning);
@@ -246,6 +242,18 @@ pub async fn export_study(
     })
 }
 
+/// A period that ends before it starts is refused.
+fn check_dates(req: &ExportRequest) -> Result<()> {
+    if let (Some(f), Some(t)) = (req.date_from, req.date_to) {
+        if f > t {
+            return Err(Error::InvalidInput(format!(
+                "The start date {f} is after the end date {t}."
+            )));
+        }
+    }
+    Ok(())
+}
+
 // ----- plan -------------------------------------------------------------------------------------
 
 struct Unit {
@@ -293,7 +301,7 @@ impl Plan {
         study?;
         let codes = select_codes(&scopes?, req.codes.as_deref(), study_id)?;
         let patients = select_patients(patients?, req.patient_ids.as_deref(), study_id)?;
-        let spec = export_spec(session, req, &codes);
+        let spec = export_spec(&session.server().url.to_string(), req, &codes);
         let export = blocking(move || Export::open(spec)).await?;
         let mut plan = Plan {
             export,
@@ -407,43 +415,13 @@ async fn participants(
     parallelism: usize,
     cancel: &CancelToken,
 ) -> Result<Vec<Participant>> {
-    let study_id = req.study_id;
     let asks = patients.iter().map(|p| async move {
         let consents = match cancel.run(session.patient_consents(p.id)).await {
             Ok(c) => Some(c),
             Err(Error::Forbidden { .. }) | Err(Error::NotFound { .. }) => None,
             Err(e) => return Err(e),
         };
-        let states = codes
-            .iter()
-            .map(|c| {
-                let state = consents.as_ref().map_or(ConsentState::NotVisible, |k| {
-                    k.state(study_id, &c.coding_system, &c.coding_code)
-                });
-                (c.coding_code.clone(), consent_text(state).to_string())
-            })
-            .collect();
-        let first_consent_utc = consents.as_ref().and_then(|k| {
-            k.studies
-                .iter()
-                .filter(|s| s.id == study_id)
-                .flat_map(|s| &s.scope_consents)
-                .filter_map(|c| c.consented_time.as_deref())
-                .filter_map(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                .min()
-                .map(|t| t.to_rfc3339())
-        });
-        Ok(Participant {
-            patient_id: p.id,
-            identifiers: p
-                .identifiers
-                .iter()
-                .filter_map(|i| Some((i.system.clone()?, i.value.clone()?)))
-                .filter(|(s, v)| !v.is_empty() && req.identifiers.keeps(s))
-                .collect(),
-            consents: states,
-            first_consent_utc,
-        })
+        Ok(participant_of(req, p, consents.as_ref(), codes))
     });
     stream::iter(asks)
         .buffered(parallelism.max(1))
@@ -451,6 +429,47 @@ async fn participants(
         .await
         .into_iter()
         .collect()
+}
+
+/// One participant's line of `participants.csv`: the chosen identifiers, the consent per type
+/// (`not_visible` without `consents`), when they first consented.
+fn participant_of(
+    req: &ExportRequest,
+    p: &Patient,
+    consents: Option<&crate::api::types::PatientConsents>,
+    codes: &[CodeableConcept],
+) -> Participant {
+    let study_id = req.study_id;
+    let states = codes
+        .iter()
+        .map(|c| {
+            let state = consents.map_or(ConsentState::NotVisible, |k| {
+                k.state(study_id, &c.coding_system, &c.coding_code)
+            });
+            (c.coding_code.clone(), consent_text(state).to_string())
+        })
+        .collect();
+    let first_consent_utc = consents.and_then(|k| {
+        k.studies
+            .iter()
+            .filter(|s| s.id == study_id)
+            .flat_map(|s| &s.scope_consents)
+            .filter_map(|c| c.consented_time.as_deref())
+            .filter_map(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .min()
+            .map(|t| t.to_rfc3339())
+    });
+    Participant {
+        patient_id: p.id,
+        identifiers: p
+            .identifiers
+            .iter()
+            .filter_map(|i| Some((i.system.clone()?, i.value.clone()?)))
+            .filter(|(s, v)| !v.is_empty() && req.identifiers.keeps(s))
+            .collect(),
+        consents: states,
+        first_consent_utc,
+    }
 }
 
 /// A consent state as `participants.csv` writes it.
@@ -465,7 +484,7 @@ fn consent_text(s: ConsentState) -> &'static str {
 }
 
 /// The export's spec (what identifies it for resuming) for `req`.
-fn export_spec(session: &Session, req: &ExportRequest, codes: &[CodeableConcept]) -> ExportSpec {
+fn export_spec(server: &str, req: &ExportRequest, codes: &[CodeableConcept]) -> ExportSpec {
     let mut patient_ids = req.patient_ids.clone().unwrap_or_default();
     patient_ids.sort_unstable();
     patient_ids.dedup();
@@ -484,7 +503,7 @@ fn export_spec(session: &Session, req: &ExportRequest, codes: &[CodeableConcept]
             &req.out_dir,
             req.format,
             req.layout,
-            &session.server().url.to_string(),
+            server,
             Some(req.study_id),
         )
     }
