@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use jhe_engine::cancel::CancelToken;
+use jhe_engine::export::{Deidentify, ShiftMode};
 use jhe_engine::jobs::{self, Phase, Progress};
 
 use crate::error::{Error, Result};
@@ -75,6 +76,15 @@ pub fn engine_request(r: &ExportRequest) -> Result<jobs::ExportRequest> {
     Ok(req)
 }
 
+/// The engine's shift mode for the UI's choice.
+pub fn shift_mode(s: DeidentifyShift) -> ShiftMode {
+    match s {
+        DeidentifyShift::Days => ShiftMode::WholeDays,
+        DeidentifyShift::Weeks => ShiftMode::KeepWeekday,
+        DeidentifyShift::None => ShiftMode::None,
+    }
+}
+
 /// Runs an export to its end; [`cancel_export`] with the same `job_id` stops it.
 pub async fn export_data(
     state: &AppState,
@@ -83,7 +93,20 @@ pub async fn export_data(
     on_progress: impl Fn(ExportProgress) + Send + Sync + 'static,
 ) -> Result<ExportResult> {
     let session = state.online()?;
-    let req = engine_request(&request)?;
+    let mut req = engine_request(&request)?;
+    if let Some(shift) = request.deidentify {
+        let server = session.server().url.to_string();
+        let d = Deidentify::load(
+            state.secrets.as_ref(),
+            &server,
+            req.study_id,
+            shift_mode(shift),
+            true,
+        )
+        .map_err(|e| Error::InvalidInput(e.to_string()))?
+        .ok_or_else(|| Error::InvalidInput("no de-identification key".into()))?;
+        req.deidentify = Some(d);
+    }
     state.check_granted(&req.out_dir)?;
     let cancel = CancelToken::new();
     state.jobs.lock().insert(job_id.to_string(), cancel.clone());

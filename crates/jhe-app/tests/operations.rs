@@ -81,6 +81,7 @@ fn request(out_dir: &str) -> ExportRequest {
         out_dir: out_dir.to_string(),
         identifier_systems: None,
         leave_out_flagged: None,
+        deidentify: None,
     }
 }
 
