@@ -374,7 +374,7 @@ fn metric_rows(path: &Path) -> BTreeMap<u64, BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for (i, id) in ids.iter().enumerate() {
         let mut row = BTreeMap::new();
-        for c in df.get_columns() {
+        for c in df.columns() {
             let name = c.name().to_string();
             if name == "participant_id" || name.ends_with("_date") {
                 continue;
