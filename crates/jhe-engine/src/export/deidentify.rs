@@ -341,6 +341,9 @@ impl Deidentify {
     }
 }
 
+/// Each participant's shift (µs), by pseudonym.
+pub(super) type Shifts = BTreeMap<u64, i64>;
+
 impl Export {
     /// The units with pseudonyms in their keys, problems and findings (in pseudonym order), and
     /// each participant's shift by pseudonym; the units unchanged and no shifts when the export
@@ -348,7 +351,7 @@ impl Export {
     pub(super) fn deidentify_units(
         &self,
         units: Vec<UnitRecord>,
-    ) -> Result<(Vec<UnitRecord>, Option<BTreeMap<u64, i64>>), ExportError> {
+    ) -> Result<(Vec<UnitRecord>, Option<Shifts>), ExportError> {
         let Some(d) = &self.spec.deidentify else {
             return Ok((units, None));
         };
