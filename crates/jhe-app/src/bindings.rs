@@ -50,6 +50,7 @@ pub fn declarations() -> Vec<String> {
         decl::<ExportScope>(),
         decl::<ExportFormat>(),
         decl::<ExportLayout>(),
+        decl::<DeidentifyShift>(),
         decl::<ExportRequest>(),
         decl::<ExportPhase>(),
         decl::<ExportProgress>(),

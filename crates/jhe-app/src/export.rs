@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use jhe_engine::cancel::CancelToken;
+use jhe_engine::export::{Deidentify, ShiftMode};
 use jhe_engine::jobs::{self, Phase, Progress};
 
 use crate::error::{Error, Result};
@@ -75,6 +76,15 @@ pub fn engine_request(r: &ExportRequest) -> Result<jobs::ExportRequest> {
     Ok(req)
 }
 
+/// The engine's shift mode for the UI's choice.
+pub fn shift_mode(s: DeidentifyShift) -> ShiftMode {
+    match s {
+        DeidentifyShift::Days => ShiftMode::WholeDays,
+        DeidentifyShift::Weeks => ShiftMode::KeepWeekday,
+        DeidentifyShift::None => ShiftMode::None,
+    }
+}
+
 /// Runs an export to its end; [`cancel_export`] with the same `job_id` stops it.
 pub async fn export_data(
     state: &AppState,
@@ -83,7 +93,7 @@ pub async fn export_data(
     on_progress: impl Fn(ExportProgress) + Send + Sync + 'static,
 ) -> Result<ExportResult> {
     state.source()?;
-    let req = engine_request(&request)?;
+    let mut req = engine_request(&request)?;
     state.check_granted(&req.out_dir)?;
     // A study kept on this computer is exported from its copy (no download), unless asked.
     let copy =
@@ -93,6 +103,24 @@ pub async fn export_data(
         Some(_) => None,
         None => Some(state.online()?),
     };
+    if let Some(shift) = request.deidentify {
+        // The study's key, per server: the same pseudonyms whether made online or offline.
+        let server = match (&copy, &session) {
+            (Some((c, _)), _) => c.meta.server.clone(),
+            (None, Some(s)) => s.server().url.to_string(),
+            (None, None) => return Err(Error::NotSignedIn),
+        };
+        let d = Deidentify::load(
+            state.secrets.as_ref(),
+            &server,
+            req.study_id,
+            shift_mode(shift),
+            true,
+        )
+        .map_err(|e| Error::InvalidInput(e.to_string()))?
+        .ok_or_else(|| Error::InvalidInput("no de-identification key".into()))?;
+        req.deidentify = Some(d);
+    }
     let cancel = CancelToken::new();
     state.jobs.lock().insert(job_id.to_string(), cancel.clone());
     let progress = move |p: Progress| on_progress(export_progress(&p));

@@ -414,6 +414,24 @@ pub struct ExportRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub from_server: Option<bool>,
+    /// De-identify the export (pseudonyms for the participant ids, identifiers and free text
+    /// dropped, times shifted per participant as chosen; the key is the study's, kept in the
+    /// keychain); absent: a plain export.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub deidentify: Option<DeidentifyShift>,
+}
+
+/// How a de-identified export shifts each participant's times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum DeidentifyShift {
+    /// Back by 0–364 whole days (intervals and time of day kept).
+    Days,
+    /// Back by 0–52 whole weeks (weekday kept too).
+    Weeks,
+    /// Not shifted: only the ids replaced.
+    None,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]

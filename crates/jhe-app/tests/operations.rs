@@ -84,6 +84,7 @@ fn request(out_dir: &str) -> ExportRequest {
         identifier_systems: None,
         leave_out_flagged: None,
         from_server: None,
+        deidentify: None,
     }
 }
 

@@ -18,7 +18,7 @@ use jhe_engine::api::{Session, SessionOptions};
 use jhe_engine::auth::{KeychainOwner, KeyringStore, SecretStore};
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::error::Error;
-use jhe_engine::export::{Flagged, Format, Layout};
+use jhe_engine::export::{Deidentify, Flagged, Format, Layout, ShiftMode};
 use jhe_engine::jobs::{self, ExportRequest, IdentifierChoice, Phase, Progress};
 use jhe_engine::server_check::{self, ServerInfo};
 use serde_json::json;
@@ -214,6 +214,16 @@ enum FlaggedArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ShiftArg {
+    /// Back by 0-364 whole days per participant (intervals and time of day kept)
+    Days,
+    /// Back by 0-52 whole weeks per participant (weekday patterns kept too)
+    Weeks,
+    /// Dates kept; only the ids replaced (and identifiers and free text dropped)
+    None,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum LayoutArg {
     /// One file per data type
     PerType,
@@ -258,6 +268,14 @@ struct ExportArgs {
     /// leave them out; findings.csv lists every finding either way
     #[arg(long, value_enum, default_value = "keep")]
     flagged: FlaggedArg,
+    /// De-identify: participant ids become pseudonyms (a keyed hash; the study's key is kept in
+    /// the keychain, or given in JHE_DEID_KEY as 64 hex digits, so re-exports line up),
+    /// identifiers and free text are dropped, every time of a participant is shifted (--shift)
+    #[arg(long)]
+    deidentify: bool,
+    /// With --deidentify: how each participant's times are shifted
+    #[arg(long, value_enum, default_value = "days", requires = "deidentify")]
+    shift: ShiftArg,
     /// Exit 0 even when the server's counts and the rows received differ
     #[arg(long)]
     allow_incomplete: bool,
@@ -625,6 +643,15 @@ async fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
     } else {
         Ok(ctx.session().await?)
     };
+    let deidentify = if a.deidentify {
+        let server = match &source {
+            Ok(s) => s.server().url.to_string(),
+            Err(copy) => copy.meta.server.clone(),
+        };
+        Some(deid_key(&server, a.study, a.shift)?)
+    } else {
+        None
+    };
     let req = ExportRequest {
         study_id: a.study,
         patient_ids: (!a.patients.is_empty()).then(|| a.patients.clone()),
@@ -648,6 +675,7 @@ async fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
             FlaggedArg::Keep => Flagged::Keep,
             FlaggedArg::LeaveOut => Flagged::LeaveOut,
         },
+        deidentify,
     };
     let cancel = CancelToken::new();
     ctrl_c_cancels(&cancel, ctx.quiet);
@@ -736,6 +764,24 @@ async fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
         return Err(Failure::Incomplete);
     }
     Ok(())
+}
+
+/// The study's de-identification key (made and kept in the keychain the first time).
+fn deid_key(server: &str, study: u64, shift: ShiftArg) -> Result<Deidentify, Error> {
+    let shift = match shift {
+        ShiftArg::Days => ShiftMode::WholeDays,
+        ShiftArg::Weeks => ShiftMode::KeepWeekday,
+        ShiftArg::None => ShiftMode::None,
+    };
+    let store = KeyringStore::of(KeychainOwner::Cli);
+    Deidentify::load(&store, server, study, shift, true)
+        .map_err(|e| {
+            Error::InvalidInput(format!(
+                "{e}. On a computer without a keychain, give the key in {} (64 hex digits, e.g. from `openssl rand -hex 32`; keep it to make later exports line up).",
+                jhe_engine::export::deidentify::KEY_ENV
+            ))
+        })?
+        .ok_or_else(|| Error::InvalidInput("no de-identification key".into()))
 }
 
 #[cfg(test)]

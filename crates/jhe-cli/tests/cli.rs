@@ -639,3 +639,60 @@ async fn a_synced_study_exports_from_its_copy_with_the_server_gone_as_a_download
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deidentify_writes_pseudonyms_and_a_manifest_that_says_so() {
+    let sb = sandbox().await;
+    let cfg = tempfile::tempdir().expect("tmp");
+    let out_dir = tempfile::tempdir().expect("tmp");
+    let dir = out_dir.path().to_string_lossy().to_string();
+    let hex_key = "ab".repeat(32);
+    let mut c = jhe(Some(sb.url()), Some(&key(&sb, MARY)), cfg.path());
+    c.env("JHE_DEID_KEY", &hex_key);
+    let args = [
+        "export",
+        "--study",
+        "30006",
+        "--format",
+        "csv",
+        "--out",
+        &dir,
+        "--deidentify",
+        "--shift",
+        "weeks",
+    ];
+    let out = run(c, &args).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.path().join("manifest.json")).expect("read"))
+            .expect("json");
+    assert_eq!(manifest["deidentified"]["shift"], "keep_weekday");
+    let participants =
+        std::fs::read_to_string(out_dir.path().join("participants.csv")).expect("participants");
+    let ids: Vec<&str> = participants
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .collect();
+    assert!(!ids.is_empty());
+    assert!(
+        ids.iter()
+            .all(|id| id.len() == 15 && id.parse::<u64>().is_ok()),
+        "{ids:?}"
+    );
+    assert!(!participants.contains("identifier_"), "{participants}");
+    for entry in std::fs::read_dir(out_dir.path()).expect("dir").flatten() {
+        let bytes = std::fs::read(entry.path()).expect("read");
+        assert!(!bytes.windows(64).any(|w| w == hex_key.as_bytes()));
+    }
+    // --shift needs --deidentify
+    let c = jhe(Some(sb.url()), Some(&key(&sb, MARY)), cfg.path());
+    let out = run(
+        c,
+        &[
+            "export", "--study", "30006", "--format", "csv", "--out", &dir, "--shift", "days",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}

@@ -71,6 +71,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         date_from: None,
         date_to: None,
         flagged: Default::default(),
+        deidentify: None,
         app_version: "bench".into(),
     })?;
     let t = Instant::now();

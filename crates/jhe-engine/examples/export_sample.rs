@@ -77,6 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         date_from: None,
         date_to: None,
         flagged: Default::default(),
+        deidentify: None,
         app_version: "example".into(),
     })?;
     for (unit, (records, problems)) in units {

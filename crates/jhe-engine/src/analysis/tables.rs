@@ -84,6 +84,15 @@ pub fn table_name(view: &DataType) -> Option<&'static str> {
 /// The metric tables of `obs` (any participants, any types; types without standard metrics
 /// are ignored) over `period`: (table name, one row per participant in id order).
 pub fn metric_tables(obs: &[Obs], period: Period) -> PolarsResult<Vec<(&'static str, DataFrame)>> {
+    metric_tables_by(obs, &|_| period)
+}
+
+/// [`metric_tables`] with a period per participant (`period_of` their id): a de-identified
+/// export's participants each have the export's days shifted as their data was.
+pub fn metric_tables_by(
+    obs: &[Obs],
+    period_of: &dyn Fn(u64) -> Period,
+) -> PolarsResult<Vec<(&'static str, DataFrame)>> {
     // type → participant → observations
     let mut by_type: BTreeMap<usize, BTreeMap<u64, Vec<Obs>>> = BTreeMap::new();
     for o in obs {
@@ -103,7 +112,7 @@ pub fn metric_tables(obs: &[Obs], period: Period) -> PolarsResult<Vec<(&'static 
         let rows: Vec<(u64, TypeMetrics, u64)> = people
             .iter()
             .filter_map(|(pid, o)| {
-                type_metrics(view, &pid.to_string(), o, period).map(|(m, n)| (*pid, m, n))
+                type_metrics(view, &pid.to_string(), o, period_of(*pid)).map(|(m, n)| (*pid, m, n))
             })
             .collect();
         let Some(name) = table_name(view) else {

@@ -111,6 +111,11 @@ pub struct Manifest {
     /// Flagged observations per finding kind (`findings.csv` has one row each).
     #[serde(default)]
     pub findings: BTreeMap<String, u64>,
+    /// What de-identification did, for a de-identified export ([`super::Deidentify`]): how
+    /// the pseudonyms are made, how the dates were shifted, what was dropped; never the key or
+    /// a shift.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deidentified: Option<super::Deidentified>,
 }
 
 /// Every unit's problems, with the unit they came in, in unit order.
@@ -179,7 +184,14 @@ impl Export {
         }
         let rows = dict.len() as u64;
         let csv = self.stage_text(final_tmp, "data_dictionary.csv", "dictionary", &csv, rows)?;
-        let md = dictionary_markdown(dict, tables, self.spec.format, self.spec.layout);
+        let mut md = dictionary_markdown(dict, tables, self.spec.format, self.spec.layout);
+        if let Some(d) = &self.spec.deidentify {
+            md = md.replacen(
+                "\n",
+                &format!("\n\n{}\n", super::deidentify::markdown(d)),
+                1,
+            );
+        }
         let md = self.stage_text(final_tmp, "data_dictionary.md", "dictionary", &md, rows)?;
         Ok([csv, md])
     }
@@ -259,12 +271,7 @@ impl Export {
             exported_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             server: spec.server.clone(),
             study_id: spec.study_id,
-            filters: ManifestFilters {
-                patient_ids: spec.patient_ids.clone(),
-                codes: spec.codes.clone(),
-                date_from: spec.date_from.clone(),
-                date_to: spec.date_to.clone(),
-            },
+            filters: self.manifest_filters(),
             format: spec.format,
             layout: spec.layout,
             total_rows: table_rows.values().sum(),
@@ -291,6 +298,31 @@ impl Export {
                 .into_iter()
                 .map(|(k, n)| (k.as_str().to_string(), n))
                 .collect(),
+            deidentified: spec.deidentify.as_ref().map(super::Deidentify::describe),
+        }
+    }
+
+    /// The filters as the manifest records them: a de-identified export names the chosen
+    /// participants by pseudonym, and leaves out its dates when the data was shifted (with
+    /// the shifted data beside them, they would tell the shifts).
+    fn manifest_filters(&self) -> ManifestFilters {
+        let spec = &self.spec;
+        let Some(d) = &spec.deidentify else {
+            return ManifestFilters {
+                patient_ids: spec.patient_ids.clone(),
+                codes: spec.codes.clone(),
+                date_from: spec.date_from.clone(),
+                date_to: spec.date_to.clone(),
+            };
+        };
+        let mut patient_ids: Vec<u64> = spec.patient_ids.iter().map(|p| d.pseudonym(*p)).collect();
+        patient_ids.sort_unstable();
+        let keep_dates = d.shift == super::ShiftMode::None;
+        ManifestFilters {
+            patient_ids,
+            codes: spec.codes.clone(),
+            date_from: spec.date_from.clone().filter(|_| keep_dates),
+            date_to: spec.date_to.clone().filter(|_| keep_dates),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! so the numbers are those of the files beside them — over the export's days, implausible
 //! readings left out and counted.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -12,7 +13,7 @@ use polars::prelude::*;
 
 use super::files::write_atomic;
 use super::{io_err, Export, ExportError, Format, ManifestFile, StagedWithDict};
-use crate::analysis::tables::metric_tables;
+use crate::analysis::tables::metric_tables_by;
 use crate::analysis::{dictionary, Period};
 use crate::chart::Obs;
 use crate::frame::DictEntry;
@@ -38,8 +39,18 @@ impl Export {
         &mut self,
         final_tmp: &Path,
         obs: &[Obs],
+        shifts: Option<&BTreeMap<u64, i64>>,
     ) -> Result<Vec<StagedWithDict>, ExportError> {
-        let tables = metric_tables(obs, self.period())?;
+        // A de-identified participant's days are the export's days shifted as their data was.
+        let period = self.period();
+        let period_of = |pid: u64| match shifts.and_then(|m| m.get(&pid)) {
+            Some(&s) => Period {
+                start_us: period.start_us.map(|t| t + s),
+                end_us: period.end_us.map(|t| t + s),
+            },
+            None => period,
+        };
+        let tables = metric_tables_by(obs, &period_of)?;
         let mut out = Vec::new();
         for (name, mut df) in tables {
             let ext = self.spec.format.extension();
@@ -96,7 +107,7 @@ impl Export {
         Ok(out)
     }
 
-    /// The export's days as a period of UTC instants (`date_to` inclusive).
+    /// The export's days as a period of UTC instants (`date_to` inclusive), before any shift.
     fn period(&self) -> Period {
         let day = |d: &Option<String>| {
             d.as_deref()

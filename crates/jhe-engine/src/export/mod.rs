@@ -23,6 +23,7 @@
 //!
 //! Memory: a unit is decoded and tidied one observation at a time into column builders (the
 
+pub mod deidentify;
 mod files;
 mod findings;
 mod folder;
@@ -49,6 +50,7 @@ use sha2::{Digest, Sha256};
 use crate::frame::{dictionary, DictEntry};
 use crate::omh::{Problem, RawObservation};
 
+pub use deidentify::{Deidentified, Deidentify, ShiftMode};
 pub use findings::FINDINGS_FILE;
 pub use manifest::{Manifest, ManifestFile, ManifestFilters, ManifestUnit, MANIFEST_VERSION};
 pub use participants::Participant;
@@ -139,6 +141,10 @@ pub struct ExportSpec {
     /// Older exports had no choice: they kept everything.
     #[serde(default)]
     pub flagged: Flagged,
+    /// De-identify the export ([`deidentify`]); never serialized (it holds the key), but part
+    /// of the resume fingerprint (as the shift mode and a keyed check of the key).
+    #[serde(skip)]
+    pub deidentify: Option<Deidentify>,
     pub app_version: String,
 }
 
@@ -163,6 +169,7 @@ impl ExportSpec {
             date_from: None,
             date_to: None,
             flagged: Flagged::Keep,
+            deidentify: None,
             app_version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }
@@ -197,6 +204,10 @@ pub enum ExportError {
     ReadBack { path: PathBuf, message: String },
     #[error("the partitioned layout is written in Parquet only: choose the Parquet format for it (CSV has the per-type and long layouts)")]
     PartitionedNeedsParquet,
+    #[error("a unit was prepared {0} while the export is {1}: it cannot be written into it")]
+    DeidentifyMismatch(&'static str, &'static str),
+    #[error("two participants got the same pseudonym {0} (a chance of about one in a billion): start the study's de-identification key anew and export again")]
+    PseudonymCollision(u64),
 }
 
 /// A file staged for `finish` (its temporary path and manifest entry) with its dictionary entries.
@@ -410,9 +421,15 @@ impl Export {
         problems: Vec<Problem>,
         server_total: Option<u64>,
     ) -> Result<UnitReport, ExportError> {
-        let prepared =
-            PreparedUnit::decode(self.spec.layout, self.spec.flagged, records, problems)?;
-        self.commit_unit(unit, prepared, server_total)
+        let mut b = UnitBuilder::new(self.spec.layout, self.spec.flagged, records.len())
+            .deidentified(self.spec.deidentify.clone());
+        for p in problems {
+            b.push_unreadable(p);
+        }
+        for raw in records {
+            b.push(raw.id, crate::omh::decode_owned(raw));
+        }
+        self.commit_unit(unit, b.finish()?, server_total)
     }
 
     /// Writes a unit built beforehand with a [`UnitBuilder`] (which needs no `Export`, so units
@@ -425,6 +442,19 @@ impl Export {
     ) -> Result<UnitReport, ExportError> {
         if unit.is_empty() || unit.contains('\n') {
             return Err(ExportError::InvalidUnit(unit.to_string()));
+        }
+        let check = self.spec.deidentify.as_ref().map(Deidentify::key_check);
+        if prepared.deidentified != check {
+            let what = |c: &Option<String>| match c {
+                Some(_) => "de-identified",
+                None => "not de-identified",
+            };
+            let ours = if check.is_some() && prepared.deidentified.is_some() {
+                "de-identified with another key"
+            } else {
+                what(&prepared.deidentified)
+            };
+            return Err(ExportError::DeidentifyMismatch(ours, what(&check)));
         }
         let old = self.units.get(unit).cloned();
         let me = self.intern(unit);
@@ -448,6 +478,7 @@ impl Export {
             foreign,
             findings,
             flagged_left_out,
+            ..
         } = prepared;
         let written = written_ids.len() as u64;
         let mut problems = fetch_problems;
@@ -523,6 +554,7 @@ impl Export {
     /// (last), and removes `.jhe-partial`.
     pub fn finish(mut self) -> Result<Manifest, ExportError> {
         let units: Vec<UnitRecord> = self.sorted_units().into_iter().cloned().collect();
+        let (units, shifts) = self.deidentify_units(units)?;
         let mut tables = self.table_parts();
         if self.spec.layout == Layout::Long && tables.is_empty() {
             tables.insert(LONG_TABLE.to_string(), (None, Vec::new()));
@@ -555,7 +587,7 @@ impl Export {
             .map(|(p, _)| p.clone())
             .collect();
         let obs = metrics::read_back(&data)?;
-        let mut extra = self.stage_metrics(&final_tmp, &obs)?;
+        let mut extra = self.stage_metrics(&final_tmp, &obs, shifts.as_ref())?;
         extra.extend(self.stage_participants(&final_tmp, &obs)?);
         for (file, entries) in extra {
             for e in entries {
@@ -574,6 +606,9 @@ impl Export {
         let problems = manifest::all_problems(&units);
         if !problems.is_empty() {
             staged.push(self.stage_problems(&final_tmp, &problems)?);
+        }
+        if let Some(d) = &self.spec.deidentify {
+            deidentify::dictionary_notes(d, &mut dict);
         }
         staged.extend(self.stage_dictionary(&final_tmp, &dict, &tables, !problems.is_empty())?);
         let files = (folders.files.iter().chain(&staged))

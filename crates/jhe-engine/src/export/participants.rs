@@ -45,6 +45,10 @@ impl Export {
         let Some((people, codes)) = self.participants.take() else {
             return Ok(None);
         };
+        let people = match &self.spec.deidentify {
+            Some(d) => d.participants(people),
+            None => people,
+        };
         let spans = spans(obs, chrono::Utc::now().timestamp_micros());
         let (rows, dict) = table(&people, &codes, &spans, self.spec.format);
         let mut csv = String::new();

@@ -29,6 +29,10 @@ pub(super) struct Fingerprint {
     codes: Vec<String>,
     date_from: Option<String>,
     date_to: Option<String>,
+    /// De-identified: the shift mode and a keyed check of the key (never the key), so a
+    /// resumed export never mixes plain and de-identified units or two keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deidentified: Option<(super::ShiftMode, String)>,
 }
 
 impl Fingerprint {
@@ -50,6 +54,7 @@ impl Fingerprint {
             codes,
             date_from: spec.date_from.clone(),
             date_to: spec.date_to.clone(),
+            deidentified: spec.deidentify.as_ref().map(|d| (d.shift, d.key_check())),
         }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use polars::prelude::*;
 
 use super::merge::sort_df;
-use super::{ExportError, Flagged, Layout, LONG_TABLE};
+use super::{Deidentify, ExportError, Flagged, Layout, LONG_TABLE};
 use crate::analysis::quality::{Checker, Finding, WRONG_KINDS};
 use crate::frame::{LongBuilder, ViewBuilder};
 use crate::omh::{self, decode_owned, DecodedObservation, Problem, RawObservation};
@@ -28,6 +28,8 @@ pub struct UnitBuilder {
     /// The data-quality check of the unit's observations, as they arrive.
     checker: Checker,
     flagged: Flagged,
+    /// Applied to each observation after the check, before its row is built.
+    deidentify: Option<Deidentify>,
 }
 
 impl UnitBuilder {
@@ -38,6 +40,7 @@ impl UnitBuilder {
         UnitBuilder {
             checker: Checker::new(&[], chrono::Utc::now().timestamp_micros()),
             flagged,
+            deidentify: None,
             ids: HashSet::with_capacity(capacity),
             written_ids: Vec::with_capacity(capacity),
             fetch_problems: Vec::new(),
@@ -52,6 +55,14 @@ impl UnitBuilder {
             },
             capacity,
         }
+    }
+
+    /// De-identifies every observation pushed from now on ([`Deidentify::observation`]: after
+    /// the data-quality check, which sees the real times, before the row is built). An export
+    /// that is de-identified takes only units built with its own key.
+    pub fn deidentified(mut self, d: Option<Deidentify>) -> UnitBuilder {
+        self.deidentify = d;
+        self
     }
 
     /// Adds an observation: decoded, or the problem that kept it from decoding (see
@@ -78,6 +89,10 @@ impl UnitBuilder {
         };
         self.checker.push(&obs);
         self.written_ids.push(id);
+        let mut obs = obs;
+        if let Some(d) = &self.deidentify {
+            d.observation(&mut obs);
+        }
         match &mut self.long {
             Some(l) => {
                 l.push(&obs);
@@ -128,6 +143,7 @@ impl UnitBuilder {
             foreign: self.foreign,
             findings,
             flagged_left_out: 0,
+            deidentified: self.deidentify.as_ref().map(Deidentify::key_check),
         };
         if self.flagged == Flagged::LeaveOut {
             unit.leave_out_wrong()?;
@@ -152,6 +168,8 @@ pub struct PreparedUnit {
     pub(super) findings: Vec<Finding>,
     /// Observations left out because a finding of [`WRONG_KINDS`] flagged them.
     pub(super) flagged_left_out: u64,
+    /// The key check of the [`Deidentify`] the unit was built with, if any.
+    pub(super) deidentified: Option<String>,
 }
 
 impl PreparedUnit {

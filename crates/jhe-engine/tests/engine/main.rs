@@ -10,6 +10,7 @@ mod golden_support;
 mod analysis_metrics;
 mod checking_quality;
 mod connecting;
+mod deidentified_exports;
 mod export_roundtrip;
 mod exporting;
 mod fhir_fast_path;

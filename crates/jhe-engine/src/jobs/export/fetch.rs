@@ -155,6 +155,7 @@ fn spawn_fetches(
         let q = req.query(&u.code, Some(u.patient_id));
         let key = u.key.clone();
         let (layout, flagged, expected) = (req.layout, req.flagged, u.expected);
+        let deid = req.deidentify.clone();
         let session = session.clone();
         let sem = sem.clone();
         let tx = tx.clone();
@@ -171,7 +172,8 @@ fn spawn_fetches(
             let on_rows = move |n: u64| {
                 let _ = rows_tx.try_send(Msg::Rows(n));
             };
-            let r = fetch_unit(&session, &q, (layout, flagged), expected, &inner, &on_rows).await;
+            let how = (layout, flagged, deid);
+            let r = fetch_unit(&session, &q, how, expected, &inner, &on_rows).await;
             let _ = tx.send(Msg::Done(key, r.map(Box::new))).await;
         }));
     }
@@ -184,12 +186,13 @@ fn spawn_fetches(
 async fn fetch_unit(
     session: &Session,
     q: &ObservationQuery,
-    (layout, flagged): (Layout, Flagged),
+    (layout, flagged, deid): (Layout, Flagged, Option<Deidentify>),
     expected: u64,
     cancel: &CancelToken,
     on_rows: &(dyn Fn(u64) + Send + Sync),
 ) -> Result<FetchedUnit> {
-    let mut unit = UnitBuilder::new(layout, flagged, expected.min(1 << 20) as usize);
+    let mut unit =
+        UnitBuilder::new(layout, flagged, expected.min(1 << 20) as usize).deidentified(deid);
     let f = fetch_observations_each(
         session,
         q,

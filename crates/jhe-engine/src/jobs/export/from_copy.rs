@@ -129,7 +129,7 @@ pub async fn export_from_copy(
             return Err(Error::Cancelled);
         }
         let c = copy.clone();
-        let (layout, flagged) = (req.layout, req.flagged);
+        let (layout, flagged, deid) = (req.layout, req.flagged, req.deidentify.clone());
         let bad: Vec<Vec<crate::omh::Problem>> = units
             .iter()
             .map(|u| {
@@ -148,7 +148,8 @@ pub async fn export_from_copy(
                 })?;
             let mut written = Vec::with_capacity(units.len());
             for (u, bad) in units.into_iter().zip(bad) {
-                let mut unit = UnitBuilder::new(layout, flagged, u.expected as usize);
+                let mut unit = UnitBuilder::new(layout, flagged, u.expected as usize)
+                    .deidentified(deid.clone());
                 let mut n = 0u64;
                 for r in rows
                     .iter()

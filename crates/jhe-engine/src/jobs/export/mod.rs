@@ -21,8 +21,8 @@ use crate::api::{ObservationQuery, Session};
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
 use crate::export::{
-    Export, ExportError, ExportSpec, Flagged, Format, Layout, Manifest, Participant, PreparedUnit,
-    UnitBuilder,
+    Deidentify, Export, ExportError, ExportSpec, Flagged, Format, Layout, Manifest, Participant,
+    PreparedUnit, UnitBuilder,
 };
 use crate::fetch::fetch_observations_each;
 use crate::http::HttpStatsSnapshot;
@@ -58,6 +58,11 @@ pub struct ExportRequest {
     /// lists them either way).
     #[serde(default)]
     pub flagged: Flagged,
+    /// De-identify the export (pseudonyms, shifted times, identifiers and free text dropped:
+    /// [`crate::export::deidentify`]); `None`: a plain export. Never serialized (it holds the
+    /// key): get it with [`Deidentify::load`].
+    #[serde(skip)]
+    pub deidentify: Option<Deidentify>,
 }
 
 /// Which of the participants' identifiers (MRN, e-mail, study id, …) go into
@@ -99,6 +104,7 @@ impl ExportRequest {
             parallelism: DEFAULT_PARALLELISM,
             identifiers: IdentifierChoice::All,
             flagged: Flagged::Keep,
+            deidentify: None,
         }
     }
 
@@ -499,6 +505,7 @@ fn export_spec(server: &str, req: &ExportRequest, codes: &[CodeableConcept]) -> 
         date_from: req.date_from.map(|d| d.to_string()),
         date_to: req.date_to.map(|d| d.to_string()),
         flagged: req.flagged,
+        deidentify: req.deidentify.clone(),
         ..ExportSpec::new(
             &req.out_dir,
             req.format,
