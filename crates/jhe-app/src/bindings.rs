@@ -63,5 +63,7 @@ pub fn declarations() -> Vec<String> {
         decl::<AboutInfo>(),
         decl::<UpdateSettings>(),
         decl::<UpdateFound>(),
+        decl::<AuditRow>(),
+        decl::<AuditCheck>(),
     ]
 }

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use jhe_engine::audit::{Action, Draft};
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::jobs::{self, Phase, Progress};
 
@@ -83,6 +84,7 @@ pub async fn export_data(
     on_progress: impl Fn(ExportProgress) + Send + Sync + 'static,
 ) -> Result<ExportResult> {
     let session = state.online()?;
+    let who = crate::audit::draft(state, Action::Export, &session);
     let req = engine_request(&request)?;
     state.check_granted(&req.out_dir)?;
     let cancel = CancelToken::new();
@@ -97,6 +99,10 @@ pub async fn export_data(
     .await;
     state.jobs.lock().remove(job_id);
     let o = outcome??;
+    // Recorded even when incomplete: the files are written.
+    let mut entry = Draft::export(&o, who.client.clone());
+    (entry.who, entry.server) = (who.who, who.server);
+    crate::audit::record(state, entry);
     state.grants.lock().grant(&o.out_dir);
     Ok(ExportResult {
         out_dir: o.out_dir.display().to_string(),

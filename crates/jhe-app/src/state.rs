@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use jhe_engine::api::types::CodeableConcept;
 use jhe_engine::api::Session as EngineSession;
+use jhe_engine::audit::AuditLog;
 use jhe_engine::auth::{MemoryStore, SecretStore};
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::chart::Obs;
@@ -65,6 +66,11 @@ pub struct AppState {
     pub update_check: Mutex<Option<bool>>,
     /// Where new versions come from ([`NoUpdater`] unless the app sets one).
     pub updater: Arc<dyn Updater>,
+    /// The audit log every data operation is recorded in (see [`crate::audit`]): the one in the
+    /// data folder (`JHE_DATA_DIR` overrides it) for an app with a config folder; none for a
+    /// state that keeps nothing on disk ([`AppState::default`], tests) unless
+    /// [`AppState::with_audit`] gives one.
+    pub audit: Option<AuditLog>,
 }
 
 /// `settings.json` in the config folder (no secrets).
@@ -130,6 +136,11 @@ impl AppState {
             .and_then(|d| std::fs::read(d.join("settings.json")).ok())
             .and_then(|b| serde_json::from_slice::<Settings>(&b).ok())
             .unwrap_or_default();
+        let audit = config_dir
+            .is_some()
+            .then(AuditLog::default_path)
+            .flatten()
+            .map(AuditLog::at);
         AppState {
             source: Mutex::default(),
             sandbox: tokio::sync::Mutex::default(),
@@ -146,7 +157,14 @@ impl AppState {
             recent_errors: Mutex::default(),
             update_check: Mutex::new(settings.check_for_updates),
             updater: Arc::new(NoUpdater),
+            audit,
         }
+    }
+
+    /// Records the app's operations in `log` (`None`: keeps no audit log).
+    pub fn with_audit(mut self, log: Option<AuditLog>) -> AppState {
+        self.audit = log;
+        self
     }
 
     /// What the build knows about itself (the app passes its commit, date and web view).
