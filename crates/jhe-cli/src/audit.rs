@@ -97,10 +97,10 @@ pub fn run(ctx: &Ctx, cmd: AuditCmd) -> Result<(), Failure> {
             match &r.first_break {
                 None => Ok(()),
                 Some(b) => {
-                    let intact = if r.intact > 0 {
-                        format!(" Entries 1 to {} are intact.", r.intact)
-                    } else {
-                        String::new()
+                    let intact = match r.intact {
+                        0 => String::new(),
+                        1 => " Entry 1 is intact.".to_string(),
+                        n => format!(" Entries 1 to {n} are intact."),
                     };
                     Err(fail(&format!(
                         "The audit log {path} was altered: {b}.{intact} Keep the file as it is as evidence."
