@@ -68,5 +68,7 @@ pub fn declarations() -> Vec<String> {
         decl::<AboutInfo>(),
         decl::<UpdateSettings>(),
         decl::<UpdateFound>(),
+        decl::<AuditRow>(),
+        decl::<AuditCheck>(),
     ]
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use jhe_engine::api::types as em;
 use jhe_engine::api::Session as EngineSession;
+use jhe_engine::audit::{Action, Draft};
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::chart::Obs;
 use jhe_engine::copy::{self, CopyKey, CopyMeta, LocalCopy};
@@ -342,6 +343,7 @@ pub async fn open_local_copy(
     study_id: u64,
 ) -> Result<OfflineReview> {
     let server = server.trim_end_matches('/').to_string();
+    let server_name = server.clone();
     let (dir, key) = locate(state, &server, study_id)?;
     let data = tokio::task::spawn_blocking(move || {
         let copy = open_dir(&dir, key)?.ok_or_else(|| {
@@ -362,6 +364,19 @@ pub async fn open_local_copy(
         overview: data.overview.clone(),
         warnings: Vec::new(),
     };
+    let mut entry = Draft::new(Action::OfflineOpen, crate::audit::client(state))
+        .study(study_id)
+        .participants(data.obs.keys().copied())
+        .types(data.overview.types.iter().map(|t| t.code.clone()))
+        .rows(
+            data.obs
+                .values()
+                .flat_map(|m| m.values())
+                .map(|l| l.len() as u64)
+                .sum(),
+        );
+    entry.server = server_name;
+    crate::audit::record(state, entry);
     state.clear();
     stop_demo(state).await;
     *state.source.lock() = Some(Source::Offline(Arc::new(data)));
@@ -427,6 +442,15 @@ async fn sync_one(
         &move |n| on_progress(SyncProgress { readings: n }),
     )
     .await?;
+    crate::audit::record(
+        state,
+        crate::audit::draft(state, Action::Sync, session)
+            .study(study_id)
+            .participants(copy.meta.patients.iter().map(|p| p.id))
+            .types(copy.meta.scopes.iter().map(|s| s.coding_code.clone()))
+            .rows(outcome.change.added + outcome.change.changed)
+            .written_to(copy.dir()),
+    );
     let after = uploading(&copy);
     let stopped = before.difference(&after).count() as u64;
     let overview = overview_of(&copy);
@@ -515,9 +539,15 @@ pub async fn remove_local_copy(
         None => online(state)?.1,
     };
     let dir = LocalCopy::dir_of(&root(state)?, &server, study_id);
-    tokio::task::spawn_blocking(move || copy::remove_dir(&dir))
+    let gone = dir.clone();
+    tokio::task::spawn_blocking(move || copy::remove_dir(&gone))
         .await?
         .map_err(jhe_engine::error::Error::from)?;
+    let mut entry = Draft::new(Action::CopyRemoved, crate::audit::client(state))
+        .study(study_id)
+        .written_to(&dir);
+    entry.server = server;
+    crate::audit::record(state, entry);
     Ok(())
 }
 

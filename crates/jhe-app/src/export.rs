@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use jhe_engine::audit::{Action, Draft};
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::export::{Deidentify, ShiftMode};
 use jhe_engine::jobs::{self, Phase, Progress};
@@ -103,6 +104,16 @@ pub async fn export_data(
         Some(_) => None,
         None => Some(state.online()?),
     };
+    // Who exports (an export from the copy under offline review names no account).
+    let who = match (&copy, &session) {
+        (_, Some(s)) => crate::audit::draft(state, Action::Export, s),
+        (Some((c, _)), None) => {
+            let mut d = Draft::new(Action::Export, crate::audit::client(state));
+            d.server = c.meta.server.clone();
+            d
+        }
+        (None, None) => return Err(Error::NotSignedIn),
+    };
     if let Some(shift) = request.deidentify {
         // The study's key, per server: the same pseudonyms whether made online or offline.
         let server = match (&copy, &session) {
@@ -141,6 +152,10 @@ pub async fn export_data(
     .await;
     state.jobs.lock().remove(job_id);
     let o = outcome??;
+    // Recorded even when incomplete: the files are written.
+    let mut entry = Draft::export(&o, who.client.clone());
+    (entry.who, entry.server) = (who.who, who.server);
+    crate::audit::record(state, entry);
     state.grants.lock().grant(&o.out_dir);
     Ok(ExportResult {
         out_dir: o.out_dir.display().to_string(),

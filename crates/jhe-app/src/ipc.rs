@@ -669,3 +669,59 @@ pub struct UpdateFound {
     /// The release notes, when the release has any.
     pub notes: Option<String>,
 }
+
+// ----- the audit log ------------------------------------------------------------------------------
+
+/// One entry of the audit log (ids, codes and counts only; no names or values).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditRow {
+    #[ts(type = "number")]
+    pub seq: u64,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// The account: an e-mail address, or `practitioner <id>`.
+    pub who: String,
+    /// The server's address; empty for what touched none (opening an export offline).
+    pub server: String,
+    /// `retrieve`, `overview`, `check`, `metrics`, `sync`, `export`, `report`, `offline_open`,
+    /// `copy_removed`.
+    pub action: String,
+    #[ts(type = "number | null")]
+    pub study: Option<u64>,
+    #[ts(type = "Array<number>")]
+    pub participants: Vec<u64>,
+    pub types: Vec<String>,
+    /// The requested days (`YYYY-MM-DD`), when limited.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Observations read, written or changed.
+    #[ts(type = "number")]
+    pub rows: u64,
+    /// The folder or file written, if any.
+    pub written_to: Option<String>,
+    /// `jhe …` or `JHE Desktop …`.
+    pub client: String,
+    pub hash: String,
+}
+
+/// What checking the audit log's chain found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditCheck {
+    /// The log's file; null when this app keeps no audit log.
+    pub path: Option<String>,
+    #[ts(type = "number")]
+    pub entries: u64,
+    /// True when no entry was altered, removed or reordered.
+    pub ok: bool,
+    /// The first altered entry in plain words ("line 12 (entry 12) was edited: …").
+    pub problem: Option<String>,
+    /// The line and entry number of that first break.
+    #[ts(type = "number | null")]
+    pub broken_line: Option<u64>,
+    #[ts(type = "number | null")]
+    pub broken_seq: Option<u64>,
+    /// The hash of the last intact entry (to note elsewhere as an anchor).
+    pub last_hash: Option<String>,
+}

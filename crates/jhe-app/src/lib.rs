@@ -14,9 +14,12 @@
 //!   card's clinical summary is the engine's `analysis::summary`, shared with the report);
 //! * [`ipc`] — the payloads, exported to TypeScript ([`bindings`]); [`error`] — `{kind, message}`;
 //! * [`state`] — what is remembered between operations; [`picker`] — the desktop's dialogs;
-//! * [`about`] — the About dialog, "Copy diagnostics" (no PHI) and the opt-in update check.
+//! * [`about`] — the About dialog, "Copy diagnostics" (no PHI) and the opt-in update check;
+//! * [`audit`] — every data operation recorded in the tamper-evident audit log; viewing,
+//!   verifying and exporting it.
 
 pub mod about;
+pub mod audit;
 pub mod bindings;
 pub mod copies;
 pub mod error;

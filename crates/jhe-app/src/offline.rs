@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use jhe_engine::audit::{Action, Draft};
 use jhe_engine::chart::Obs;
 use jhe_engine::export::read::{open_folder, read_export_file, ExportFolder, ReadError};
 use jhe_engine::omh::time::{iso_z, US_PER_DAY};
@@ -232,6 +233,19 @@ pub async fn open_export(state: &AppState, path: &str) -> Result<OfflineReview> 
         overview: data.overview.clone(),
         warnings: data.warnings.clone(),
     };
+    let mut entry = Draft::new(Action::OfflineOpen, crate::audit::client(state))
+        .participants(data.obs.keys().copied())
+        .types(data.overview.types.iter().map(|t| t.code.clone()))
+        .rows(
+            data.obs
+                .values()
+                .flat_map(|by_code| by_code.values())
+                .map(|l| l.len() as u64)
+                .sum(),
+        )
+        .written_to(Path::new(&data.path));
+    entry.study = (data.overview.study.id != 0).then_some(data.overview.study.id);
+    crate::audit::record(state, entry);
     state.clear();
     stop_demo(state).await;
     *state.source.lock() = Some(Source::Offline(Arc::new(data)));

@@ -13,6 +13,9 @@ use jhe_engine::chart::Obs;
 use jhe_engine::fetch::fetch_observations_map;
 use jhe_engine::omh;
 
+use jhe_engine::audit::Action;
+
+use crate::audit;
 use crate::error::{Error, Result};
 use crate::ipc::*;
 use crate::state::{AppState, PatientCache, Source};
@@ -173,6 +176,15 @@ pub async fn patient_data(
                     .buffered(4)
                     .try_collect()
                     .await?;
+                audit::record(
+                    state,
+                    audit::draft(state, Action::Retrieve, &session)
+                        .study(study_id)
+                        .participants([patient_id])
+                        .types(list.iter().map(|(c, _, _)| c.clone()))
+                        .window(from, to)
+                        .rows(list.iter().map(|(_, o, _)| o.len() as u64).sum()),
+                );
                 let list = list
                     .into_iter()
                     .map(|(code, obs, n)| {
@@ -240,7 +252,16 @@ pub async fn rows(
                     date_to: to,
                     updated_since: None,
                 };
-                Arc::new(fetch_obs(&session, q).await?.0)
+                let obs = fetch_obs(&session, q).await?.0;
+                audit::record(
+                    state,
+                    audit::draft(state, Action::Retrieve, &session)
+                        .participants([patient_id])
+                        .types([code])
+                        .window(from, to)
+                        .rows(obs.len() as u64),
+                );
+                Arc::new(obs)
             }
         },
     };

@@ -8,6 +8,9 @@ use jhe_engine::cancel::CancelToken;
 use jhe_engine::jobs::{self, Progress};
 use jhe_engine::report::{self, ParticipantInput, Provenance, ReportInput};
 
+use jhe_engine::audit::{Action, Draft};
+
+use crate::audit;
 use crate::error::{Error, Result};
 use crate::ipc::{ExportPhase, ExportProgress, ReportRequest, ReportWritten};
 use crate::offline::OfflineData;
@@ -40,6 +43,10 @@ pub async fn write_report(
     };
     let path = with_html_extension(path);
     let generated_by = format!("JHE Desktop {}", state.build.version);
+    let entry = match &source {
+        Source::Online { session, .. } => audit::draft(state, Action::Report, session),
+        Source::Offline(_) => Draft::new(Action::Report, audit::client(state)),
+    };
     let input = match source {
         Source::Online { session, .. } => {
             let req = jobs::ReportRequest {
@@ -75,6 +82,16 @@ pub async fn write_report(
         }
         Source::Offline(data) => offline_input(&data, &request, from, to, generated_by)?,
     };
+    let entry = entry
+        .study(request.study_id)
+        .participants(input.participants.iter().map(|p| p.id))
+        .types(
+            input
+                .participants
+                .iter()
+                .flat_map(|p| p.obs.keys().cloned()),
+        )
+        .window(from, to);
     let out = path.clone();
     let stats = tokio::task::spawn_blocking(move || {
         let (html, stats) = report::render(&input);
@@ -87,6 +104,7 @@ pub async fn write_report(
             path.display()
         ))
     })?;
+    audit::record(state, entry.rows(stats.observations).written_to(&path));
     state.grants.lock().grant(&path);
     Ok(Some(ReportWritten {
         path: path.display().to_string(),

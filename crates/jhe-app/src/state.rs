@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use jhe_engine::api::types::CodeableConcept;
 use jhe_engine::api::Session as EngineSession;
+use jhe_engine::audit::AuditLog;
 use jhe_engine::auth::{MemoryStore, SecretStore};
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::chart::Obs;
@@ -78,6 +79,11 @@ pub struct AppState {
     /// Counts sign-ins, sign-outs and offline opens: the background check runs at once after
     /// each change of session.
     pub epoch: std::sync::atomic::AtomicU64,
+    /// The audit log every data operation is recorded in (see [`crate::audit`]): the one in the
+    /// data folder (`JHE_DATA_DIR` overrides it) for an app with a config folder; none for a
+    /// state that keeps nothing on disk ([`AppState::default`], tests) unless
+    /// [`AppState::with_audit`] gives one.
+    pub audit: Option<AuditLog>,
 }
 
 /// Held while a study's copy is synced.
@@ -151,6 +157,11 @@ impl AppState {
             .and_then(|d| std::fs::read(d.join("settings.json")).ok())
             .and_then(|b| serde_json::from_slice::<Settings>(&b).ok())
             .unwrap_or_default();
+        let audit = config_dir
+            .is_some()
+            .then(AuditLog::default_path)
+            .flatten()
+            .map(AuditLog::at);
         AppState {
             source: Mutex::default(),
             sandbox: tokio::sync::Mutex::default(),
@@ -172,6 +183,7 @@ impl AppState {
             news: Mutex::default(),
             epoch: std::sync::atomic::AtomicU64::new(0),
             sync_every: Mutex::new(settings.sync_every_minutes.unwrap_or(SYNC_EVERY_DEFAULT)),
+            audit,
         }
     }
 
@@ -196,6 +208,12 @@ impl AppState {
             .entry((server.to_string(), study_id))
             .or_default()
             .clone()
+    }
+
+    /// Records the app's operations in `log` (`None`: keeps no audit log).
+    pub fn with_audit(mut self, log: Option<AuditLog>) -> AppState {
+        self.audit = log;
+        self
     }
 
     /// What the build knows about itself (the app passes its commit, date and web view).

@@ -9,6 +9,9 @@ use jhe_engine::api::types as em;
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::jobs::{self, Progress};
 
+use jhe_engine::audit::Action;
+
+use crate::audit;
 use crate::error::Result;
 use crate::ipc::*;
 use crate::state::{AppState, Source};
@@ -199,6 +202,14 @@ async fn overview(
                 });
             };
             let sum = jobs::study_summary(&session, study_id, 4, progress, cancel).await?;
+            audit::record(
+                state,
+                audit::draft(state, Action::Overview, &session)
+                    .study(study_id)
+                    .participants(sum.patients.iter().map(|p| p.patient.id))
+                    .types(sum.scopes.iter().map(|s| s.coding_code.clone()))
+                    .rows(sum.patients.iter().map(|p| p.total).sum()),
+            );
             let patients: Vec<PatientRow> = sum
                 .patients
                 .iter()

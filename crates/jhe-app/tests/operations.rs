@@ -8,7 +8,7 @@ use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 use jhe_app::ipc::*;
 use jhe_app::picker::Picker;
-use jhe_app::{export, offline, participant, report, session, studies, AppState};
+use jhe_app::{audit, export, offline, participant, report, session, studies, AppState};
 use parking_lot::Mutex;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -669,5 +669,99 @@ async fn reports_of_the_study_and_of_a_participant_are_written_live_and_from_the
     assert_eq!(off.findings, live.findings, "findings.csv read back");
     let html = std::fs::read_to_string(&off.path)?;
     assert!(html.contains("export opened offline"));
+    Ok(())
+}
+
+/// The audit log: a study overview, a participant view, an export, opening it offline and a
+/// report each add one entry (who, which server, study, participant ids, rows, where written);
+/// the chain verifies and an edited entry is named; the CSV lists every entry; no participant's
+/// name or identifier is in the file.
+#[tokio::test]
+async fn data_operations_are_recorded_in_the_audit_log_without_names() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let picker = Arc::new(FolderPicker {
+        dir: tmp.path().join("out"),
+        revealed: Mutex::new(Vec::new()),
+    });
+    let log_path = tmp.path().join("data").join("audit.jsonl");
+    let state =
+        AppState::new(picker, None).with_audit(Some(jhe_engine::audit::AuditLog::at(&log_path)));
+    session::start_demo_with(&state, jhe_sandbox::Config::small()).await?;
+    let ov = studies::study_overview(&state, STUDY, |_| {}).await?;
+    let mut ids: Vec<u64> = ov.patients.iter().map(|p| p.id).collect();
+    ids.sort_unstable();
+    let p = ov.patients.first().ok_or("no participant")?;
+    let data = participant::patient_data(&state, STUDY, p.id, DateRange::default()).await?;
+    let dir = export::pick_folder(&state).await?.ok_or("no folder")?;
+    let result = export::export_data(&state, "job-a", request(&dir), |_| {}).await?;
+
+    let rows = audit::audit_log(&state, None).await?;
+    let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(actions, ["export", "retrieve", "overview"], "newest first");
+    for r in &rows {
+        assert_eq!(r.who, jhe_sandbox::demo::MARY);
+        assert!(r.server.starts_with("http://127.0.0.1:"), "{}", r.server);
+        assert!(r.client.starts_with("JHE Desktop"), "{}", r.client);
+        assert_eq!(r.study, Some(STUDY));
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(Path::new(&dir).join("manifest.json"))?)?;
+    let exp = &rows[0];
+    assert_eq!(exp.participants, ids);
+    assert_eq!(Some(exp.rows), manifest["total_observations"].as_u64());
+    assert!(exp.rows > 0);
+    assert_eq!(exp.written_to.as_deref(), Some(result.out_dir.as_str()));
+    assert!(exp.types.iter().any(|t| t == "omh:blood-glucose:4.0"));
+    assert_eq!(rows[1].participants, [p.id]);
+    assert_eq!(rows[1].rows, data.types.iter().map(|t| t.rows).sum::<u64>());
+    assert_eq!(rows[2].participants, ids);
+
+    offline::open_export(&state, &dir).await?;
+    let req = ReportRequest {
+        study_id: STUDY,
+        patient_id: None,
+        range: DateRange::default(),
+    };
+    let written = report::write_report(&state, "r", req, |_| {})
+        .await?
+        .ok_or("no report")?;
+    let rows = audit::audit_log(&state, Some(2)).await?;
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].action, "report");
+    assert_eq!(rows[0].written_to.as_deref(), Some(written.path.as_str()));
+    assert_eq!(rows[0].rows, written.observations);
+    assert_eq!(rows[1].action, "offline_open");
+    assert_eq!(rows[1].written_to.as_deref(), Some(dir.as_str()));
+    assert_eq!(rows[1].participants, ids);
+
+    let check = audit::verify_audit(&state).await?;
+    assert!(check.ok && check.entries == 5, "{check:?}");
+    let csv = format!("{dir}/audit.csv");
+    audit::export_audit_csv(&state, &csv).await?;
+    assert_eq!(std::fs::read_to_string(&csv)?.lines().count(), 6);
+
+    let text = std::fs::read_to_string(&log_path)?;
+    for p in &ov.patients {
+        let mut phi = vec![p.name_given.as_str(), p.name_family.as_str()];
+        phi.extend(p.identifiers.iter().map(|i| i.value.as_str()));
+        for s in phi.into_iter().filter(|s| s.len() >= 3) {
+            assert!(!text.contains(s), "the audit log names {s}");
+        }
+    }
+
+    // Edit the export's row count: verify names entry 3.
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[2] = lines[2].replacen(&format!("\"rows\":{}", exp.rows), "\"rows\":1", 1);
+    std::fs::write(&log_path, lines.join("\n") + "\n")?;
+    let check = audit::verify_audit(&state).await?;
+    assert!(!check.ok);
+    assert_eq!((check.broken_line, check.broken_seq), (Some(3), Some(3)));
+    assert!(
+        check
+            .problem
+            .as_deref()
+            .is_some_and(|p| p.contains("edited")),
+        "{check:?}"
+    );
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `jhe`: the command line of JHE Desktop.
 
+mod audit;
 mod config;
 mod login;
 mod output;
@@ -15,6 +16,7 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jhe_engine::api::{Session, SessionOptions};
+use jhe_engine::audit::{Action, Draft};
 use jhe_engine::auth::{KeychainOwner, KeyringStore, SecretStore};
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::error::Error;
@@ -45,8 +47,13 @@ Exit codes:
   5    network or server problem: unreachable, not a JHE server, server errors after retries
   6    export finished but incomplete (rows differ from the server's count); see --allow-incomplete
   7    the export could not be written (folder not writable, disk full)
+  8    jhe audit: the audit log was altered (verify names the entry) or cannot be read
   130  cancelled with Ctrl-C (what was downloaded is kept; run the same export again to resume,
-       or `jhe discard DIR` to delete it)";
+       or `jhe discard DIR` to delete it)
+
+Every read, sync, export and report is recorded in a tamper-evident audit log (ids and counts,
+no names or values); `jhe audit verify` checks it. A failure to write the log is a warning: the
+command's own result and exit code stand.";
 
 #[derive(Parser)]
 #[command(
@@ -152,6 +159,12 @@ enum Cmd {
         /// Print a new key for JHE_COPY_KEY (for a computer without a keychain) and exit
         #[arg(long)]
         new_key: bool,
+    },
+    /// The audit log of what was read, synced, exported and reported (who, which server,
+    /// study, participant ids, types, days, rows, where written): verify, list, export as CSV
+    Audit {
+        #[command(subcommand)]
+        cmd: audit::AuditCmd,
     },
     /// Delete what unfinished (cancelled or failed) exports into DIR downloaded
     Discard {
@@ -309,6 +322,8 @@ enum Failure {
     Engine(Error),
     /// Export finished but incomplete.
     Incomplete,
+    /// The message is printed; exit with this code.
+    Exit(i32),
 }
 
 impl From<Error> for Failure {
@@ -406,6 +421,7 @@ fn main() {
         match run(&ctx, cli.cmd).await {
             Ok(()) => 0,
             Err(Failure::Incomplete) => 6,
+            Err(Failure::Exit(code)) => code,
             Err(Failure::Engine(e)) => {
                 if json {
                     println!("{}", json!({ "error": e }));
@@ -464,6 +480,12 @@ async fn run(ctx: &Ctx, cmd: Cmd) -> Result<(), Failure> {
             let s = ctx.session().await?;
             s.study(study).await?;
             let patients = s.study_patients(study).await?;
+            audit::record(
+                audit::draft(Action::Retrieve, &s)
+                    .study(study)
+                    .participants(patients.iter().map(|p| p.id))
+                    .rows(patients.len() as u64),
+            );
             if ctx.json {
                 output::print_json(&patients);
             } else {
@@ -481,6 +503,7 @@ async fn run(ctx: &Ctx, cmd: Cmd) -> Result<(), Failure> {
         Cmd::Report { sel, out } => report::run(ctx, sel, out).await,
         Cmd::Export(a) => export(ctx, a).await,
         Cmd::Discard { dir } => discard(ctx, &dir),
+        Cmd::Audit { cmd } => audit::run(ctx, cmd),
         Cmd::Sync {
             study,
             reconcile,
@@ -566,22 +589,39 @@ fn ctrl_c_cancels(cancel: &CancelToken, quiet: bool) {
 async fn summary(ctx: &Ctx, study: u64, parallel: usize) -> Result<(), Failure> {
     let job =
         move |s: Session, p, c| async move { jobs::study_summary(&s, study, parallel, p, c).await };
-    participant_job(ctx, Phase::Summarizing.label(), job, output::summary_table).await
+    let audit = move |d: Draft, o: &jobs::StudySummary| {
+        d.study(study)
+            .participants(o.patients.iter().map(|p| p.patient.id))
+            .types(o.scopes.iter().map(|c| c.coding_code.clone()))
+            .rows(o.patients.iter().map(|p| p.total).sum())
+    };
+    let table = output::summary_table;
+    participant_job(
+        ctx,
+        Phase::Summarizing.label(),
+        job,
+        table,
+        (Action::Overview, audit),
+    )
+    .await
 }
 
 /// Runs a per-participant job with a spinner ("Checking participants: 3/20") that Ctrl-C
-/// cancels, then prints its result as JSON or with `table`.
+/// cancels, records it in the audit log (`audit` fills in what it read), then prints its result
+/// as JSON or with `table`.
 async fn participant_job<T, Fut>(
     ctx: &Ctx,
     what: &'static str,
     job: impl FnOnce(Session, Box<dyn Fn(Progress) + Send + Sync>, CancelToken) -> Fut,
     table: fn(&T),
+    (action, audit): (Action, impl FnOnce(Draft, &T) -> Draft),
 ) -> Result<(), Failure>
 where
     T: serde::Serialize,
     Fut: std::future::Future<Output = Result<T, Error>>,
 {
     let s = ctx.session().await?;
+    let draft = audit::draft(action, &s);
     let cancel = CancelToken::new();
     ctrl_c_cancels(&cancel, ctx.quiet);
     let pb = bar(ctx);
@@ -594,6 +634,7 @@ where
     let res = job(s, progress, cancel).await;
     pb.finish_and_clear();
     let out = res?;
+    audit::record(audit(draft, &out));
     if ctx.json {
         output::print_json(&out);
     } else {
@@ -611,7 +652,18 @@ async fn check(
     let job = move |s: Session, p, c| async move {
         jobs::check_study(&s, study, patient, parallel, p, c).await
     };
-    participant_job(ctx, "Checking participants", job, output::quality_table).await
+    let audit = move |d: Draft, o: &jobs::QualityReport| {
+        d.study(study).participants(patient).rows(o.observations)
+    };
+    let table = output::quality_table;
+    participant_job(
+        ctx,
+        "Checking participants",
+        job,
+        table,
+        (Action::Check, audit),
+    )
+    .await
 }
 
 async fn metrics(ctx: &Ctx, sel: Selection) -> Result<(), Failure> {
@@ -625,7 +677,20 @@ async fn metrics(ctx: &Ctx, sel: Selection) -> Result<(), Failure> {
     let job = move |s: Session, p, c| async move {
         jobs::study_metrics(&s, study, patient, (from, to), parallel, p, c).await
     };
-    participant_job(ctx, "Reading participants", job, output::metrics_tables).await
+    let audit = move |d: Draft, o: &jobs::StudyMetrics| {
+        d.study(study)
+            .participants(o.participants.iter().map(|p| p.participant_id))
+            .window(from, to)
+    };
+    let table = output::metrics_tables;
+    participant_job(
+        ctx,
+        "Reading participants",
+        job,
+        table,
+        (Action::Metrics, audit),
+    )
+    .await
 }
 
 async fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
@@ -717,6 +782,13 @@ async fn export(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
     pb.finish_and_clear();
     // Error messages say that an interrupted export resumes when run again.
     let out = res?;
+    // Recorded even when incomplete: the files are written.
+    let mut entry = Draft::export(&out, audit::client());
+    match &source {
+        Ok(s) => entry = entry.by(s),
+        Err(copy) => entry.server = copy.meta.server.clone(),
+    }
+    audit::record(entry);
     if ctx.json {
         output::print_json(&out);
     } else {

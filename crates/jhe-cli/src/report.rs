@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use jhe_engine::audit::Action;
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::error::Error;
 use jhe_engine::jobs::{self, Progress, ReportRequest};
@@ -54,6 +55,20 @@ pub async fn run(ctx: &Ctx, sel: Selection, out: Option<PathBuf>) -> Result<(), 
     let input = res?;
     let (html, stats) = report::render(&input);
     save(&out, &html)?;
+    crate::audit::record(
+        crate::audit::draft(Action::Report, &s)
+            .study(req.study_id)
+            .participants(input.participants.iter().map(|p| p.id))
+            .types(
+                input
+                    .participants
+                    .iter()
+                    .flat_map(|p| p.obs.keys().cloned()),
+            )
+            .window(req.from, req.to)
+            .rows(stats.observations)
+            .written_to(&out),
+    );
     if ctx.json {
         output::print_json(&serde_json::json!({ "path": out, "stats": stats }));
     } else {

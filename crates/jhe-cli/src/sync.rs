@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use clap::ValueEnum;
+use jhe_engine::audit::Action;
 use jhe_engine::auth::{KeychainOwner, KeyringStore};
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::copy::{self, CopyKey, LocalCopy};
@@ -94,6 +95,13 @@ pub async fn run(
         let r = sync_study(&s, &mut copy, &opts, &cancel, &|_| {}).await;
         guard.abort();
         let out = r?;
+        let c = &out.change;
+        crate::audit::record(
+            crate::audit::draft(Action::Sync, &s)
+                .study(study)
+                .rows(c.added + c.changed + c.removed)
+                .written_to(&dir),
+        );
         if ctx.json {
             output::print_json(&out);
         } else {
@@ -133,6 +141,11 @@ pub fn copies(ctx: &Ctx, remove: Option<u64>) -> Result<(), Failure> {
         }
         for c in mine {
             copy::remove_dir(&c.dir).map_err(Error::from)?;
+            crate::audit::record(
+                crate::audit::local_draft(Action::CopyRemoved)
+                    .study(study)
+                    .written_to(&c.dir),
+            );
             println!(
                 "Removed the local copy of study {study} ({}).",
                 c.server_dir

@@ -22,6 +22,8 @@ fn jhe(url: Option<&str>, api_key: Option<&str>, config: &Path) -> Command {
     c.env_remove("JHE_URL")
         .env_remove("JHE_API_KEY")
         .env("JHE_CONFIG_DIR", config)
+        // The audit log (and local copies) of a test stay in its temporary folder.
+        .env("JHE_DATA_DIR", config.join("data"))
         .stdin(Stdio::null());
     if let Some(u) = url {
         c.env("JHE_URL", u);
@@ -695,4 +697,121 @@ async fn deidentify_writes_pseudonyms_and_a_manifest_that_says_so() {
     )
     .await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+/// The audit chain test: `jhe patients`, `jhe export` and `jhe summary` each add an entry (the
+/// export's with its rows and folder); `jhe audit verify` passes; after one entry's row count is
+/// edited it fails (exit 8) and names that entry; `list` and `export --csv` show the entries;
+/// the log holds none of the participants' names, MRNs, birth dates or contacts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_records_an_export_and_verify_names_an_edited_entry() {
+    let sb = sandbox().await;
+    let cfg = tempfile::tempdir().expect("tmp");
+    let out_dir = tempfile::tempdir().expect("tmp");
+    let dir = out_dir.path().to_string_lossy().to_string();
+    let k = key(&sb, MARY);
+    let c = || jhe(Some(sb.url()), Some(&k), cfg.path());
+
+    let out = run(c(), &["patients", "--study", "30006", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let people: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let mut phi: Vec<String> = Vec::new();
+    for p in people.as_array().expect("array") {
+        for f in [
+            "nameGiven",
+            "nameFamily",
+            "birthDate",
+            "telecomEmail",
+            "telecomPhone",
+        ] {
+            phi.extend(p[f].as_str().map(str::to_string));
+        }
+        for i in p["identifiers"].as_array().into_iter().flatten() {
+            phi.extend(i["value"].as_str().map(str::to_string));
+        }
+    }
+    phi.retain(|s| s.len() >= 3);
+    assert!(phi.iter().any(|s| s.starts_with("MRN-")), "{phi:?}");
+
+    let out = run(
+        c(),
+        &[
+            "export", "--study", "30006", "--format", "csv", "--out", &dir,
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(c(), &["summary", "--study", "30006"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    let log = cfg.path().join("data").join("audit.jsonl");
+    let body = std::fs::read_to_string(&log).expect("the audit log");
+    let entries: Vec<serde_json::Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("an entry"))
+        .collect();
+    let actions: Vec<&str> = entries
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(actions, ["retrieve", "export", "overview"]);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.path().join("manifest.json")).expect("read"))
+            .expect("json");
+    let export = &entries[1];
+    assert_eq!(export["rows"], manifest["total_observations"]);
+    assert!(export["rows"].as_u64().unwrap_or(0) > 0);
+    assert_eq!(export["written_to"].as_str(), Some(dir.as_str()));
+    assert_eq!(export["study"], 30006);
+    assert_eq!(export["who"], MARY);
+    assert_eq!(
+        export["server"].as_str(),
+        Some(sb.url().trim_end_matches('/'))
+    );
+    assert!(!export["participants"].as_array().expect("ids").is_empty());
+    for needle in &phi {
+        assert!(
+            !body.contains(needle.as_str()),
+            "the audit log holds {needle}"
+        );
+    }
+
+    let out = run(c(), &["audit", "verify"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("intact: 3 entries"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(c(), &["audit", "list", "--last", "2", "--json"]).await;
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(listed.as_array().map(Vec::len), Some(2));
+    assert_eq!(listed[0]["seq"], 2);
+    let csv = cfg.path().join("audit.csv");
+    let out = run(c(), &["audit", "export", "--csv", &csv.to_string_lossy()]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&csv).expect("csv").lines().count(),
+        4
+    );
+
+    // Edit the export's row count.
+    let rows = export["rows"].as_u64().unwrap_or(0);
+    let edited = body.replacen(
+        &format!("\"rows\":{rows},"),
+        &format!("\"rows\":{},", rows + 1),
+        1,
+    );
+    assert_ne!(edited, body);
+    std::fs::write(&log, edited).expect("write");
+    let out = run(c(), &["audit", "verify"]).await;
+    assert_eq!(out.status.code(), Some(8), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(err.contains("line 2 (entry 2) was edited"), "{err}");
+    let out = run(c(), &["audit", "verify", "--json"]).await;
+    assert_eq!(out.status.code(), Some(8));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["report"]["ok"], false);
+    assert_eq!(v["report"]["first_break"]["seq"], 2);
+    assert_eq!(v["report"]["first_break"]["reason"]["kind"], "edited");
 }

@@ -14,6 +14,7 @@ pub mod report;
 // Network half: server checks, sign-in, HTTP with retries, the JHE APIs and their wire types,
 // cancelling, fetching, jobs.
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod cancel;
 pub mod error;
