@@ -4,7 +4,7 @@
 
 use jhe_app::ipc::*;
 use jhe_app::{
-    about, copies, export, offline, participant, report, session, studies, AppState, Result,
+    about, audit, copies, export, offline, participant, report, session, studies, AppState, Result,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -212,6 +212,23 @@ pub async fn sync_every(state: State<'_, AppState>) -> Result<u32> {
 #[tauri::command]
 pub async fn set_sync_every(state: State<'_, AppState>, minutes: u32) -> Result<u32> {
     copies::set_sync_every(&state, minutes).await
+}
+
+// ----- the activity (audit) log -----------------------------------------------------------------
+
+#[tauri::command]
+pub async fn audit_log(state: State<'_, AppState>, limit: Option<u32>) -> Result<Vec<AuditRow>> {
+    state.noted(audit::audit_log(&state, limit).await)
+}
+
+#[tauri::command]
+pub async fn verify_audit(state: State<'_, AppState>) -> Result<AuditCheck> {
+    state.noted(audit::verify_audit(&state).await)
+}
+
+#[tauri::command]
+pub async fn save_audit_csv(state: State<'_, AppState>) -> Result<Option<String>> {
+    state.noted(audit::save_audit_csv(&state).await)
 }
 
 // ----- reports ---------------------------------------------------------------------------------

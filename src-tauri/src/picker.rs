@@ -67,6 +67,16 @@ impl Picker for NativePicker {
         show(d.add_filter("Web page (HTML)", &["html"]), Ask::Save)
     }
 
+    fn pick_csv_file(&self, suggested: &str) -> BoxFuture<'_, Result<Option<PathBuf>>> {
+        let d = self
+            .0
+            .dialog()
+            .file()
+            .set_title("Save the activity log")
+            .set_file_name(suggested);
+        show(d.add_filter("CSV", &["csv"]), Ask::Save)
+    }
+
     fn reveal(&self, path: &Path) -> Result<()> {
         self.0.opener().reveal_item_in_dir(path).map_err(|e| {
             Error::Io(format!(

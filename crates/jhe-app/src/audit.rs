@@ -133,3 +133,15 @@ pub async fn export_audit_csv(state: &AppState, path: &str) -> Result<()> {
     .await??;
     Ok(())
 }
+
+/// "Save as CSV…": asks where (the save dialog), writes every entry there and returns the path;
+/// `None` when the dialog was closed.
+pub async fn save_audit_csv(state: &AppState) -> Result<Option<String>> {
+    let Some(p) = state.picker.pick_csv_file("jhe-activity-log.csv").await? else {
+        return Ok(None);
+    };
+    state.grants.lock().grant(&p);
+    let path = p.display().to_string();
+    export_audit_csv(state, &path).await?;
+    Ok(Some(path))
+}

@@ -148,8 +148,19 @@ pub(crate) fn overview_of(copy: &LocalCopy) -> StudyOverview {
                     })
                     .collect();
             }
+            // Every requested type, as the server counts them (0 where there is nothing).
+            row.counts = copy
+                .meta
+                .scopes
+                .iter()
+                .map(|s| (s.coding_code.clone(), 0))
+                .collect();
             if let Some(a) = by_patient.remove(&p.id) {
-                row.counts = a.counts;
+                for (code, n) in a.counts {
+                    if let Some(c) = row.counts.get_mut(&code) {
+                        *c = n;
+                    }
+                }
                 row.first_date = a.first.map(iso_z);
                 row.last_date = a.last.or(a.last_future).map(iso_z);
                 row.days_since_last_upload = a.upload.map(|u| ((now_us - u) / US_PER_DAY).max(0));

@@ -17,6 +17,11 @@ pub trait Picker: Send + Sync {
     fn pick_export_to_open(&self) -> BoxFuture<'_, Result<Option<PathBuf>>>;
     /// Where to save a report, `suggested` being the file name offered; `None` when closed.
     fn pick_report_file(&self, suggested: &str) -> BoxFuture<'_, Result<Option<PathBuf>>>;
+    /// Where to save a CSV file (the activity log), `suggested` being the name offered; `None`
+    /// when closed. By default the report dialog's answer.
+    fn pick_csv_file(&self, suggested: &str) -> BoxFuture<'_, Result<Option<PathBuf>>> {
+        self.pick_report_file(suggested)
+    }
     /// Shows `path` in the system file manager.
     fn reveal(&self, path: &Path) -> Result<()>;
     /// Opens a file the app wrote (a report) in the program the system opens it with.

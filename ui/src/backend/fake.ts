@@ -44,6 +44,8 @@ import type {
   Study,
   StudyOverview,
   StudyNews,
+  AuditCheck,
+  AuditRow,
   SyncProgress,
   SyncResult,
   LocalCopyInfo,
@@ -113,6 +115,30 @@ export class FakeBackend implements Backend {
   private copies = new Map<number, { server: string; syncedAt: string; bytes: number }>();
   private news = new Map<number, StudyNews>();
   private every = 15;
+  /** The activity log: what the fake did, as the real app records it (ids and counts only). */
+  private audit: AuditRow[] = [];
+  /** Tests: the log was tampered with at this entry. */
+  auditBrokenAt: number | null = null;
+
+  private record(action: string, study: number | null, participants: number[], rows: number, writtenTo: string | null = null): void {
+    const seq = this.audit.length + 1;
+    this.audit.push({
+      seq,
+      at: new Date(this.now + seq * 1000).toISOString(),
+      who: this.server?.demo ? DEMO_USER.email : DEMO_USER.email,
+      server: this.server?.url ?? (this.server ? `http://${this.server.host}` : ''),
+      action,
+      study,
+      participants,
+      types: [],
+      from: null,
+      to: null,
+      rows,
+      writtenTo,
+      client: 'JHE Desktop 0.1.0',
+      hash: seq.toString(16).padStart(64, '0'),
+    });
+  }
 
   constructor(opts: FakeOptions = {}) {
     this.kept = opts.remembered ?? null;
@@ -291,6 +317,7 @@ export class FakeBackend implements Backend {
     const ps = this.studyPatients(studyId);
     onProgress?.({ done: ps.length, total: ps.length });
     const copy = this.copies.get(studyId);
+    this.record('overview', studyId, ps.map((p) => p.row.id), ps.reduce((n, p) => n + Object.values(p.row.counts).reduce((a, b) => a + b, 0), 0));
     return {
       study: { ...model!.study },
       types: model!.types.map((c) => ({ code: c, label: TYPES[c]!.label, unit: TYPES[c]!.unit })),
@@ -427,8 +454,10 @@ export class FakeBackend implements Backend {
     if (req.scope.kind === 'study' && req.types.includes('omh:blood-glucose:4.0')) {
       warnings.push('3 glucose readings were sent in mmol/L; they were converted to mg/dL (listed in problems.csv).');
     }
+    if (req.deidentify) warnings.push('De-identified: participant ids replaced by pseudonyms, identifiers and free text left out; see manifest.json.');
     onProgress({ phase: 'done', fetched, expected });
     this.unfinished.delete(req.outDir);
+    this.record('export', req.scope.studyId, perPatient.map((x) => x.p.row.id), expected, req.outDir);
     return { outDir: req.outDir, files, warnings };
   }
 
@@ -614,6 +643,32 @@ export class FakeBackend implements Backend {
     await this.enter('setSyncEvery', [minutes]);
     this.every = Math.max(0, Math.min(1440, Math.round(minutes)));
     return this.every;
+  }
+
+  // ----- the activity (audit) log -------------------------------------------------------------
+
+  async auditLog(limit?: number): Promise<AuditRow[]> {
+    await this.enter('auditLog', [limit]);
+    return [...this.audit].reverse().slice(0, limit ?? 500);
+  }
+
+  async verifyAudit(): Promise<AuditCheck> {
+    await this.enter('verifyAudit', []);
+    const broken = this.auditBrokenAt;
+    return {
+      path: '/home/demo/.local/share/jhe-desktop/audit.jsonl',
+      entries: this.audit.length,
+      ok: broken === null,
+      problem: broken === null ? null : `line ${broken} (entry ${broken}) was edited: its hash does not match its content.`,
+      brokenLine: broken,
+      brokenSeq: broken,
+      lastHash: this.audit.length ? this.audit[this.audit.length - 1]!.hash : null,
+    };
+  }
+
+  async saveAuditCsv(): Promise<string | null> {
+    await this.enter('saveAuditCsv', []);
+    return `${DEMO_OUT_DIR}/jhe-activity-log.csv`;
   }
 
   // ----- about and updates ----------------------------------------------------------------------

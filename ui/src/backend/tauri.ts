@@ -5,6 +5,8 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import {
   toBackendError,
   type AboutInfo,
+  type AuditCheck,
+  type AuditRow,
   type Backend,
   type DateRange,
   type Discarded,
@@ -146,6 +148,15 @@ export class TauriBackend implements Backend {
   }
   setSyncEvery(minutes: number): Promise<number> {
     return call(this.inv, 'set_sync_every', { minutes });
+  }
+  auditLog(limit?: number): Promise<AuditRow[]> {
+    return call(this.inv, 'audit_log', { limit: limit ?? null });
+  }
+  verifyAudit(): Promise<AuditCheck> {
+    return call(this.inv, 'verify_audit');
+  }
+  saveAuditCsv(): Promise<string | null> {
+    return call(this.inv, 'save_audit_csv');
   }
   writeReport(jobId: string, request: ReportRequest, onProgress: (p: ExportProgress) => void): Promise<ReportWritten | null> {
     const onEvent = this.channel<ExportProgress>(onProgress);

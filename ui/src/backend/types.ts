@@ -287,7 +287,13 @@ export interface ExportRequest {
   leaveOutFlagged?: boolean;
   /** Download everything again although the study is kept on this computer (default: export from the copy). */
   fromServer?: boolean;
+  /** De-identify (pseudonyms, identifiers and free text dropped, times shifted per participant); absent: plain. */
+  deidentify?: DeidentifyShift;
 }
+
+/** How a de-identified export shifts each participant's times: whole days (0–364, time of day
+ *  kept), whole weeks (weekday kept too), or not at all (only the ids replaced). */
+export type DeidentifyShift = 'days' | 'weeks' | 'none';
 
 /** `csv`: ISO 8601 times (R, pandas); `excelCsv`: spreadsheet dates, UTF-8 with a BOM. */
 export type ExportFormat = 'csv' | 'excelCsv' | 'parquet';
@@ -373,6 +379,40 @@ export interface StudyNews {
   stoppedUploading: number;
   /** "12 new readings from 3 participants; 2 participants stopped uploading". */
   text: string;
+}
+
+// ----- the activity (audit) log -----------------------------------------------------------------
+
+/** One entry of the audit log (ids, codes and counts only; no names or values). */
+export interface AuditRow {
+  seq: number;
+  /** ISO time, UTC. */
+  at: string;
+  who: string;
+  server: string;
+  /** `retrieve`, `overview`, `check`, `metrics`, `sync`, `export`, `report`, `offline_open`, `copy_removed`. */
+  action: string;
+  study: number | null;
+  participants: Array<number>;
+  types: string[];
+  from: string | null;
+  to: string | null;
+  rows: number;
+  writtenTo: string | null;
+  client: string;
+  hash: string;
+}
+
+/** What checking the audit log's chain found. */
+export interface AuditCheck {
+  path: string | null;
+  entries: number;
+  ok: boolean;
+  /** The first altered entry in plain words. */
+  problem: string | null;
+  brokenLine: number | null;
+  brokenSeq: number | null;
+  lastHash: string | null;
 }
 
 // ----- offline review ---------------------------------------------------------------------------
@@ -511,6 +551,14 @@ export interface Backend {
   syncEvery(): Promise<number>;
   setSyncEvery(minutes: number): Promise<number>;
 
+  // the activity (audit) log
+  /** The latest entries (default 500), newest first. */
+  auditLog(limit?: number): Promise<AuditRow[]>;
+  /** Checks the chain: is any entry edited, removed or reordered? */
+  verifyAudit(): Promise<AuditCheck>;
+  /** Asks where to save (null when closed) and writes every entry there as CSV. */
+  saveAuditCsv(): Promise<string | null>;
+
   // reports
   /** Asks where to save (null when the dialog is closed), gathers the data (live, or the files
    *  under review) and writes the HTML report; `cancelExport(jobId)` stops it. */
@@ -593,6 +641,9 @@ export type RustContract = [
   Assert<Same<Rust.SyncProgress, SyncProgress>>,
   Assert<Same<Rust.SyncResult, SyncResult>>,
   Assert<Same<Rust.StudyNews, StudyNews>>,
+  Assert<Same<Rust.DeidentifyShift, DeidentifyShift>>,
+  Assert<Same<Rust.AuditRow, AuditRow>>,
+  Assert<Same<Rust.AuditCheck, AuditCheck>>,
   Assert<Same<Rust.ReportRequest, ReportRequest>>,
   Assert<Same<Rust.ReportWritten, ReportWritten>>,
   Assert<Same<Rust.ServerAbout, ServerAbout>>,

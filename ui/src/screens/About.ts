@@ -5,6 +5,7 @@
 import { html, nothing, type TemplateResult } from 'lit-html';
 import { toBackendError, type AboutInfo, type BackendError, type UpdateFound, type UpdateSettings } from '../backend/types';
 import type { Host } from './host';
+import { closeOnEscape } from '../lib/dialog';
 
 /** `ui/public/licenses.json`, written by `scripts/licenses.py`. */
 export interface LicenseList {
@@ -158,12 +159,7 @@ export class AboutDialog {
 
   close = (): void => this.onClose();
 
-  private onKey = (e: KeyboardEvent): void => {
-    if (e.key === 'Escape') {
-      e.stopPropagation();
-      this.close();
-    }
-  };
+  private onKey = closeOnEscape(() => this.close());
 
   private copy = async (): Promise<void> => {
     // Straight from the click (WebKit allows the clipboard only while handling the user's click,

@@ -6,6 +6,7 @@ import type { Backend, OfflineReview, PatientRow, Session, Study, StudyNews, Stu
 import { timeAgo } from '../lib/format';
 import { demoIcon, folderIcon } from '../lib/icons';
 import { AboutDialog, Updates } from './About';
+import { ActivityLogDialog } from './ActivityLog';
 import { ExportDialog } from './ExportDialog';
 import type { ExportTarget, Host } from './host';
 import { ParticipantScreen } from './ParticipantView';
@@ -31,6 +32,8 @@ export class App implements Host {
   dialog: ExportDialog | null = null;
   /** The About dialog, when open (reached from the header on every screen). */
   about: AboutDialog | null = null;
+  /** The activity (audit) log, when open (from the header). */
+  activity: ActivityLogDialog | null = null;
   readonly updates = new Updates(this);
   private dialogOpener = '';
   /** The user closed the "sign-in not kept" note for this session. */
@@ -215,6 +218,15 @@ export class App implements Host {
     this.focusAfterRender('#about-title');
   };
 
+  openActivity = (): void => {
+    this.activity = new ActivityLogDialog(this, () => {
+      this.activity = null;
+      this.focusAfterRender('#open-activity');
+    });
+    void this.activity.start();
+    this.focusAfterRender('#activity-title');
+  };
+
   // ----- rendering ------------------------------------------------------------------------------
 
   private banner(): TemplateResult | typeof nothing {
@@ -293,6 +305,7 @@ export class App implements Host {
           </nav>`
         : html`<span></span>`}
       <div class="who">
+        <button type="button" class="btn small link" id="open-activity" @click=${this.openActivity}>Activity log</button>
         <button type="button" class="btn small link" id="open-about" @click=${this.openAbout}>About</button>
         ${s
           ? html`<span class="muted" title=${s.server}>${s.user.firstName} ${s.user.lastName} · ${s.server.replace(/^https?:\/\//, '')}</span>
@@ -304,9 +317,10 @@ export class App implements Host {
   }
 
   private template(): TemplateResult {
-    const covered = this.dialog !== null || this.about !== null;
+    const covered = this.dialog !== null || this.about !== null || this.activity !== null;
     return html`${this.header()} ${this.updates.render()} ${this.notKeptNote()} ${this.banner()}
       <div class="screen" ?inert=${covered} aria-hidden=${covered ? 'true' : 'false'}>${this.screen.render()}</div>
-      ${this.dialog ? this.dialog.render() : nothing} ${this.about ? this.about.render() : nothing}`;
+      ${this.dialog ? this.dialog.render() : nothing} ${this.about ? this.about.render() : nothing}
+      ${this.activity ? this.activity.render() : nothing}`;
   }
 }

@@ -5,6 +5,7 @@ import { html, nothing, type TemplateResult } from 'lit-html';
 import {
   toBackendError,
   type BackendError,
+  type DeidentifyShift,
   type ExportFormat,
   type ExportProgress,
   type ExportRequest,
@@ -38,6 +39,8 @@ export class ExportDialog {
   leaveOutFlagged = false;
   /** Download again from the server although the study is kept on this computer. */
   fromServer = false;
+  /** De-identify, and how to shift times (null: a plain export). */
+  deidentify: DeidentifyShift | null = null;
   outDir = '';
   problem = '';
   jobId = '';
@@ -120,6 +123,28 @@ export class ExportDialog {
   };
 
   /** Which identifiers participants.csv lists; shown when the participants have any. */
+  /** "De-identify for sharing": pseudonyms, no identifiers or free text, shifted dates. */
+  private deidFieldset(): TemplateResult {
+    const on = this.deidentify !== null;
+    const shift = (v: DeidentifyShift, label: string, hint: string) =>
+      html`<label class="check"><input type="radio" name="deid-shift" value=${v} .checked=${this.deidentify === v}
+          @change=${() => ((this.deidentify = v), this.update())} /> ${label} <span class="muted">— ${hint}</span></label>`;
+    return html`<fieldset id="export-deid">
+      <legend>Privacy</legend>
+      <label class="check"><input type="checkbox" name="deidentify" .checked=${on}
+          @change=${(e: Event) => ((this.deidentify = (e.target as HTMLInputElement).checked ? 'days' : null), this.update())} />
+        De-identify for sharing <span class="muted">— participant ids become pseudonyms (the same in every export of
+        this study), identifiers and free text are left out</span></label>
+      ${on
+        ? html`<div class="deid-shift" role="group" aria-label="Dates">
+            ${shift('days', 'Shift each participant’s dates', 'back by the same random 0–364 days for all their readings; time of day and intervals kept')}
+            ${shift('weeks', 'Shift by whole weeks', 'weekdays kept too')}
+            ${shift('none', 'Keep the real dates', 'only the ids are replaced')}
+          </div>`
+        : nothing}
+    </fieldset>`;
+  }
+
   /** Where the data comes from: the study's copy on this computer (offline, or signed in and
    * saved), or the server. */
   private sourceNote(): TemplateResult | typeof nothing {
@@ -170,6 +195,7 @@ export class ExportDialog {
       ...this.identifierChoice(),
       ...(this.leaveOutFlagged ? { leaveOutFlagged: true } : {}),
       ...(this.fromServer ? { fromServer: true } : {}),
+      ...(this.deidentify ? { deidentify: this.deidentify } : {}),
     };
   }
 
@@ -272,8 +298,8 @@ export class ExportDialog {
           One file with every data type <span class="muted">— one row per measurement (“long” format)</span></label>
       </fieldset>
 
-      ${this.identifierFieldset()}
-      ${this.sourceNote()}
+      ${this.deidentify ? nothing : this.identifierFieldset()}
+      ${this.deidFieldset()} ${this.sourceNote()}
 
       <fieldset id="export-quality">
         <legend>Data quality</legend>

@@ -300,6 +300,11 @@ export type ExportFormat = "csv" | "excelCsv" | "parquet";
 
 export type ExportLayout = "perType" | "long";
 
+/**
+ * How a de-identified export shifts each participant's times.
+ */
+export type DeidentifyShift = "days" | "weeks" | "none";
+
 export type ExportRequest = { scope: ExportScope, 
 /**
  * Type codes.
@@ -322,7 +327,13 @@ leaveOutFlagged?: boolean,
  * Download everything again even though the study is kept on this computer; absent or
  * false: a study with a local copy is exported from the copy.
  */
-fromServer?: boolean, };
+fromServer?: boolean, 
+/**
+ * De-identify the export (pseudonyms for the participant ids, identifiers and free text
+ * dropped, times shifted per participant as chosen; the key is the study's, kept in the
+ * keychain); absent: a plain export.
+ */
+deidentify?: DeidentifyShift, };
 
 export type ExportPhase = "counting" | "fetching" | "writing" | "done";
 
@@ -529,3 +540,66 @@ version: string,
  * The release notes, when the release has any.
  */
 notes: string | null, };
+
+/**
+ * One entry of the audit log (ids, codes and counts only; no names or values).
+ */
+export type AuditRow = { seq: number, 
+/**
+ * When (RFC 3339, UTC).
+ */
+at: string, 
+/**
+ * The account: an e-mail address, or `practitioner <id>`.
+ */
+who: string, 
+/**
+ * The server's address; empty for what touched none (opening an export offline).
+ */
+server: string, 
+/**
+ * `retrieve`, `overview`, `check`, `metrics`, `sync`, `export`, `report`, `offline_open`,
+ * `copy_removed`.
+ */
+action: string, study: number | null, participants: Array<number>, types: Array<string>, 
+/**
+ * The requested days (`YYYY-MM-DD`), when limited.
+ */
+from: string | null, to: string | null, 
+/**
+ * Observations read, written or changed.
+ */
+rows: number, 
+/**
+ * The folder or file written, if any.
+ */
+writtenTo: string | null, 
+/**
+ * `jhe …` or `JHE Desktop …`.
+ */
+client: string, hash: string, };
+
+/**
+ * What checking the audit log's chain found.
+ */
+export type AuditCheck = { 
+/**
+ * The log's file; null when this app keeps no audit log.
+ */
+path: string | null, entries: number, 
+/**
+ * True when no entry was altered, removed or reordered.
+ */
+ok: boolean, 
+/**
+ * The first altered entry in plain words ("line 12 (entry 12) was edited: …").
+ */
+problem: string | null, 
+/**
+ * The line and entry number of that first break.
+ */
+brokenLine: number | null, brokenSeq: number | null, 
+/**
+ * The hash of the last intact entry (to note elsewhere as an anchor).
+ */
+lastHash: string | null, };
