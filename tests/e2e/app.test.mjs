@@ -581,7 +581,7 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
     await clickText('button', 'Sign in');
     // The background check runs right after signing in: the badge, and the notification.
     const badge = await wd.waitFor(`[data-news="${STUDY}"]`, { timeout: 120_000 });
-    const said = await wd.exec('return arguments[0].innerText', badge);
+    const said = (await wd.text(badge)).trim();
     assert.match(said, new RegExp(`^12 new readings from ${up.patients.length} participants?$`));
     const log = join(EXPORT_DIR, 'notifications.log');
     await wd_until(() => existsSync(log) && /12 new readings/.test(readFileSync(log, 'utf8')), 'the desktop notification', 30_000);

@@ -367,7 +367,8 @@ pub async fn open_local_copy(
             .study
             .as_ref()
             .map_or_else(|| format!("study {study_id}"), |s| s.name.clone());
-        offline_data(&copy, format!("Local copy of {name} ({server})"))
+        let from = server.split("://").nth(1).unwrap_or(&server).to_string();
+        offline_data(&copy, format!("{name} from {from}"))
     })
     .await??;
     let review = OfflineReview {

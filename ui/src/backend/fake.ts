@@ -574,7 +574,7 @@ export class FakeBackend implements Backend {
     const model = STUDIES.find((s) => s.study.id === studyId)!;
     const ps = this.studyPatients(studyId);
     return {
-      path: `Local copy of ${model.study.name} (${server})`,
+      path: `${model.study.name} from ${server.replace(/^https?:\/\//, '')}`,
       overview: {
         study: { ...model.study },
         types: model.types.map((c) => ({ code: c, label: TYPES[c]!.label, unit: TYPES[c]!.unit })),

@@ -243,8 +243,8 @@ export class App implements Host {
     if (this.offline?.syncedAt) {
       return html`<div class="banner offline" role="note" aria-label="Offline">
         ${folderIcon()} <strong>Offline — last synced ${timeAgo(this.offline.syncedAt, this.now())}.</strong>
-        Showing the copy kept on this computer (<span class="path">${this.offline.path}</span>); nothing is
-        downloaded. Sign in to bring it up to date.
+        Showing ${this.offline.path} as kept on this computer; nothing is downloaded. Sign in to bring it up
+        to date.
       </div>`;
     }
     if (this.offline) {
