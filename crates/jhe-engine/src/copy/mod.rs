@@ -33,7 +33,9 @@ use rows::polars_err;
 pub const DATA_DIR_ENV: &str = "JHE_DATA_DIR";
 
 /// Data files above which a sync compacts the copy into one file per participant.
-const COMPACT_FILES: usize = 24;
+/// Loose files (rows of several participants, one per sync commit) a copy may hold before a sync
+/// compacts it into one file per participant; more often, if they hold a quarter of the rows.
+const COMPACT_LOOSE: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CopyError {
@@ -173,6 +175,8 @@ pub struct LocalCopy {
     pub meta: CopyMeta,
     index: BTreeMap<u64, Held>,
     codes: Vec<String>,
+    /// The index changed since it was last written (a commit writes it only then).
+    index_dirty: bool,
 }
 
 fn io(e: impl std::fmt::Display) -> CopyError {
@@ -200,6 +204,7 @@ impl LocalCopy {
             meta,
             index: BTreeMap::new(),
             codes: Vec::new(),
+            index_dirty: false,
         };
         if let Some(n) = copy.meta.index_file {
             copy.read_index(n)?;
@@ -242,6 +247,7 @@ impl LocalCopy {
             },
             index: BTreeMap::new(),
             codes: Vec::new(),
+            index_dirty: true,
         })
     }
 
@@ -329,9 +335,10 @@ impl LocalCopy {
     /// disk moves from its previous state to the new one in one atomic step.
     pub fn apply(&mut self, rows: Vec<Row>, removed: &[u64]) -> Result<(), CopyError> {
         for id in removed {
-            self.index.remove(id);
+            self.index_dirty |= self.index.remove(id).is_some();
         }
         if !rows.is_empty() {
+            self.index_dirty = true;
             let n = self.new_file_number();
             self.write_file(n, &rows)?;
             self.meta.files.insert(
@@ -363,9 +370,14 @@ impl LocalCopy {
         // Files no observation points to any more are dropped.
         let used: HashSet<u32> = self.index.values().map(|h| h.file).collect();
         self.meta.files.retain(|n, _| used.contains(n));
-        let n = self.new_file_number();
-        self.write_index(n)?;
-        self.meta.index_file = Some(n);
+        // The index is rewritten only when it changed (a sync with nothing new writes only the
+        // description).
+        if self.index_dirty || self.meta.index_file.is_none() {
+            let n = self.new_file_number();
+            self.write_index(n)?;
+            self.meta.index_file = Some(n);
+            self.index_dirty = false;
+        }
         let json = serde_json::to_vec(&self.meta).map_err(io)?;
         self.save(&self.dir.join("copy.age"), &json)?;
         self.remove_strays();
@@ -380,7 +392,16 @@ impl LocalCopy {
             .values()
             .filter(|f| f.patient.is_none())
             .count();
-        if loose == 0 || (self.meta.files.len() < COMPACT_FILES && loose < 2) {
+        let loose_rows: u64 = self
+            .meta
+            .files
+            .values()
+            .filter(|f| f.patient.is_none())
+            .map(|f| f.rows)
+            .sum();
+        // Small syncs append a small file each; rewriting participants' files for them would
+        // cost more than reading a few extra files.
+        if loose == 0 || (loose < COMPACT_LOOSE && loose_rows * 4 < self.index.len() as u64) {
             return Ok(false);
         }
         self.compact()?;
@@ -419,6 +440,7 @@ impl LocalCopy {
                     h.file = n;
                 }
             }
+            self.index_dirty = true;
         }
         self.commit()
     }
