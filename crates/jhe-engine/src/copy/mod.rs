@@ -37,6 +37,9 @@ pub const DATA_DIR_ENV: &str = "JHE_DATA_DIR";
 /// compacts it into one file per participant; more often, if they hold a quarter of the rows.
 const COMPACT_LOOSE: usize = 8;
 
+/// Rows a compaction holds in memory at once.
+const COMPACT_BATCH_ROWS: u64 = 200_000;
+
 #[derive(Debug, thiserror::Error)]
 pub enum CopyError {
     #[error("The local copy could not be read or written ({0}). Check that the disk is not full; removing the local copy and syncing again rebuilds it.")]
@@ -424,23 +427,51 @@ impl LocalCopy {
             .filter(|h| loose.contains(&h.file))
             .map(|h| h.patient_id)
             .collect();
-        for p in patients {
-            let rows = self.participant_rows(p)?;
-            let n = self.new_file_number();
-            self.write_file(n, &rows)?;
-            self.meta.files.insert(
-                n,
-                FileMeta {
-                    rows: rows.len() as u64,
-                    patient: Some(p),
-                },
-            );
-            for r in &rows {
-                if let Some(h) = self.index.get_mut(&r.id) {
-                    h.file = n;
-                }
+        let mut held: BTreeMap<u64, u64> = BTreeMap::new();
+        for h in self
+            .index
+            .values()
+            .filter(|h| patients.contains(&h.patient_id))
+        {
+            *held.entry(h.patient_id).or_default() += 1;
+        }
+        // In batches of about COMPACT_BATCH_ROWS rows: each file is read once per batch (not
+        // once per participant: after a first sync every participant is in every loose file),
+        // and memory stays bounded.
+        let mut batches: Vec<HashSet<u64>> = vec![HashSet::new()];
+        let mut in_batch = 0u64;
+        for (p, n) in held {
+            if in_batch > 0 && in_batch + n > COMPACT_BATCH_ROWS {
+                batches.push(HashSet::new());
+                in_batch = 0;
             }
-            self.index_dirty = true;
+            in_batch += n;
+            if let Some(b) = batches.last_mut() {
+                b.insert(p);
+            }
+        }
+        for batch in batches.into_iter().filter(|b| !b.is_empty()) {
+            let mut by_patient: BTreeMap<u64, Vec<Row>> = BTreeMap::new();
+            for r in self.rows_where(|h| batch.contains(&h.patient_id))? {
+                by_patient.entry(r.patient_id).or_default().push(r);
+            }
+            for (p, rows) in by_patient {
+                let n = self.new_file_number();
+                self.write_file(n, &rows)?;
+                self.meta.files.insert(
+                    n,
+                    FileMeta {
+                        rows: rows.len() as u64,
+                        patient: Some(p),
+                    },
+                );
+                for r in &rows {
+                    if let Some(h) = self.index.get_mut(&r.id) {
+                        h.file = n;
+                    }
+                }
+                self.index_dirty = true;
+            }
         }
         self.commit()
     }
