@@ -24,7 +24,6 @@ use jhe_engine::omh::time::{iso_z, US_PER_DAY};
 use crate::error::{Error, Result};
 use crate::ipc::*;
 use crate::offline::OfflineData;
-use crate::session::stop_demo;
 use crate::state::{AppState, Source};
 use crate::studies::{consent, patient_row, study_dto};
 use crate::views;
@@ -371,28 +370,9 @@ pub async fn open_local_copy(
         offline_data(&copy, format!("{name} from {from}"))
     })
     .await??;
-    let review = OfflineReview {
-        path: data.path.clone(),
-        overview: data.overview.clone(),
-        warnings: Vec::new(),
-    };
-    let mut entry = Draft::new(Action::OfflineOpen, crate::audit::client(state))
-        .study(study_id)
-        .participants(data.obs.keys().copied())
-        .types(data.overview.types.iter().map(|t| t.code.clone()))
-        .rows(
-            data.obs
-                .values()
-                .flat_map(|m| m.values())
-                .map(|l| l.len() as u64)
-                .sum(),
-        );
+    let mut entry = crate::offline::open_entry(state, &data).study(study_id);
     entry.server = server_name;
-    crate::audit::record(state, entry);
-    state.clear();
-    stop_demo(state).await;
-    *state.source.lock() = Some(Source::Offline(Arc::new(data)));
-    Ok(review)
+    Ok(crate::offline::start_review(state, data, entry).await)
 }
 
 /// Participants uploading (last upload at most [`UPLOADING_DAYS`] old) in the copy.

@@ -228,12 +228,14 @@ pub async fn open_export(state: &AppState, path: &str) -> Result<OfflineReview> 
     let p = PathBuf::from(path.trim());
     state.check_granted(&p)?;
     let data = tokio::task::spawn_blocking(move || load(&p)).await??;
-    let review = OfflineReview {
-        path: data.path.clone(),
-        overview: data.overview.clone(),
-        warnings: data.warnings.clone(),
-    };
-    let mut entry = Draft::new(Action::OfflineOpen, crate::audit::client(state))
+    let mut entry = open_entry(state, &data).written_to(Path::new(&data.path));
+    entry.study = (data.overview.study.id != 0).then_some(data.overview.study.id);
+    Ok(start_review(state, data, entry).await)
+}
+
+/// The audit entry of opening `data` offline: its participants, types and observations.
+pub(crate) fn open_entry(state: &AppState, data: &OfflineData) -> Draft {
+    Draft::new(Action::OfflineOpen, crate::audit::client(state))
         .participants(data.obs.keys().copied())
         .types(data.overview.types.iter().map(|t| t.code.clone()))
         .rows(
@@ -243,11 +245,22 @@ pub async fn open_export(state: &AppState, path: &str) -> Result<OfflineReview> 
                 .map(|l| l.len() as u64)
                 .sum(),
         )
-        .written_to(Path::new(&data.path));
-    entry.study = (data.overview.study.id != 0).then_some(data.overview.study.id);
+}
+
+/// Makes `data` the state's source (the session and the demo exchange end), recording `entry`.
+pub(crate) async fn start_review(
+    state: &AppState,
+    data: OfflineData,
+    entry: Draft,
+) -> OfflineReview {
+    let review = OfflineReview {
+        path: data.path.clone(),
+        overview: data.overview.clone(),
+        warnings: data.warnings.clone(),
+    };
     crate::audit::record(state, entry);
     state.clear();
     stop_demo(state).await;
     *state.source.lock() = Some(Source::Offline(Arc::new(data)));
-    Ok(review)
+    review
 }

@@ -57,21 +57,7 @@ pub async fn export_from_copy(
         req.patient_ids.as_deref(),
         study_id,
     )?;
-    let spec = export_spec(&copy.meta.server, &req, &codes);
-    let export = blocking(move || Export::open(spec)).await?;
-    let mut plan = Plan {
-        export,
-        codes,
-        todo: Vec::new(),
-        units_total: 0,
-        resumed: 0,
-        resumed_rows: HashMap::new(),
-        whole_study: req.patient_ids.as_ref().is_none_or(|p| p.is_empty()),
-        study_patients: patients.len() as u64,
-        patients: Vec::new(),
-    };
-    plan.list_units(&patients);
-    plan.patients = patients;
+    let mut plan = Plan::open(&copy.meta.server, &req, codes, patients).await?;
     report.p.units_total = plan.units_total;
     report.p.units_resumed = plan.resumed;
     report.p.units_done = plan.resumed;

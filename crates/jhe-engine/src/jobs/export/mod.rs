@@ -307,7 +307,18 @@ impl Plan {
         study?;
         let codes = select_codes(&scopes?, req.codes.as_deref(), study_id)?;
         let patients = select_patients(patients?, req.patient_ids.as_deref(), study_id)?;
-        let spec = export_spec(&session.server().url.to_string(), req, &codes);
+        Plan::open(&session.server().url.to_string(), req, codes, patients).await
+    }
+
+    /// Opens the export folder of `req` (resuming an earlier run of the same request) and lists
+    /// the units of the chosen `codes` × `patients` (from the server or a local copy).
+    async fn open(
+        server: &str,
+        req: &ExportRequest,
+        codes: Vec<CodeableConcept>,
+        patients: Vec<Patient>,
+    ) -> Result<Plan> {
+        let spec = export_spec(server, req, &codes);
         let export = blocking(move || Export::open(spec)).await?;
         let mut plan = Plan {
             export,
