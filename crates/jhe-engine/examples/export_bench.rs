@@ -72,6 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         date_to: None,
         flagged: Default::default(),
         deidentify: None,
+        encrypt: None,
         app_version: "bench".into(),
     })?;
     let t = Instant::now();

@@ -78,6 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         date_to: None,
         flagged: Default::default(),
         deidentify: None,
+        encrypt: None,
         app_version: "example".into(),
     })?;
     for (unit, (records, problems)) in units {

@@ -131,6 +131,9 @@ pub enum ErrorKind {
     LocalCopy,
     /// Files on this computer could not be read or written (the app's offline review, pickers).
     Io,
+    /// An encrypted export needs its passphrase, or the one given does not open it (the app
+    /// asks for it and tries again).
+    Passphrase,
     /// A bug or an unexpected state inside the app.
     Internal,
 }
@@ -160,6 +163,7 @@ impl ErrorKind {
             ErrorKind::Export => "export",
             ErrorKind::LocalCopy => "local_copy",
             ErrorKind::Io => "io",
+            ErrorKind::Passphrase => "passphrase",
             ErrorKind::Internal => "internal",
         }
     }
@@ -278,6 +282,7 @@ mod tests {
             ErrorKind::NotSignedIn,
             ErrorKind::BadResponse,
             ErrorKind::Io,
+            ErrorKind::Passphrase,
             ErrorKind::Internal,
         ] {
             assert_eq!(

@@ -9,6 +9,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::store::Target;
 use super::{io_err, ExportError};
 
 /// Creates a file of the export for writing (truncating it): on Unix readable and writable by
@@ -90,6 +91,25 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
+impl<W: Write> HashingWriter<W> {
+    pub(super) fn new(inner: W) -> HashingWriter<W> {
+        HashingWriter {
+            inner,
+            sha: Sha256::new(),
+            bytes: 0,
+        }
+    }
+
+    /// The inner writer, and what passed through.
+    pub(super) fn finish(self) -> (W, Written) {
+        let written = Written {
+            bytes: self.bytes,
+            sha256: hex(&self.sha.finalize()),
+        };
+        (self.inner, written)
+    }
+}
+
 pub(super) struct Written {
     pub(super) bytes: u64,
     pub(super) sha256: String,
@@ -101,19 +121,18 @@ pub(super) fn write_atomic(
     tmp_dir: &Path,
     tmp_name: &str,
     path: &Path,
-    fill: impl FnOnce(&mut HashingWriter<BufWriter<File>>) -> Result<(), ExportError>,
+    fill: impl FnOnce(&mut HashingWriter<Target>) -> Result<(), ExportError>,
 ) -> Result<Written, ExportError> {
     let tmp = tmp_dir.join(tmp_name);
     let res = (|| {
         let f = create_private(&tmp).map_err(io_err("create", &tmp))?;
-        let mut w = HashingWriter {
-            inner: BufWriter::with_capacity(1 << 20, f),
-            sha: Sha256::new(),
-            bytes: 0,
-        };
+        let mut w = HashingWriter::new(Target::File(BufWriter::with_capacity(1 << 20, f)));
         fill(&mut w)?;
         w.flush().map_err(io_err("write", &tmp))?;
-        let HashingWriter { inner, sha, bytes } = w;
+        let (target, written) = w.finish();
+        let Target::File(inner) = target else {
+            unreachable!("made as a file above")
+        };
         let f = inner.into_inner().map_err(|e| ExportError::Io {
             op: "write",
             path: tmp.clone(),
@@ -125,10 +144,7 @@ pub(super) fn write_atomic(
         if let Some(parent) = path.parent() {
             sync_dir(parent);
         }
-        Ok(Written {
-            bytes,
-            sha256: hex(&sha.finalize()),
-        })
+        Ok(written)
     })();
     if res.is_err() {
         let _ = fs::remove_file(&tmp);
@@ -185,17 +201,6 @@ pub(super) fn write_part(path: &Path, df: &mut DataFrame) -> Result<(), ExportEr
         let _ = fs::remove_file(path);
     }
     res
-}
-
-pub(super) fn read_parquet(path: &Path) -> Result<DataFrame, ExportError> {
-    let f = File::open(path).map_err(io_err("open", path))?;
-    Ok(ParquetReader::new(f).finish()?)
-}
-
-pub(super) fn read_parquet_schema(path: &Path) -> Result<Schema, ExportError> {
-    let f = File::open(path).map_err(io_err("open", path))?;
-    let arrow = ParquetReader::new(f).schema()?;
-    Ok(Schema::from_arrow_schema(&arrow))
 }
 
 /// Writes `bytes` to `path` atomically (a temporary file beside it, fsynced, renamed), readable

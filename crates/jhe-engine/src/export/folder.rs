@@ -35,7 +35,7 @@ fn holds_nothing(dir: &Path) -> std::io::Result<bool> {
 }
 
 /// The subfolder name for a new export: `study-30006_2026-12-02_1415` (local time).
-fn subfolder_name(spec: &ExportSpec) -> String {
+pub(super) fn subfolder_name(spec: &ExportSpec) -> String {
     let when = chrono::Local::now().format("%Y-%m-%d_%H%M");
     match spec.study_id {
         Some(id) => format!("study-{id}_{when}"),

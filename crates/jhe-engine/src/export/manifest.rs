@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::files::write_atomic;
 use super::merge::TableParts;
 use super::state::UnitRecord;
 use super::{io_err, Export, ExportError, Flagged, Format, Layout};
@@ -208,7 +207,7 @@ impl Export {
         let path = final_tmp.join(name);
         let tmp = self.next_tmp("text");
         let bom = self.spec.format.with_bom() && name.ends_with(".csv");
-        let w = write_atomic(&self.tmp_dir, &tmp, &path, |w| {
+        let w = self.store.write_atomic(&self.tmp_dir, &tmp, &path, |w| {
             if bom {
                 w.write_all(super::UTF8_BOM)
                     .map_err(io_err("write", &path))?;

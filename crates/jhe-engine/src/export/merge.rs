@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use super::files::Written;
 use super::files::{formula_safe, needs_formula_guard};
-use super::files::{read_parquet, read_parquet_schema, write_atomic, Written};
 use super::state::PartRecord;
+use super::store::Store;
 use super::{Export, ExportError, Format, ManifestFile};
 use crate::frame::{LongBuilder, ViewBuilder};
 use crate::omh;
@@ -83,13 +84,14 @@ pub(super) fn sort_df(df: DataFrame, view: Option<&omh::DataType>) -> PolarsResu
 /// The columns of a table merged from `parts` (in `parts_dir`): every part's, in first-seen
 /// order, each with a dtype all parts can be cast to; a table without parts gets its columns.
 pub(super) fn union_schema(
+    store: &Store,
     parts_dir: &Path,
     view: Option<&omh::DataType>,
     parts: &[PartRecord],
 ) -> Result<Schema, ExportError> {
     let mut schema = Schema::default();
     for p in parts {
-        let s = read_parquet_schema(&parts_dir.join(&p.file))?;
+        let s = store.read_parquet_schema(&parts_dir.join(&p.file))?;
         for (name, dt) in s.iter() {
             let merged = match schema.get(name) {
                 Some(old) => unify(old, dt),
@@ -164,7 +166,9 @@ impl Export {
     ) -> Result<(PathBuf, ManifestFile, Schema), ExportError> {
         let path = self.final_path(final_tmp, table);
         let m = match self.early.remove(table) {
-            Some(e) if e.parts == parts && e.path == path && e.path.is_file() => e.merged,
+            Some(e) if e.parts == parts && e.path == path && self.store.is_file(&e.path) => {
+                e.merged
+            }
             _ => self.merge_table(view, parts, &path)?,
         };
         let ext = self.spec.format.extension();
@@ -188,13 +192,14 @@ impl Export {
         parts: &[PartRecord],
         dest: &Path,
     ) -> Result<Merged, ExportError> {
-        let schema = union_schema(&self.parts_dir, view, parts)?;
+        let schema = union_schema(&self.store, &self.parts_dir, view, parts)?;
         let format = self.spec.format;
         let parts_dir = self.parts_dir.clone();
         let tmp = self.next_tmp("final");
         let mut rows = 0u64;
         let mut observations = 0u64;
-        let written = write_atomic(&self.tmp_dir, &tmp, dest, |w| {
+        let store = self.store.clone();
+        let written = self.store.write_atomic(&self.tmp_dir, &tmp, dest, |w| {
             let mut sink = match format {
                 Format::Parquet => Sink::Parquet(Box::new(
                     ParquetWriter::new(w)
@@ -223,7 +228,7 @@ impl Export {
             let mut groups = RowGroups::default();
             let mut write = |d: &DataFrame| sink.write(d);
             for p in parts {
-                let df = read_parquet(&parts_dir.join(&p.file))?;
+                let df = store.read_parquet(&parts_dir.join(&p.file))?;
                 let df = align(&df, &schema)?;
                 rows += df.height() as u64;
                 observations += p.observations;

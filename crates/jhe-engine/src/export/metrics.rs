@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use super::files::write_atomic;
 use super::{io_err, Export, ExportError, Format, ManifestFile, StagedWithDict};
 use crate::analysis::tables::metric_tables_by;
 use crate::analysis::{dictionary, Period};
@@ -20,10 +19,10 @@ use crate::frame::DictEntry;
 
 /// The observations of the staged data files `data`, read back by [`super::read`] (once, for
 /// the metric tables and `participants.csv` alike).
-pub(super) fn read_back(data: &[PathBuf]) -> Result<Vec<Obs>, ExportError> {
+pub(super) fn read_back(store: &super::Store, data: &[PathBuf]) -> Result<Vec<Obs>, ExportError> {
     let mut obs = Vec::new();
     for p in data {
-        let f = super::read::read_export_file(p).map_err(|e| ExportError::ReadBack {
+        let f = super::read::read_file_in(store, p).map_err(|e| ExportError::ReadBack {
             path: p.clone(),
             message: e.to_string(),
         })?;
@@ -58,7 +57,7 @@ impl Export {
             let path = final_tmp.join(&file);
             let tmp = self.next_tmp("metrics");
             let format = self.spec.format;
-            let w = write_atomic(&self.tmp_dir, &tmp, &path, |w| {
+            let w = self.store.write_atomic(&self.tmp_dir, &tmp, &path, |w| {
                 match format {
                     Format::Parquet => {
                         ParquetWriter::new(&mut *w).finish(&mut df)?;

@@ -35,11 +35,13 @@ mod metrics;
 mod participants;
 pub mod partitioned;
 pub mod read;
+pub mod sealed;
 mod state;
+pub mod store;
 mod unit;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -54,9 +56,11 @@ pub use deidentify::{Deidentified, Deidentify, ShiftMode};
 pub use findings::FINDINGS_FILE;
 pub use manifest::{Manifest, ManifestFile, ManifestFilters, ManifestUnit, MANIFEST_VERSION};
 pub use participants::Participant;
+pub use sealed::{Passphrase, SEALED_SUFFIX};
+pub use store::Store;
 pub use unit::{PreparedUnit, UnitBuilder};
 
-use files::{json_bytes, read_json, sync_dir, write_atomic, write_part, Written};
+use files::{json_bytes, read_json, Written};
 use merge::EarlyMerge;
 use state::{Fingerprint, PartRecord, StateFile, UnitRecord, JOURNAL};
 
@@ -145,6 +149,10 @@ pub struct ExportSpec {
     /// of the resume fingerprint (as the shift mode and a keyed check of the key).
     #[serde(skip)]
     pub deidentify: Option<Deidentify>,
+    /// Encrypt the export to this passphrase: one `.tar.age` file in `out_dir`, made in memory
+    /// ([`sealed`]); never serialized, and such an export is never resumed.
+    #[serde(skip)]
+    pub encrypt: Option<Passphrase>,
     pub app_version: String,
 }
 
@@ -170,6 +178,7 @@ impl ExportSpec {
             date_to: None,
             flagged: Flagged::Keep,
             deidentify: None,
+            encrypt: None,
             app_version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }
@@ -206,6 +215,8 @@ pub enum ExportError {
     PartitionedNeedsParquet,
     #[error("a unit was prepared {0} while the export is {1}: it cannot be written into it")]
     DeidentifyMismatch(&'static str, &'static str),
+    #[error("The passphrase is too short: use at least {0} characters (a few words are easiest to remember)")]
+    ShortPassphrase(usize),
     #[error("two participants got the same pseudonym {0} (a chance of about one in a billion): start the study's de-identification key anew and export again")]
     PseudonymCollision(u64),
 }
@@ -255,11 +266,15 @@ pub struct UnitReport {
 /// An export in progress.
 pub struct Export {
     spec: ExportSpec,
+    /// Where its files are: on disk, or in memory for an encrypted export.
+    store: Store,
+    /// The export folder (in memory: the folder inside the encrypted file).
+    out: PathBuf,
     dir: PathBuf,
     parts_dir: PathBuf,
     tmp_dir: PathBuf,
-    /// `units.jsonl`, opened for appending.
-    journal: File,
+    /// `units.jsonl`, opened for appending (none in memory: nothing to resume).
+    journal: Option<File>,
     units: BTreeMap<String, UnitRecord>,
     /// Observation id → index (in `unit_names`) of the unit that wrote it.
     seen: HashMap<u64, u32>,
@@ -295,30 +310,58 @@ impl Export {
             return Err(ExportError::PartitionedNeedsParquet);
         }
         let chosen = spec.out_dir.clone();
+        if spec.encrypt.is_some() {
+            // One new encrypted file in the chosen folder; the export itself is made in memory.
+            let (file, root) = sealed::target(&chosen, &folder::subfolder_name(&spec));
+            spec.out_dir = file;
+            return Export::start(spec, Store::memory(), root, false);
+        }
         spec.out_dir = folder::choose(&chosen, &spec).map_err(io_err("read folder", &chosen))?;
         let out = spec.out_dir.clone();
         files::create_private_dir_all(&out).map_err(io_err("create folder", &out))?;
-        let dir = out.join(PARTIAL_DIR);
-        let state_path = dir.join("state.json");
-        let fingerprint = Fingerprint::of(&spec);
+        let state_path = out.join(PARTIAL_DIR).join("state.json");
         let resume = match read_json::<StateFile>(&state_path) {
-            Ok(s) => s.fingerprint == fingerprint,
+            Ok(s) => s.fingerprint == Fingerprint::of(&spec),
             Err(_) => false,
         };
-        if !resume && dir.exists() {
-            fs::remove_dir_all(&dir).map_err(io_err("remove", &dir))?;
+        Export::start(spec, Store::Disk, out, resume)
+    }
+
+    /// Opens the export in `store` with its folder `out` (resuming the progress there).
+    fn start(
+        spec: ExportSpec,
+        store: Store,
+        out: PathBuf,
+        resume: bool,
+    ) -> Result<Export, ExportError> {
+        let dir = out.join(PARTIAL_DIR);
+        let state_path = dir.join("state.json");
+        if !resume && store.exists(&dir) {
+            store.remove_dir_all(&dir).map_err(io_err("remove", &dir))?;
         }
         let parts_dir = dir.join("parts");
         let tmp_dir = dir.join("tmp");
         for d in [&dir, &parts_dir, &tmp_dir] {
-            files::create_private_dir_all(d).map_err(io_err("create folder", d))?;
+            store
+                .create_dir_all(d)
+                .map_err(io_err("create folder", d))?;
         }
-        let journal_path = dir.join(JOURNAL);
-        let journal =
-            files::append_private(&journal_path).map_err(io_err("create", &journal_path))?;
-        sync_dir(&dir);
+        let journal = match store {
+            Store::Disk => {
+                let journal_path = dir.join(JOURNAL);
+                Some(
+                    files::append_private(&journal_path)
+                        .map_err(io_err("create", &journal_path))?,
+                )
+            }
+            Store::Memory(_) => None,
+        };
+        store.sync_dir(&dir);
+        let fingerprint = Fingerprint::of(&spec);
         let mut ex = Export {
             spec,
+            store,
+            out,
             dir,
             parts_dir,
             tmp_dir,
@@ -346,10 +389,8 @@ impl Export {
     }
 
     fn clear_tmp(&self) {
-        if let Ok(rd) = fs::read_dir(&self.tmp_dir) {
-            for e in rd.flatten() {
-                let _ = fs::remove_file(e.path());
-            }
+        for p in self.store.list(&self.tmp_dir).unwrap_or_default() {
+            self.store.remove_file(&p);
         }
     }
 
@@ -360,7 +401,7 @@ impl Export {
 
     fn write_small(&mut self, path: &Path, bytes: &[u8]) -> Result<Written, ExportError> {
         let name = self.next_tmp("json");
-        write_atomic(&self.tmp_dir, &name, path, |w| {
+        self.store.write_atomic(&self.tmp_dir, &name, path, |w| {
             w.write_all(bytes).map_err(io_err("write", path))
         })
     }
@@ -495,7 +536,8 @@ impl Export {
                 continue;
             }
             let file = format!("{stem}.g{generation}.{table}.parquet");
-            write_part(&self.parts_dir.join(&file), &mut df)?;
+            self.store
+                .write_part(&self.parts_dir.join(&file), &mut df)?;
             rows.insert(table.clone(), df.height() as u64);
             parts.push(PartRecord {
                 table,
@@ -530,7 +572,7 @@ impl Export {
         // committed: forget the old parts and ids, remember the new ones
         if let Some(old) = old {
             for p in &old.parts {
-                let _ = fs::remove_file(self.parts_dir.join(&p.file));
+                self.store.remove_file(&self.parts_dir.join(&p.file));
             }
             self.seen.retain(|_, u| *u != me);
         }
@@ -586,7 +628,7 @@ impl Export {
         let data: Vec<PathBuf> = (staged.iter().chain(&folders.files))
             .map(|(p, _)| p.clone())
             .collect();
-        let obs = metrics::read_back(&data)?;
+        let obs = metrics::read_back(&self.store, &data)?;
         let mut extra = self.stage_metrics(&final_tmp, &obs, shifts.as_ref())?;
         extra.extend(self.stage_participants(&final_tmp, &obs)?);
         for (file, entries) in extra {
@@ -628,22 +670,29 @@ impl Export {
         staged: &[(PathBuf, ManifestFile)],
         manifest: &Manifest,
     ) -> Result<(), ExportError> {
-        let out = self.spec.out_dir.clone();
+        let (store, out) = (self.store.clone(), self.out.clone());
         let manifest_path = out.join("manifest.json");
-        if manifest_path.exists() {
-            fs::remove_file(&manifest_path).map_err(io_err("remove", &manifest_path))?;
-            sync_dir(&out);
+        if store.exists(&manifest_path) {
+            store.remove_file(&manifest_path);
+            store.sync_dir(&out);
         }
-        partitioned::publish_folders(&out, folders)?;
+        partitioned::publish_folders(&store, &out, folders)?;
         for (path, f) in staged {
             let dest = out.join(&f.name);
-            fs::rename(path, &dest).map_err(io_err("rename", &dest))?;
+            store.rename(path, &dest).map_err(io_err("rename", &dest))?;
         }
-        sync_dir(&out);
+        store.sync_dir(&out);
         let bytes = json_bytes(manifest, &manifest_path)?;
         self.write_small(&manifest_path, &bytes)?;
-        fs::remove_dir_all(&self.dir).map_err(io_err("remove", &self.dir))?;
-        sync_dir(&out);
+        store
+            .remove_dir_all(&self.dir)
+            .map_err(io_err("remove", &self.dir))?;
+        store.sync_dir(&out);
+        if let (Store::Memory(mem), Some(pass)) = (&store, &self.spec.encrypt) {
+            let files = mem.files_below(&out);
+            store.remove_dir_all(&out).map_err(io_err("remove", &out))?;
+            sealed::seal(&files, &out, &self.spec.out_dir, pass)?;
+        }
         Ok(())
     }
 
@@ -657,7 +706,9 @@ impl Export {
     /// `.jhe-partial/final`, where final files wait for `finish` to move them into place.
     fn final_tmp_dir(&self) -> Result<PathBuf, ExportError> {
         let dir = self.dir.join("final");
-        files::create_private_dir_all(&dir).map_err(io_err("create folder", &dir))?;
+        self.store
+            .create_dir_all(&dir)
+            .map_err(io_err("create folder", &dir))?;
         Ok(dir)
     }
 }

@@ -46,15 +46,14 @@
 //! and the part files are the same for every layout; only this final merge writes differently.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use super::files::{create_private_dir_all, read_parquet, sync_dir, write_atomic};
 use super::merge::{align, union_schema, RowGroups};
 use super::state::PartRecord;
+use super::store::Store;
 use super::{io_err, Export, ExportError, ManifestFile};
 use crate::frame::names::{OBSERVATION_ID, PATIENT_ID};
 use crate::frame::{dictionary, DictEntry};
@@ -96,14 +95,15 @@ pub(super) fn folder_label(table: &str) -> String {
 type Members = BTreeMap<Option<i64>, Vec<(usize, bool)>>;
 
 /// The participants whose rows each part holds, in patient order.
-fn by_participant(parts_dir: &Path, parts: &[PartRecord]) -> Result<Members, ExportError> {
+fn by_participant(
+    store: &Store,
+    parts_dir: &Path,
+    parts: &[PartRecord],
+) -> Result<Members, ExportError> {
     let mut out = Members::new();
     for (i, p) in parts.iter().enumerate() {
         let path = parts_dir.join(&p.file);
-        let f = File::open(&path).map_err(io_err("open", &path))?;
-        let df = ParquetReader::new(f)
-            .with_columns(Some(vec![PATIENT_ID.to_string()]))
-            .finish()?;
+        let df = store.read_parquet_columns(&path, &[PATIENT_ID])?;
         let ids = df.column(PATIENT_ID)?.cast(&DataType::Int64)?;
         let ids: BTreeSet<Option<i64>> = ids.i64()?.iter().collect();
         let alone = ids.len() == 1;
@@ -151,26 +151,33 @@ impl Export {
     ) -> Result<(u64, Vec<DictEntry>), ExportError> {
         let root = final_tmp.join(table);
         // An interrupted earlier `finish` may have left files of participants no longer here.
-        if fs::symlink_metadata(&root).is_ok() {
-            fs::remove_dir_all(&root).map_err(io_err("remove", &root))?;
+        let store = self.store.clone();
+        if store.exists(&root) {
+            store
+                .remove_dir_all(&root)
+                .map_err(io_err("remove", &root))?;
         }
-        let schema = union_schema(&self.parts_dir, view, parts)?;
+        let schema = union_schema(&store, &self.parts_dir, view, parts)?;
         let mut file_schema = schema.clone();
         file_schema.with_column(STUDY_ID.into(), DataType::Int64);
         let study = self.spec.study_id.and_then(|s| i64::try_from(s).ok());
         let study_dir = root.join(partition(STUDY_ID, study));
-        create_private_dir_all(&study_dir).map_err(io_err("create folder", &study_dir))?;
+        store
+            .create_dir_all(&study_dir)
+            .map_err(io_err("create folder", &study_dir))?;
 
         let parts_dir = self.parts_dir.clone();
         let mut table_rows = 0u64;
-        for (patient, members) in by_participant(&parts_dir, parts)? {
+        for (patient, members) in by_participant(&store, &parts_dir, parts)? {
             let folder = partition(PATIENT_ID, patient);
             let dir = study_dir.join(&folder);
-            create_private_dir_all(&dir).map_err(io_err("create folder", &dir))?;
+            store
+                .create_dir_all(&dir)
+                .map_err(io_err("create folder", &dir))?;
             let dest = dir.join(PART_FILE);
             let tmp = self.next_tmp("partition");
             let (mut rows, mut observations) = (0u64, 0u64);
-            let written = write_atomic(&self.tmp_dir, &tmp, &dest, |w| {
+            let written = store.write_atomic(&self.tmp_dir, &tmp, &dest, |w| {
                 let mut writer = ParquetWriter::new(w)
                     .with_compression(ParquetCompression::Zstd(None))
                     .batched(&file_schema)?;
@@ -178,7 +185,7 @@ impl Export {
                 let mut write = |d: &DataFrame| writer.write_batch(d);
                 for &(i, alone) in &members {
                     let p = &parts[i];
-                    let mut df = read_parquet(&parts_dir.join(&p.file))?;
+                    let mut df = store.read_parquet(&parts_dir.join(&p.file))?;
                     if alone {
                         observations += p.observations;
                     } else {
@@ -214,9 +221,9 @@ impl Export {
                 },
             ));
         }
-        sync_dir(&study_dir);
-        sync_dir(&root);
-        sync_dir(final_tmp);
+        store.sync_dir(&study_dir);
+        store.sync_dir(&root);
+        store.sync_dir(final_tmp);
         out.dirs.push(root);
         Ok((table_rows, table_dictionary(table, view, &file_schema)))
     }
@@ -224,41 +231,48 @@ impl Export {
 
 /// Whether `dir` is a table folder this layout writes (study partitions only): one that an
 /// interrupted earlier `finish` of the same export moved into place before its manifest.
-fn is_table_folder(dir: &Path) -> bool {
-    let Ok(entries) = fs::read_dir(dir) else {
+fn is_table_folder(store: &Store, dir: &Path) -> bool {
+    let Ok(entries) = store.list(dir) else {
         return false;
     };
     let prefix = format!("{STUDY_ID}=");
-    fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir())
-        && entries.flatten().all(|e| {
-            e.file_type().is_ok_and(|t| t.is_dir())
-                && e.file_name().to_string_lossy().starts_with(&prefix)
+    store.is_dir_not_link(dir)
+        && entries.iter().all(|e| {
+            store.is_dir_not_link(e)
+                && e.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
         })
 }
 
 /// Moves each staged table folder into `out` with one rename, so it appears with all of its
 /// files. The same folder from an interrupted earlier `finish` of this export (moved, then no
 /// manifest written) is replaced; anything else of that name is left alone, and is an error.
-pub(super) fn publish_folders(out: &Path, dirs: &[PathBuf]) -> Result<(), ExportError> {
+pub(super) fn publish_folders(
+    store: &Store,
+    out: &Path,
+    dirs: &[PathBuf],
+) -> Result<(), ExportError> {
     for dir in dirs {
         let Some(name) = dir.file_name() else {
             continue;
         };
         let dest = out.join(name);
-        if fs::symlink_metadata(&dest).is_ok() {
-            if !is_table_folder(&dest) {
+        if store.exists(&dest) {
+            if !is_table_folder(store, &dest) {
                 return Err(ExportError::Io {
                     op: "replace",
                     path: dest,
                     source: io::Error::other("it is not a folder this export wrote"),
                 });
             }
-            fs::remove_dir_all(&dest).map_err(io_err("remove", &dest))?;
+            store
+                .remove_dir_all(&dest)
+                .map_err(io_err("remove", &dest))?;
         }
-        fs::rename(dir, &dest).map_err(io_err("rename", &dest))?;
+        store.rename(dir, &dest).map_err(io_err("rename", &dest))?;
     }
     if !dirs.is_empty() {
-        sync_dir(out);
+        store.sync_dir(out);
     }
     Ok(())
 }

@@ -6,11 +6,12 @@
 //! type's values comes from its spec ([`crate::omh::types`]).
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use polars::prelude::*;
 
+use super::sealed::{open_sealed, Passphrase};
+use super::store::Store;
 use crate::chart::Obs;
 use crate::frame::names::*;
 use crate::omh::time::parse_date_time;
@@ -45,6 +46,10 @@ pub enum ReadError {
     NotFound(String),
     #[error("{0} holds no exported data files (.csv or .parquet). Choose a folder that JHE Desktop exported to.")]
     NoData(String),
+    #[error("The passphrase does not open {0}. Check it (capital letters count) and try again.")]
+    Passphrase(String),
+    #[error("{path} is not an encrypted export that JHE Desktop can open: {message}.")]
+    Sealed { path: String, message: String },
 }
 
 /// The largest `findings.csv` read back.
@@ -57,7 +62,10 @@ const MANIFEST_MAX_BYTES: u64 = 64 << 20;
 /// of them.
 #[derive(Clone, Debug, Default)]
 pub struct ExportFolder {
-    /// The folder (for a single file: the file's folder).
+    /// Where its files are: on disk, or in memory for an encrypted export.
+    pub store: Store,
+    /// The folder (for a single file: the file's folder; for an encrypted export, the folder
+    /// inside it).
     pub dir: PathBuf,
     pub manifest: Option<super::Manifest>,
     /// The data files to read, sorted: the manifest's, else every data file in the folder.
@@ -86,6 +94,16 @@ impl ExportFolder {
         }
         w
     }
+
+    /// Reads one of its data files ([`ExportFolder::files`]) back into observations.
+    pub fn read(&self, file: &Path) -> Result<FileData, ReadError> {
+        read_file_in(&self.store, file)
+    }
+
+    /// Its data-quality findings (`findings.csv`, see [`read_findings`]).
+    pub fn findings(&self) -> Result<Option<Vec<crate::analysis::quality::Finding>>, ReadError> {
+        read_findings(&self.store, &self.dir)
+    }
 }
 
 /// A `.csv` / `.parquet` file that is data (not the dictionary, the problems list, the
@@ -103,15 +121,14 @@ pub fn is_data_file(p: &Path) -> bool {
         && !matches!(stem, "problems" | "participants" | "findings")
 }
 
-fn read_manifest(dir: &Path) -> Result<Option<super::Manifest>, ReadError> {
+fn read_manifest(store: &Store, dir: &Path) -> Result<Option<super::Manifest>, ReadError> {
     let path = dir.join("manifest.json");
-    if !path.is_file() {
+    if !store.is_file(&path) {
         return Ok(None);
     }
     let shown = path.display().to_string();
-    let mut bytes = Vec::new();
-    std::fs::File::open(&path)
-        .and_then(|f| f.take(MANIFEST_MAX_BYTES).read_to_end(&mut bytes))
+    let bytes = store
+        .read_capped(&path, MANIFEST_MAX_BYTES)
         .map_err(|source| ReadError::Open {
             path: shown.clone(),
             source,
@@ -128,7 +145,13 @@ fn read_manifest(dir: &Path) -> Result<Option<super::Manifest>, ReadError> {
 /// others), or with `nested` (the partitioned layout) plain names joined by `/`
 /// (`blood_glucose/study_id=30006/patient_id=40001/part-0.parquet`); which after following
 /// links is still inside `dir`.
-fn confined(dir: &Path, manifest: &Path, name: &str, nested: bool) -> Result<PathBuf, ReadError> {
+fn confined(
+    store: &Store,
+    dir: &Path,
+    manifest: &Path,
+    name: &str,
+    nested: bool,
+) -> Result<PathBuf, ReadError> {
     let outside = || ReadError::OutsideFolder {
         manifest: manifest.display().to_string(),
         name: name.to_string(),
@@ -149,6 +172,10 @@ fn confined(dir: &Path, manifest: &Path, name: &str, nested: bool) -> Result<Pat
     }
     let rel: PathBuf = names.iter().collect();
     let path = dir.join(rel);
+    if store.is_memory() {
+        // no links in memory: plain names stay inside
+        return Ok(path);
+    }
     if let (Ok(real_dir), Ok(real)) = (dir.canonicalize(), path.canonicalize()) {
         if !real.starts_with(&real_dir) {
             return Err(outside());
@@ -162,17 +189,29 @@ fn confined(dir: &Path, manifest: &Path, name: &str, nested: bool) -> Result<Pat
 /// listed file's SHA-256 is checked: files changed or missing since the export are reported in
 /// [`ExportFolder::changed`] / [`ExportFolder::missing`], not hidden.
 pub fn open_folder(path: &Path) -> Result<ExportFolder, ReadError> {
+    open_folder_in(&Store::Disk, path)
+}
+
+/// Opens an encrypted export (one `.tar.age` file, see [`super::sealed`]) with its passphrase:
+/// decrypted into memory, never onto the disk, then checked as [`open_folder`] checks a
+/// folder. The folder's paths are those inside the archive.
+pub fn open_sealed_folder(path: &Path, pass: &Passphrase) -> Result<ExportFolder, ReadError> {
+    let (store, root) = open_sealed(path, pass)?;
+    open_folder_in(&store, &root)
+}
+
+fn open_folder_in(store: &Store, path: &Path) -> Result<ExportFolder, ReadError> {
     let shown = || path.display().to_string();
     // manifest.json stands for its folder.
     let path = match path.file_name().and_then(|n| n.to_str()) {
-        Some("manifest.json") if path.is_file() => path.parent().unwrap_or(path),
+        Some("manifest.json") if store.is_file(path) => path.parent().unwrap_or(path),
         _ => path,
     };
-    let single = path.is_file();
+    let single = store.is_file(path);
     if single && !is_data_file(path) {
         return Err(ReadError::NotData(shown()));
     }
-    if !single && !path.is_dir() {
+    if !single && !store.is_dir(path) {
         return Err(ReadError::NotFound(shown()));
     }
     let dir = if single {
@@ -180,7 +219,7 @@ pub fn open_folder(path: &Path) -> Result<ExportFolder, ReadError> {
     } else {
         path.to_path_buf()
     };
-    let manifest = read_manifest(&dir);
+    let manifest = read_manifest(store, &dir);
     // A single file is readable without its folder's manifest; a folder's manifest must be good.
     let manifest = if single {
         manifest.ok().flatten()
@@ -188,6 +227,7 @@ pub fn open_folder(path: &Path) -> Result<ExportFolder, ReadError> {
         manifest?
     };
     let mut out = ExportFolder {
+        store: store.clone(),
         dir: dir.clone(),
         ..ExportFolder::default()
     };
@@ -195,11 +235,11 @@ pub fn open_folder(path: &Path) -> Result<ExportFolder, ReadError> {
     if let Some(m) = &manifest {
         let nested = m.layout == super::Layout::Partitioned;
         for f in &m.files {
-            let p = confined(&dir, &manifest_path, &f.name, nested)?;
+            let p = confined(store, &dir, &manifest_path, &f.name, nested)?;
             if single && p.as_path() != path {
                 continue;
             }
-            match super::files::sha256_file(&p) {
+            match store.sha256(&p) {
                 Ok(sum) if sum.eq_ignore_ascii_case(&f.sha256) => {}
                 Ok(_) => out.changed.push(f.name.clone()),
                 Err(_) => {
@@ -215,15 +255,18 @@ pub fn open_folder(path: &Path) -> Result<ExportFolder, ReadError> {
     if single {
         out.files.push(path.to_path_buf());
     } else if manifest.is_none() {
-        out.files = std::fs::read_dir(&dir)
+        out.files = store
+            .list(&dir)
             .map_err(|source| ReadError::Open {
                 path: shown(),
                 source,
             })?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && is_data_file(p))
+            .into_iter()
+            .filter(|p| store.is_file(p) && is_data_file(p))
             .collect();
-        out.files.extend(partitioned_files(&dir));
+        if !store.is_memory() {
+            out.files.extend(partitioned_files(&dir));
+        }
     }
     out.files.sort();
     if out.files.is_empty() {
@@ -371,7 +414,7 @@ fn parse_time_text(s: &str) -> Option<i64> {
     parse_date_time(&s.replacen(' ', "T", 1)).map(|t| t.utc_us)
 }
 
-fn read_frame(path: &Path) -> Result<DataFrame, ReadError> {
+fn read_frame(store: &Store, path: &Path) -> Result<DataFrame, ReadError> {
     let shown = || path.display().to_string();
     let ext = path
         .extension()
@@ -380,7 +423,7 @@ fn read_frame(path: &Path) -> Result<DataFrame, ReadError> {
         .to_ascii_lowercase();
     match ext.as_str() {
         "parquet" => {
-            let f = std::fs::File::open(path).map_err(|source| ReadError::Open {
+            let f = store.open(path).map_err(|source| ReadError::Open {
                 path: shown(),
                 source,
             })?;
@@ -392,11 +435,8 @@ fn read_frame(path: &Path) -> Result<DataFrame, ReadError> {
                     source,
                 })
         }
-        "csv" => CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(10_000))
-            .try_into_reader_with_file_path(Some(path.to_path_buf()))
-            .and_then(|r| r.finish())
+        "csv" => csv_reader(store, path, Some(10_000))?
+            .finish()
             .map_err(|source| ReadError::Format {
                 path: shown(),
                 format: "CSV",
@@ -492,10 +532,32 @@ impl Common {
     }
 }
 
+/// A CSV reader of `path` (with a header), its dtypes guessed from `infer` rows (`Some(0)`:
+/// every column as text).
+fn csv_reader(
+    store: &Store,
+    path: &Path,
+    infer: Option<usize>,
+) -> Result<CsvReader<Box<dyn polars::io::mmap::MmapBytesReader>>, ReadError> {
+    let f = store.open(path).map_err(|source| ReadError::Open {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(infer)
+        .into_reader_with_file_handle(f))
+}
+
 /// Reads one data file of an export (a per-type table, or the long table) back into
 /// observations. Works for the engine's CSV and Parquet files.
 pub fn read_export_file(path: &Path) -> Result<FileData, ReadError> {
-    let df = read_frame(path)?;
+    read_file_in(&Store::Disk, path)
+}
+
+/// [`read_export_file`] of a file in `store`.
+pub(super) fn read_file_in(store: &Store, path: &Path) -> Result<FileData, ReadError> {
+    let df = read_frame(store, path)?;
     let columns: Vec<String> = df
         .get_column_names()
         .iter()
@@ -566,29 +628,27 @@ pub fn read_export_file(path: &Path) -> Result<FileData, ReadError> {
 /// and type); `None` when the folder has none (exports before findings were written).
 ///
 /// [`Finding`]: crate::analysis::quality::Finding
-pub fn read_findings(
+fn read_findings(
+    store: &Store,
     dir: &Path,
 ) -> Result<Option<Vec<crate::analysis::quality::Finding>>, ReadError> {
     use crate::analysis::quality::{Finding, FindingKind};
     let path = dir.join(super::findings::FINDINGS_FILE);
-    if !path.is_file() {
+    if !store.is_file(&path) {
         return Ok(None);
     }
     let shown = || path.display().to_string();
     // A findings list is a few MiB at most; a file far larger is not one JHE Desktop wrote.
-    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let size = store.len(&path).unwrap_or(0);
     if size > FINDINGS_MAX_BYTES {
         return Err(ReadError::TooLarge {
             path: shown(),
             max_mib: FINDINGS_MAX_BYTES >> 20,
         });
     }
-    let df = CsvReadOptions::default()
-        .with_has_header(true)
-        // Every column as text: ids are parsed below, a bad one skips its row.
-        .with_infer_schema_length(Some(0))
-        .try_into_reader_with_file_path(Some(path.clone()))
-        .and_then(|r| r.finish())
+    // Every column as text: ids are parsed below, a bad one skips its row.
+    let df = csv_reader(store, &path, Some(0))?
+        .finish()
         .map_err(|source| ReadError::Format {
             path: shown(),
             format: "CSV",
@@ -654,11 +714,11 @@ mod tests {
         let (dir, m) = (t.path(), t.path().join("manifest.json"));
         let name = "blood_glucose/study_id=30006/patient_id=40001/part-0.parquet";
         assert_eq!(
-            confined(dir, &m, name, true).expect("inside"),
+            confined(&Store::Disk, dir, &m, name, true).expect("inside"),
             dir.join("blood_glucose/study_id=30006/patient_id=40001/part-0.parquet")
         );
         assert!(
-            confined(dir, &m, name, false).is_err(),
+            confined(&Store::Disk, dir, &m, name, false).is_err(),
             "only when partitioned"
         );
         for forged in [
@@ -670,7 +730,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    confined(dir, &m, forged, true),
+                    confined(&Store::Disk, dir, &m, forged, true),
                     Err(ReadError::OutsideFolder { .. })
                 ),
                 "{forged}"

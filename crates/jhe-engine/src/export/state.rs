@@ -92,10 +92,12 @@ impl Export {
         let path = self.dir.join(JOURNAL);
         let text = fs::read(&path).map_err(io_err("read", &path))?;
         // A crash can leave a torn last line: end it, so the next record starts a line of its own.
-        if text.last().is_some_and(|&b| b != b'\n') {
-            self.journal
-                .write_all(b"\n")
-                .map_err(io_err("write", &path))?;
+        if let Some(journal) = self
+            .journal
+            .as_mut()
+            .filter(|_| text.last().is_some_and(|&b| b != b'\n'))
+        {
+            journal.write_all(b"\n").map_err(io_err("write", &path))?;
         }
         for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             match serde_json::from_slice::<UnitRecord>(line) {
@@ -159,9 +161,13 @@ impl Export {
             source,
         })?;
         line.push(b'\n');
-        self.journal
+        let Some(journal) = self.journal.as_mut() else {
+            // in memory: nothing to resume, so no journal
+            return Ok(());
+        };
+        journal
             .write_all(&line)
-            .and_then(|()| self.journal.sync_data())
+            .and_then(|()| journal.sync_data())
             .map_err(io_err("write", &path))
     }
 }

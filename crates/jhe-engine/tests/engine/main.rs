@@ -11,6 +11,7 @@ mod analysis_metrics;
 mod checking_quality;
 mod connecting;
 mod deidentified_exports;
+mod encrypted_exports;
 mod export_roundtrip;
 mod exporting;
 mod fhir_fast_path;

@@ -22,7 +22,7 @@ use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
 use crate::export::{
     Deidentify, Export, ExportError, ExportSpec, Flagged, Format, Layout, Manifest, Participant,
-    PreparedUnit, UnitBuilder,
+    Passphrase, PreparedUnit, UnitBuilder,
 };
 use crate::fetch::fetch_observations_each;
 use crate::http::HttpStatsSnapshot;
@@ -63,6 +63,11 @@ pub struct ExportRequest {
     /// key): get it with [`Deidentify::load`].
     #[serde(skip)]
     pub deidentify: Option<Deidentify>,
+    /// Encrypt the export to this passphrase: one `.tar.age` file in `out_dir`, made in memory
+    /// so no plaintext reaches the disk ([`crate::export::sealed`]); `None`: a folder. Never
+    /// serialized.
+    #[serde(skip)]
+    pub encrypt: Option<Passphrase>,
 }
 
 /// Which of the participants' identifiers (MRN, e-mail, study id, …) go into
@@ -105,6 +110,7 @@ impl ExportRequest {
             identifiers: IdentifierChoice::All,
             flagged: Flagged::Keep,
             deidentify: None,
+            encrypt: None,
         }
     }
 
@@ -125,7 +131,8 @@ impl ExportRequest {
 #[derive(Clone, Debug, Serialize)]
 pub struct ExportOutcome {
     /// Where the files are: the chosen folder, or a new subfolder of it when it already held
-    /// other files (`study-30006_2026-12-02_1415`).
+    /// other files (`study-30006_2026-12-02_1415`); for an encrypted export, its one file in
+    /// the chosen folder (`study-30006_2026-12-02_1415.tar.age`).
     pub out_dir: PathBuf,
     /// True when every unit's rows match the server's total.
     pub complete: bool,
@@ -517,6 +524,7 @@ fn export_spec(server: &str, req: &ExportRequest, codes: &[CodeableConcept]) -> 
         date_to: req.date_to.map(|d| d.to_string()),
         flagged: req.flagged,
         deidentify: req.deidentify.clone(),
+        encrypt: req.encrypt.clone(),
         ..ExportSpec::new(
             &req.out_dir,
             req.format,
