@@ -150,8 +150,12 @@ pub async fn show_in_folder(state: State<'_, AppState>, path: String) -> Result<
 // ----- offline review ---------------------------------------------------------------------------
 
 #[tauri::command]
-pub async fn open_export(state: State<'_, AppState>, path: String) -> Result<OfflineReview> {
-    state.noted(offline::open_export(&state, &path).await)
+pub async fn open_export(
+    state: State<'_, AppState>,
+    path: String,
+    passphrase: Option<String>,
+) -> Result<OfflineReview> {
+    state.noted(offline::open_export(&state, &path, passphrase).await)
 }
 
 // ----- local copies and new-data checks ---------------------------------------------------------

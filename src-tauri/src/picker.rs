@@ -52,8 +52,8 @@ impl Picker for NativePicker {
             .0
             .dialog()
             .file()
-            .set_title("Open an export: choose its manifest.json, or one .csv / .parquet file")
-            .add_filter("Exported data", &["json", "csv", "parquet"]);
+            .set_title("Open an export: its manifest.json, its encrypted .tar.age file, or one .csv / .parquet file")
+            .add_filter("Exported data", &["json", "age", "csv", "parquet"]);
         show(d, Ask::File)
     }
 

@@ -261,7 +261,7 @@ mod tests {
         // A failing operation whose message names a participant (a folder named after her).
         let dir = std::env::temp_dir().join("Jane Doe MRN-0042 export");
         let failed = st
-            .noted(crate::offline::open_export(&st, &dir.to_string_lossy()).await)
+            .noted(crate::offline::open_export(&st, &dir.to_string_lossy(), None).await)
             .err();
         let Some(failed) = failed else {
             panic!("opening a folder the user did not choose must fail");

@@ -23,6 +23,9 @@ pub enum Error {
     InvalidInput(String),
     #[error("{0}")]
     NotFound(String),
+    /// An encrypted export was opened without its passphrase, or with another one.
+    #[error("{0}")]
+    Passphrase(String),
     /// A bug or an unexpected state inside the app.
     #[error("Something went wrong inside JHE Desktop: {0}. Please report this.")]
     Internal(String),
@@ -36,6 +39,7 @@ impl Error {
             Error::Io(_) => ErrorKind::Io,
             Error::InvalidInput(_) => ErrorKind::InvalidInput,
             Error::NotFound(_) => ErrorKind::NotFound,
+            Error::Passphrase(_) => ErrorKind::Passphrase,
             Error::Internal(_) => ErrorKind::Internal,
         }
     }

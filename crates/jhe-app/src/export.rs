@@ -74,6 +74,13 @@ pub fn engine_request(r: &ExportRequest) -> Result<jobs::ExportRequest> {
         Some(true) => jhe_engine::export::Flagged::LeaveOut,
         _ => jhe_engine::export::Flagged::Keep,
     };
+    req.encrypt = match &r.encrypt_passphrase {
+        Some(p) => Some(
+            jhe_engine::export::Passphrase::new(&p.0)
+                .map_err(|e| Error::InvalidInput(format!("{e}.")))?,
+        ),
+        None => None,
+    };
     Ok(req)
 }
 

@@ -420,6 +420,23 @@ pub struct ExportRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub deidentify: Option<DeidentifyShift>,
+    /// Encrypt the export to this passphrase (at least 8 characters): one `.tar.age` file in
+    /// the folder, made in memory, that this app's offline review and the `age` tool open;
+    /// absent: a folder of files. Never logged or kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "string")]
+    pub encrypt_passphrase: Option<SecretText>,
+}
+
+/// Text that is never shown in logs or debug output (a passphrase on its way to the engine).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(pub String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretText(…)")
+    }
 }
 
 /// How a de-identified export shifts each participant's times.

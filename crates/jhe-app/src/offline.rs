@@ -1,5 +1,6 @@
 //! Offline review: an export folder (`manifest.json` + the per-type or long data files the
-//! engine wrote) or a single CSV / Parquet file, read back into the same shapes the live
+//! engine wrote), an encrypted export (one `.tar.age` file, opened into memory with its
+//! passphrase) or a single CSV / Parquet file, read back into the same shapes the live
 //! session serves, without any network ([`open_export`] makes it the state's source).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -8,7 +9,9 @@ use std::sync::Arc;
 
 use jhe_engine::audit::{Action, Draft};
 use jhe_engine::chart::Obs;
-use jhe_engine::export::read::{open_folder, read_export_file, ExportFolder, ReadError};
+use jhe_engine::export::read::{open_folder, open_sealed_folder, ReadError};
+use jhe_engine::export::sealed::is_sealed;
+use jhe_engine::export::Passphrase;
 use jhe_engine::omh::time::{iso_z, US_PER_DAY};
 use jhe_engine::omh::DataType;
 
@@ -60,34 +63,39 @@ impl Default for StudyOverview {
 fn read_error(e: ReadError) -> Error {
     match e {
         ReadError::NotFound(_) | ReadError::NoData(_) => Error::NotFound(e.to_string()),
-        ReadError::NotData(_) | ReadError::OutsideFolder { .. } => {
+        ReadError::NotData(_) | ReadError::OutsideFolder { .. } | ReadError::Sealed { .. } => {
             Error::InvalidInput(e.to_string())
         }
+        ReadError::Passphrase(_) => Error::Passphrase(e.to_string()),
         _ => Error::Io(e.to_string()),
     }
 }
 
-/// Reads an export folder or a single data file.
-pub fn load(path: &Path) -> Result<OfflineData> {
+/// Reads an export folder, an encrypted export (with its passphrase) or a single data file.
+pub fn load(path: &Path, passphrase: Option<&str>) -> Result<OfflineData> {
     // manifest.json stands for its folder.
     let path = match path.file_name().and_then(|n| n.to_str()) {
         Some("manifest.json") if path.is_file() => path.parent().unwrap_or(path),
         _ => path,
     };
-    let folder = open_folder(path).map_err(read_error)?;
+    let folder = if is_sealed(path) {
+        let Some(pass) = passphrase.filter(|p| !p.is_empty()) else {
+            return Err(Error::Passphrase(format!(
+                "{} is encrypted: enter the passphrase it was exported with.",
+                path.display()
+            )));
+        };
+        open_sealed_folder(path, &Passphrase::to_open(pass)).map_err(read_error)?
+    } else {
+        open_folder(path).map_err(read_error)?
+    };
     let mut data = OfflineData {
         path: path.display().to_string(),
         warnings: folder.warnings(),
         ..OfflineData::default()
     };
-    let ExportFolder {
-        files,
-        manifest,
-        dir: folder_dir,
-        ..
-    } = folder;
-    for f in &files {
-        let read = read_export_file(f).map_err(read_error)?;
+    for f in &folder.files {
+        let read = folder.read(f).map_err(read_error)?;
         data.skipped += read.skipped;
         for o in read.obs {
             data.obs
@@ -114,6 +122,7 @@ pub fn load(path: &Path) -> Result<OfflineData> {
     let types = codes.iter().map(|(_, c)| views::scope_type(c)).collect();
 
     // "Days since the last upload" as of the export (or now, for files without a manifest).
+    let manifest = &folder.manifest;
     let as_of_us = manifest
         .as_ref()
         .and_then(|m| chrono::DateTime::parse_from_rfc3339(&m.exported_at).ok())
@@ -160,7 +169,7 @@ pub fn load(path: &Path) -> Result<OfflineData> {
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| data.path.clone());
-    let (study_id, name, description, org) = match &manifest {
+    let (study_id, name, description, org) = match manifest {
         Some(m) => {
             let day = m
                 .exported_at
@@ -175,7 +184,7 @@ pub fn load(path: &Path) -> Result<OfflineData> {
                 },
                 format!(
                     "Exported on {day}: {} data file(s), {} observations",
-                    files.len(),
+                    folder.files.len(),
                     m.total_observations
                 ),
                 m.server.clone(),
@@ -191,7 +200,8 @@ pub fn load(path: &Path) -> Result<OfflineData> {
     data.exported_at = manifest.as_ref().map(|m| m.exported_at.clone());
     // The export's quality findings, for a report made offline (a broken findings.csv is only
     // a missing section, not a failure to open the data).
-    data.findings = jhe_engine::export::read::read_findings(&folder_dir)
+    data.findings = folder
+        .findings()
         .map_err(|e| tracing::warn!("findings.csv: {e}"))
         .ok()
         .flatten();
@@ -223,11 +233,17 @@ impl OfflineData {
 }
 
 /// Opens an export folder or file for review: later overview, participant and rows calls read
-/// the files; the session (and the demo exchange) ends.
-pub async fn open_export(state: &AppState, path: &str) -> Result<OfflineReview> {
+/// the files; the session (and the demo exchange) ends. An encrypted export needs
+/// `passphrase`: without it (or with a wrong one) the error's kind is `passphrase`, and
+/// nothing changes.
+pub async fn open_export(
+    state: &AppState,
+    path: &str,
+    passphrase: Option<String>,
+) -> Result<OfflineReview> {
     let p = PathBuf::from(path.trim());
     state.check_granted(&p)?;
-    let data = tokio::task::spawn_blocking(move || load(&p)).await??;
+    let data = tokio::task::spawn_blocking(move || load(&p, passphrase.as_deref())).await??;
     let mut entry = open_entry(state, &data).written_to(Path::new(&data.path));
     entry.study = (data.overview.study.id != 0).then_some(data.overview.study.id);
     Ok(start_review(state, data, entry).await)

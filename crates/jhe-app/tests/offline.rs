@@ -42,7 +42,7 @@ async fn exports_read_back_with_the_manifests_counts() -> TestResult {
         req.format = format;
         req.layout = layout;
         let out = jobs::export_study(&session, req, |_| {}, CancelToken::new()).await?;
-        let data = offline::load(&dir)?;
+        let data = offline::load(&dir, None)?;
         let ov = &data.overview;
         assert_eq!(ov.study.id, 30006, "{name}");
         assert_eq!(ov.patients.len(), 3, "{name}");
@@ -67,7 +67,7 @@ async fn exports_read_back_with_the_manifests_counts() -> TestResult {
             }
         }
         // manifest.json stands for its folder; a single data file opens alone.
-        let again = offline::load(&dir.join("manifest.json"))?;
+        let again = offline::load(&dir.join("manifest.json"), None)?;
         assert_eq!(again.overview.patients.len(), 3);
         let one = out
             .manifest
@@ -75,7 +75,7 @@ async fn exports_read_back_with_the_manifests_counts() -> TestResult {
             .iter()
             .find(|f| f.role == "data")
             .ok_or("no data file")?;
-        let single = offline::load(&dir.join(&one.name))?;
+        let single = offline::load(&dir.join(&one.name), None)?;
         assert!(
             !single.overview.patients.is_empty(),
             "{name}: {} alone",
@@ -88,11 +88,11 @@ async fn exports_read_back_with_the_manifests_counts() -> TestResult {
 #[test]
 fn a_folder_without_data_is_explained() -> TestResult {
     let tmp = tempfile::tempdir()?;
-    match offline::load(tmp.path()) {
+    match offline::load(tmp.path(), None) {
         Err(e) => assert!(e.to_string().contains("no exported data files"), "{e}"),
         Ok(_) => return Err("an empty folder opened".into()),
     }
-    match offline::load(&tmp.path().join("missing")) {
+    match offline::load(&tmp.path().join("missing"), None) {
         Err(e) => assert_eq!(e.kind(), "not_found"),
         Ok(_) => return Err("a missing folder opened".into()),
     }
@@ -113,7 +113,7 @@ async fn offline_review_claims_no_consent_the_export_does_not_carry() -> TestRes
         CancelToken::new(),
     )
     .await?;
-    let data = offline::load(&dir)?;
+    let data = offline::load(&dir, None)?;
     let ov = &data.overview;
     assert!(!ov.patients.is_empty());
     for p in &ov.patients {

@@ -85,11 +85,15 @@ fn request(out_dir: &str) -> ExportRequest {
         leave_out_flagged: None,
         from_server: None,
         deidentify: None,
+        encrypt_passphrase: None,
     }
 }
 
 #[path = "operations/local_copies.rs"]
 mod local_copies;
+
+#[path = "operations/encrypted_exports.rs"]
+mod encrypted_exports;
 
 #[tokio::test]
 async fn without_a_session_every_operation_says_you_are_not_signed_in() -> TestResult {
@@ -258,7 +262,7 @@ async fn an_export_job_writes_into_the_picked_folder_and_opens_offline_with_its_
     let path = export::pick_export_to_open(&state)
         .await?
         .ok_or("nothing to open")?;
-    let review = offline::open_export(&state, &path).await?;
+    let review = offline::open_export(&state, &path, None).await?;
     assert_eq!(review.path, dir, "manifest.json stands for its folder");
     assert_eq!(review.overview.study.id, STUDY);
     assert_eq!(review.overview.patients.len(), PATIENTS as usize);
@@ -331,7 +335,7 @@ async fn the_app_saves_reveals_and_opens_only_paths_the_user_chose() -> TestResu
     let shown = export::show_in_folder(&state, &elsewhere.display().to_string()).await;
     assert_eq!(shown.err().map(|e| e.kind()), Some(ErrorKind::InvalidInput));
     assert!(picker.revealed.lock().is_empty());
-    let opened = offline::open_export(&state, &elsewhere.display().to_string()).await;
+    let opened = offline::open_export(&state, &elsewhere.display().to_string(), None).await;
     assert_eq!(
         opened.err().map(|e| e.kind()),
         Some(ErrorKind::InvalidInput)
@@ -661,7 +665,7 @@ async fn reports_of_the_study_and_of_a_participant_are_written_live_and_from_the
     let dir = export::pick_folder(&state).await?.ok_or("no folder")?;
     // The folder holds the reports already: the export goes into a new folder inside it.
     let done = export::export_data(&state, "job-1", request(&dir), |_| {}).await?;
-    offline::open_export(&state, &done.out_dir).await?;
+    offline::open_export(&state, &done.out_dir, None).await?;
     let off = report::write_report(&state, "r-3", study_req, |_| {})
         .await?
         .ok_or("no report")?;
@@ -716,7 +720,7 @@ async fn data_operations_are_recorded_in_the_audit_log_without_names() -> TestRe
     assert_eq!(rows[1].rows, data.types.iter().map(|t| t.rows).sum::<u64>());
     assert_eq!(rows[2].participants, ids);
 
-    offline::open_export(&state, &dir).await?;
+    offline::open_export(&state, &dir, None).await?;
     let req = ReportRequest {
         study_id: STUDY,
         patient_id: None,

@@ -11,7 +11,7 @@ use jhe_engine::audit::Draft;
 use jhe_engine::auth::{KeychainOwner, KeyringStore};
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::error::Error;
-use jhe_engine::export::{Deidentify, Flagged, Format, Layout, ShiftMode};
+use jhe_engine::export::{Deidentify, Flagged, Format, Layout, Passphrase, ShiftMode};
 use jhe_engine::jobs::{self, ExportRequest, IdentifierChoice, Phase, Progress};
 
 use crate::{
@@ -105,6 +105,41 @@ pub(crate) struct ExportArgs {
     /// sign-in, the data as last synced
     #[arg(long)]
     from_copy: bool,
+    /// Encrypt the export into one FILE.tar.age in --out, made in memory (no plaintext on
+    /// disk), for a passphrase asked on the terminal or given in JHE_EXPORT_PASSPHRASE; open it
+    /// with JHE Desktop's offline review or `age -d FILE.tar.age | tar x`
+    #[arg(long)]
+    encrypt: bool,
+}
+
+/// The environment variable that gives `--encrypt` its passphrase without a prompt.
+pub(crate) const PASSPHRASE_ENV: &str = "JHE_EXPORT_PASSPHRASE";
+
+/// The passphrase of an encrypted export: from [`PASSPHRASE_ENV`], else asked twice on the
+/// terminal.
+fn passphrase() -> Result<Passphrase, Error> {
+    let hint = || {
+        format!("Give the passphrase in {PASSPHRASE_ENV}, or run the export in a terminal to be asked for it.")
+    };
+    let text = match std::env::var(PASSPHRASE_ENV) {
+        Ok(p) => p,
+        Err(_) => {
+            let ask = |prompt: &str| {
+                rpassword::prompt_password(prompt).map_err(|e| {
+                    Error::InvalidInput(format!("Cannot read a passphrase ({e}). {}", hint()))
+                })
+            };
+            let first = ask("Passphrase for the encrypted export (hidden): ")?;
+            if ask("The same passphrase again: ")? != first {
+                return Err(Error::InvalidInput(
+                    "The two passphrases differ; nothing was exported. Run the export again."
+                        .into(),
+                ));
+            }
+            first
+        }
+    };
+    Passphrase::new(&text).map_err(|e| Error::InvalidInput(format!("{e}.")))
 }
 
 fn parse_identifiers(s: &str) -> Result<IdentifierChoice, String> {
@@ -169,6 +204,7 @@ pub(crate) async fn run(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
             FlaggedArg::LeaveOut => Flagged::LeaveOut,
         },
         deidentify,
+        encrypt: if a.encrypt { Some(passphrase()?) } else { None },
     };
     let cancel = CancelToken::new();
     ctrl_c_cancels(&cancel, ctx.quiet);
@@ -249,6 +285,12 @@ pub(crate) async fn run(ctx: &Ctx, a: ExportArgs) -> Result<(), Failure> {
             println!("  {name:<40} {:>9} rows", HumanCount(rows).to_string());
         }
         println!("  manifest.json");
+        if a.encrypt {
+            println!(
+                "All of it is encrypted in {}: open it with JHE Desktop (Open an export), or with `age -d FILE | tar x`.",
+                out.out_dir.display()
+            );
+        }
         if out.units_resumed > 0 {
             println!(
                 "{} of {} parts were taken over from an earlier, interrupted run.",

@@ -643,6 +643,59 @@ async fn a_synced_study_exports_from_its_copy_with_the_server_gone_as_a_download
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encrypt_writes_one_age_file_and_refuses_a_short_passphrase() {
+    let sb = sandbox().await;
+    let (cfg, out_dir) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    let dir = out_dir.path().to_string_lossy().to_string();
+    let args = [
+        "export",
+        "--study",
+        "30006",
+        "--format",
+        "parquet",
+        "--out",
+        &dir,
+        "--encrypt",
+    ];
+    let mut short = jhe(Some(sb.url()), Some(&key(&sb, MARY)), cfg.path());
+    short.env("JHE_EXPORT_PASSPHRASE", "short");
+    let refused = run(short, &args).await;
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("at least 8 characters"),
+        "{}",
+        text(&refused.stderr)
+    );
+
+    let mut c = jhe(Some(sb.url()), Some(&key(&sb, MARY)), cfg.path());
+    c.env("JHE_EXPORT_PASSPHRASE", "correct horse battery staple");
+    let out = run(c, &args).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let files: Vec<_> = std::fs::read_dir(out_dir.path())
+        .expect("read")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(files.len(), 1, "one file and nothing else: {files:?}");
+    let name = files[0]
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .to_string();
+    assert!(
+        name.starts_with("study-30006_") && name.ends_with(".tar.age"),
+        "{name}"
+    );
+    assert!(std::fs::read(&files[0])
+        .expect("read")
+        .starts_with(b"age-encryption.org/v1"));
+    assert!(text(&out.stdout).contains(&name), "{}", text(&out.stdout));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deidentify_writes_pseudonyms_and_a_manifest_that_says_so() {
     let sb = sandbox().await;
     let cfg = tempfile::tempdir().expect("tmp");
