@@ -49,10 +49,10 @@ describe('errors', () => {
       invalid_url: true, insecure_url: true, not_jhe: true, network: true, forbidden: true, server: true, cancelled: true, io: true,
       unreachable: true, sign_in_failed: true, sign_in_again: true, not_signed_in: true, patient_account: true, not_found: true,
       rate_limited: true, rejected: true, bad_response: true, keychain: true, invalid_input: true, export: true, internal: true,
-      local_copy: true,
+      local_copy: true, passphrase: true,
     };
     const kinds = Object.keys(every) as ErrorKind[];
-    expect(kinds).toHaveLength(22);
+    expect(kinds).toHaveLength(23);
     for (const k of kinds) {
       expect(ERROR_HELP[k], k).toBeDefined();
       expect(ERROR_HELP[k]!.next.length).toBeGreaterThan(20);

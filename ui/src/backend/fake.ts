@@ -82,7 +82,13 @@ const MESSAGES = {
   signInFailed:
     'Sign-in failed: the server did not accept this API key. It may have been mistyped, or replaced by a newer key.',
   cancelled: 'Cancelled. What was already downloaded is kept; run the same export again to resume.',
+  passphraseNeeded: (path: string) => `${path} is encrypted: enter the passphrase it was exported with.`,
+  passphraseWrong: (path: string) => `The passphrase does not open ${path}. Check it (capital letters count) and try again.`,
+  passphraseShort: 'The passphrase is too short: use at least 8 characters (a few words are easiest to remember).',
 };
+
+/** The passphrase of an encrypted export the fake did not make itself (one picked with `pickNext`). */
+export const FAKE_PASSPHRASE = 'correct horse battery staple';
 
 export const DEMO_USER = { id: 10001, email: 'manager_mary@example.com', firstName: 'Mary', lastName: 'Manager' };
 const DEMO_SERVER = 'http://127.0.0.1:8000';
@@ -106,6 +112,10 @@ export class FakeBackend implements Backend {
   private onDemo = false;
   /** Unfinished (cancelled) exports by folder: bytes kept for resuming. */
   private unfinished = new Map<string, number>();
+  /** Encrypted exports made here: file → passphrase. */
+  private sealed = new Map<string, string>();
+  /** What the next "open an export" picker returns (else a demo export folder). */
+  private nextOpen: string | null = null;
   /** The server signed in to (About), kinds of the failures `failNext` injected, updates. */
   private server: { host: string; demo: boolean; url?: string } | null = null;
   private readonly errorKinds: string[] = [];
@@ -400,6 +410,8 @@ export class FakeBackend implements Backend {
 
   async exportData(jobId: string, req: ExportRequest, onProgress: (p: ExportProgress) => void): Promise<ExportResult> {
     await this.enter('exportData', [jobId, req]);
+    const pass = req.encryptPassphrase;
+    if (pass !== undefined && [...pass].length < 8) throw { kind: 'invalid_input', message: MESSAGES.passphraseShort } satisfies KnownError;
     let fetched = 0;
     const check = () => {
       if (this.cancelled.has(jobId)) {
@@ -457,8 +469,11 @@ export class FakeBackend implements Backend {
     if (req.deidentify) warnings.push('De-identified: participant ids replaced by pseudonyms, identifiers and free text left out; see manifest.json.');
     onProgress({ phase: 'done', fetched, expected });
     this.unfinished.delete(req.outDir);
-    this.record('export', req.scope.studyId, perPatient.map((x) => x.p.row.id), expected, req.outDir);
-    return { outDir: req.outDir, files, warnings };
+    // Encrypted: one file in the folder, named like the Rust side names it.
+    const outDir = pass === undefined ? req.outDir : `${req.outDir}/study-${req.scope.studyId}_${isoDay(this.now)}_0915.tar.age`;
+    if (pass !== undefined) this.sealed.set(outDir, pass);
+    this.record('export', req.scope.studyId, perPatient.map((x) => x.p.row.id), expected, outDir);
+    return { outDir, files, warnings };
   }
 
   async cancelExport(jobId: string): Promise<void> {
@@ -480,7 +495,14 @@ export class FakeBackend implements Backend {
 
   async pickExportToOpen(): Promise<string | null> {
     await this.enter('pickExportToOpen', []);
-    return `${DEMO_OUT_DIR}/CGM & Wearables Demo ${isoDay(this.now - 3 * 86_400_000)}`;
+    const next = this.nextOpen;
+    this.nextOpen = null;
+    return next ?? `${DEMO_OUT_DIR}/CGM & Wearables Demo ${isoDay(this.now - 3 * 86_400_000)}`;
+  }
+
+  /** Tests: the next "open an export" picker returns `path` (e.g. an encrypted `.tar.age`). */
+  pickNext(path: string): void {
+    this.nextOpen = path;
   }
 
   async showInFolder(path: string): Promise<void> {
@@ -522,8 +544,13 @@ export class FakeBackend implements Backend {
 
   // ----- offline review -------------------------------------------------------------------------
 
-  async openExport(path: string): Promise<OfflineReview> {
+  async openExport(path: string, passphrase?: string): Promise<OfflineReview> {
     await this.enter('openExport', [path]);
+    if (path.endsWith('.age')) {
+      if (!passphrase) throw { kind: 'passphrase', message: MESSAGES.passphraseNeeded(path) } satisfies KnownError;
+      if (passphrase !== (this.sealed.get(path) ?? FAKE_PASSPHRASE))
+        throw { kind: 'passphrase', message: MESSAGES.passphraseWrong(path) } satisfies KnownError;
+    }
     this.server = null;
     const model = STUDIES[0]!;
     const ps = this.studyPatients(model.study.id).slice(0, 240);

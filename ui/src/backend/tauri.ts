@@ -118,8 +118,8 @@ export class TauriBackend implements Backend {
   showInFolder(path: string): Promise<void> {
     return call(this.inv, 'show_in_folder', { path });
   }
-  openExport(path: string): Promise<OfflineReview> {
-    return call(this.inv, 'open_export', { path });
+  openExport(path: string, passphrase?: string): Promise<OfflineReview> {
+    return call(this.inv, 'open_export', { path, passphrase: passphrase ?? null });
   }
   localCopies(): Promise<LocalCopyInfo[]> {
     return call(this.inv, 'local_copies');

@@ -289,6 +289,8 @@ export interface ExportRequest {
   fromServer?: boolean;
   /** De-identify (pseudonyms, identifiers and free text dropped, times shifted per participant); absent: plain. */
   deidentify?: DeidentifyShift;
+  /** Encrypt into one .tar.age file for this passphrase (at least 8 characters); absent: a folder of files. */
+  encryptPassphrase?: string;
 }
 
 /** How a de-identified export shifts each participant's times: whole days (0–364, time of day
@@ -524,14 +526,17 @@ export interface Backend {
   discardUnfinished(outDir: string): Promise<Discarded>;
   /** Native folder picker; null when the user closes it. */
   pickFolder(): Promise<string | null>;
-  /** Native picker for an export folder or a single .csv / .parquet file; null when closed. */
+  /** Native picker for an export folder, an encrypted export (.tar.age) or a single .csv /
+   * .parquet file; null when closed. */
   pickExportToOpen(): Promise<string | null>;
   /** Opens the system file manager at `path`. */
   showInFolder(path: string): Promise<void>;
 
   // offline review
-  /** Reads an export from disk; later getPatientData/getRows calls read the same files. */
-  openExport(path: string): Promise<OfflineReview>;
+  /** Reads an export from disk; later getPatientData/getRows calls read the same files. An
+   * encrypted export (.tar.age) needs its `passphrase`: without it, or with another one, the
+   * call fails with kind `passphrase` and nothing changes. */
+  openExport(path: string, passphrase?: string): Promise<OfflineReview>;
 
   // local copies and new-data checks
   /** The studies kept on this computer (works without network). */

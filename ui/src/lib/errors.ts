@@ -83,6 +83,10 @@ export const ERROR_HELP: Record<ErrorKind, ErrorHelp> = {
     title: 'The files could not be saved',
     next: 'Choose another folder, or free up disk space, then run the export again; it continues where it stopped.',
   },
+  passphrase: {
+    title: 'This export needs its passphrase',
+    next: 'Enter the passphrase it was exported with; whoever made the export can tell you.',
+  },
   local_copy: {
     title: 'The study’s copy on this computer could not be used',
     next: 'Remove the local copy and sync the study again while online; the server still has all the data.',

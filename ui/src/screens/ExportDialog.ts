@@ -41,6 +41,10 @@ export class ExportDialog {
   fromServer = false;
   /** De-identify, and how to shift times (null: a plain export). */
   deidentify: DeidentifyShift | null = null;
+  /** Encrypt into one passphrase-protected file (the passphrase is typed twice). */
+  encrypt = false;
+  passphrase = '';
+  passphraseAgain = '';
   outDir = '';
   problem = '';
   jobId = '';
@@ -122,9 +126,9 @@ export class ExportDialog {
     this.update();
   };
 
-  /** Which identifiers participants.csv lists; shown when the participants have any. */
-  /** "De-identify for sharing": pseudonyms, no identifiers or free text, shifted dates. */
-  private deidFieldset(): TemplateResult {
+  /** "De-identify for sharing": pseudonyms, no identifiers or free text, shifted dates; and
+   * "Encrypt with a passphrase": one file only that passphrase opens. */
+  private privacyFieldset(): TemplateResult {
     const on = this.deidentify !== null;
     const shift = (v: DeidentifyShift, label: string, hint: string) =>
       html`<label class="check"><input type="radio" name="deid-shift" value=${v} .checked=${this.deidentify === v}
@@ -140,6 +144,20 @@ export class ExportDialog {
             ${shift('days', 'Shift each participant’s dates', 'back by the same random 0–364 days for all their readings; time of day and intervals kept')}
             ${shift('weeks', 'Shift by whole weeks', 'weekdays kept too')}
             ${shift('none', 'Keep the real dates', 'only the ids are replaced')}
+          </div>`
+        : nothing}
+      <label class="check"><input type="checkbox" name="encrypt" .checked=${this.encrypt}
+          @change=${(e: Event) => ((this.encrypt = (e.target as HTMLInputElement).checked), (this.problem = ''), this.update())} />
+        Encrypt with a passphrase <span class="muted">— the export becomes one file (.tar.age) that only this passphrase
+        opens, here with “Open an exported file or folder…” or with the free age tool; nothing unencrypted is saved</span></label>
+      ${this.encrypt
+        ? html`<div class="passphrase" role="group" aria-label="Passphrase">
+            <label>Passphrase <input type="password" name="passphrase" autocomplete="new-password" minlength="8"
+              .value=${this.passphrase} @input=${(e: Event) => (this.passphrase = (e.target as HTMLInputElement).value)} /></label>
+            <label>The same again <input type="password" name="passphrase-again" autocomplete="new-password"
+              .value=${this.passphraseAgain} @input=${(e: Event) => (this.passphraseAgain = (e.target as HTMLInputElement).value)} /></label>
+            <p class="muted small">At least 8 characters; a few words are easiest to remember. Keep it safe: a forgotten
+              passphrase cannot be recovered, and without it nobody can open the file.</p>
           </div>`
         : nothing}
     </fieldset>`;
@@ -183,6 +201,8 @@ export class ExportDialog {
     if (this.types.size === 0) return 'Choose at least one data type.';
     if (!this.allDates && this.from && this.to && this.from > this.to) return 'The first day must be on or before the last day.';
     if (!this.outDir) return 'Choose the folder to save the files in.';
+    if (this.encrypt && [...this.passphrase].length < 8) return 'Choose a passphrase of at least 8 characters.';
+    if (this.encrypt && this.passphrase !== this.passphraseAgain) return 'The two passphrases differ: type the same one twice.';
     return {
       scope: this.target.scope,
       // In the study's order, not the order they were ticked.
@@ -196,6 +216,7 @@ export class ExportDialog {
       ...(this.leaveOutFlagged ? { leaveOutFlagged: true } : {}),
       ...(this.fromServer ? { fromServer: true } : {}),
       ...(this.deidentify ? { deidentify: this.deidentify } : {}),
+      ...(this.encrypt ? { encryptPassphrase: this.passphrase } : {}),
     };
   }
 
@@ -223,6 +244,8 @@ export class ExportDialog {
         this.update();
       });
       this.stage = 'done';
+      // Not kept once it has done its job.
+      this.passphrase = this.passphraseAgain = '';
       this.host.focusAfterRender('#export-show');
     } catch (err) {
       this.error = toBackendError(err);
@@ -299,7 +322,7 @@ export class ExportDialog {
       </fieldset>
 
       ${this.deidentify ? nothing : this.identifierFieldset()}
-      ${this.deidFieldset()} ${this.sourceNote()}
+      ${this.privacyFieldset()} ${this.sourceNote()}
 
       <fieldset id="export-quality">
         <legend>Data quality</legend>
@@ -350,11 +373,18 @@ export class ExportDialog {
   private done(): TemplateResult {
     const r = this.result!;
     const total = r.files.reduce((a, f) => a + f.rows, 0);
+    const sealed = r.outDir.endsWith('.age');
     return html`<div class="export-done">
-      <p class="success" role="status"><span aria-hidden="true">✓</span> Export finished: ${plural(r.files.length, 'file', 'files')},
-        ${plural(total, 'row', 'rows')} saved in <span class="path">${r.outDir}</span></p>
+      ${sealed
+        ? html`<p class="success" role="status"><span aria-hidden="true">✓</span> Export finished and encrypted:
+              ${plural(r.files.length, 'file', 'files')}, ${plural(total, 'row', 'rows')}, all in one file
+              <span class="path">${r.outDir}</span></p>
+            <p class="muted small" id="export-sealed-note">Only the passphrase opens it: in JHE Desktop with “Open an exported file or
+              folder…”, or with the free age tool (<span class="mono">age -d FILE | tar x</span>). Nothing unencrypted was saved.</p>`
+        : html`<p class="success" role="status"><span aria-hidden="true">✓</span> Export finished: ${plural(r.files.length, 'file', 'files')},
+              ${plural(total, 'row', 'rows')} saved in <span class="path">${r.outDir}</span></p>`}
       <table class="files">
-        <caption class="sr-only">Files saved</caption>
+        <caption class="sr-only">${sealed ? 'Files inside the encrypted file' : 'Files saved'}</caption>
         <thead><tr><th scope="col">File</th><th scope="col" class="num">Rows</th><th scope="col" class="num">Size</th></tr></thead>
         <tbody>
           ${r.files.map((f) => html`<tr><td class="mono">${f.name}</td><td class="num">${f.rows ? int(f.rows) : '—'}</td><td class="num">${bytes(f.bytes)}</td></tr>`)}
@@ -395,6 +425,19 @@ export class ExportDialog {
 
   private failed(): TemplateResult {
     const err = this.error!;
+    if (this.encrypt) {
+      // Made in memory: nothing of it was saved, so nothing is left to resume or delete.
+      return html`<div class="export-failed">
+        ${errorNotice(err)}
+        <p class="hint">An encrypted export is made in memory, so nothing of it was saved and nothing is left behind.
+          “Try again” starts from the beginning.</p>
+        <div class="dialog-actions">
+          <button type="button" class="btn" @click=${this.close}>Close</button>
+          <button type="button" class="btn" @click=${() => ((this.stage = 'form'), (this.error = null), this.update())}>Change the choices</button>
+          <button type="button" class="btn primary" id="export-retry" @click=${() => void this.start()}>Try again</button>
+        </div>
+      </div>`;
+    }
     return html`<div class="export-failed">
       ${errorNotice(err)}
       <p class="hint">

@@ -9,6 +9,7 @@ import { ADDRESS_KINDS, KEY_KINDS } from '../lib/errors';
 import { bytes, daysAgo, plural, timeAgo } from '../lib/format';
 import { errorNotice } from './ErrorNotice';
 import type { Host } from './host';
+import { unlockForm, type Locked } from './Unlock';
 
 type Busy = null | 'checking' | 'signing' | 'browser' | 'demo' | 'opening' | 'continuing';
 
@@ -24,6 +25,8 @@ export class SignInScreen {
   kept: RememberedSignIn | null = null;
   /** The studies kept on this computer: they open without network. */
   saved: LocalCopyInfo[] = [];
+  /** An encrypted export waiting for its passphrase. */
+  locked: Locked | null = null;
   /** Said when the address used is not what was typed (a portal page pasted from the browser). */
   trimmed = '';
   private touched = false;
@@ -162,16 +165,40 @@ export class SignInScreen {
 
   private openFiles = async (): Promise<void> => {
     if (this.busy) return;
+    this.locked = null;
     this.set({ busy: 'opening', error: null });
     try {
       const path = await this.host.backend.pickExportToOpen();
       if (!path) return this.set({ busy: null });
-      const review = await this.host.backend.openExport(path);
-      this.busy = null;
-      this.host.openedFiles(review);
+      await this.openPath(path);
     } catch (e) {
       this.set({ busy: null, error: toBackendError(e) });
     }
+  };
+
+  /** Opens `path` for review; an encrypted export first asks for its passphrase. */
+  private async openPath(path: string, passphrase?: string): Promise<void> {
+    this.set({ busy: 'opening', error: null });
+    try {
+      const review = await this.host.backend.openExport(path, passphrase);
+      this.busy = null;
+      this.locked = null;
+      this.host.openedFiles(review);
+    } catch (e) {
+      const err = toBackendError(e);
+      if (err.kind === 'passphrase') {
+        this.locked = { path, wrong: passphrase !== undefined };
+        this.host.focusAfterRender('#open-passphrase');
+        return this.set({ busy: null });
+      }
+      this.set({ busy: null, error: err });
+    }
+  }
+
+  private cancelUnlock = (): void => {
+    this.locked = null;
+    this.host.focusAfterRender('#open-files');
+    this.set({});
   };
 
   private pickRecent(r: RecentServer): void {
@@ -340,10 +367,13 @@ export class SignInScreen {
         </button>
         <p class="hint" id="demo-hint">No account needed — uses built-in demo data with made-up participants.</p>
         <hr />
-        <button type="button" class="btn link" ?disabled=${busy} @click=${this.openFiles} aria-describedby="open-hint">
+        <button type="button" class="btn link" id="open-files" ?disabled=${busy} @click=${this.openFiles} aria-describedby="open-hint">
           Open an exported file or folder…
         </button>
         <p class="hint" id="open-hint">Review data you saved earlier, without signing in.</p>
+        ${this.locked
+          ? unlockForm(this.locked, busy, (p) => void this.openPath(this.locked!.path, p), this.cancelUnlock)
+          : nothing}
         ${this.renderSaved(busy)}
       </section>`;
   }

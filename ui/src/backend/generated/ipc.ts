@@ -6,7 +6,7 @@
  * output use (`"invalid_url"`, …). The engine's errors use most of them; the app adds `io`
  * (reading files back) and `internal` (a bug in the app).
  */
-export type ErrorKind = "invalid_url" | "insecure_url" | "not_jhe" | "unreachable" | "sign_in_failed" | "sign_in_again" | "not_signed_in" | "patient_account" | "forbidden" | "not_found" | "server" | "rate_limited" | "network" | "rejected" | "bad_response" | "cancelled" | "keychain" | "invalid_input" | "export" | "local_copy" | "io" | "internal";
+export type ErrorKind = "invalid_url" | "insecure_url" | "not_jhe" | "unreachable" | "sign_in_failed" | "sign_in_again" | "not_signed_in" | "patient_account" | "forbidden" | "not_found" | "server" | "rate_limited" | "network" | "rejected" | "bad_response" | "cancelled" | "keychain" | "invalid_input" | "export" | "local_copy" | "io" | "passphrase" | "internal";
 
 /**
  * What every failed command rejects with. `message` is plain language for the user.
@@ -333,7 +333,13 @@ fromServer?: boolean,
  * dropped, times shifted per participant as chosen; the key is the study's, kept in the
  * keychain); absent: a plain export.
  */
-deidentify?: DeidentifyShift, };
+deidentify?: DeidentifyShift, 
+/**
+ * Encrypt the export to this passphrase (at least 8 characters): one `.tar.age` file in
+ * the folder, made in memory, that this app's offline review and the `age` tool open;
+ * absent: a folder of files. Never logged or kept.
+ */
+encryptPassphrase?: string, };
 
 export type ExportPhase = "counting" | "fetching" | "writing" | "done";
 
