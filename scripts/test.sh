@@ -38,8 +38,9 @@ SANDBOX_BIN="$CARGO_TARGET_DIR/debug/jhe-sandbox"
 ALL_STEPS=(system_deps app_deps rust_toolchain python_env workflows deny fmt clippy ui cargo_test build_sandbox pytest e2e package)
 
 # Debian packages for building and testing the Rust workspace and the Python tests (Gnumeric's
-# ssconvert: a spreadsheet engine that opens the "CSV for Excel" export in tests/python).
-BASE_APT_PACKAGES=(ca-certificates build-essential pkg-config python3 python3-venv gnumeric)
+# ssconvert: a spreadsheet engine that opens the "CSV for Excel" export in tests/python; age: the
+# reference age tool that decrypts the encrypted export there).
+BASE_APT_PACKAGES=(ca-certificates build-essential pkg-config python3 python3-venv gnumeric age)
 # Debian packages for the Tauri app (webview, tray, icons) and its headless e2e tests.
 APP_APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev
@@ -224,7 +225,7 @@ step_build_sandbox() {
 
 step_pytest() {
   [[ -x "$JHE_VENV/bin/python" ]] || die "no venv at $JHE_VENV: run the python_env step first"
-  JHE_SANDBOX_BIN="$SANDBOX_BIN" JHE_CLI_BIN="$CARGO_TARGET_DIR/debug/jhe" JHE_REQUIRE_SPREADSHEET=1 \
+  JHE_SANDBOX_BIN="$SANDBOX_BIN" JHE_CLI_BIN="$CARGO_TARGET_DIR/debug/jhe" JHE_REQUIRE_SPREADSHEET=1 JHE_REQUIRE_AGE=1 \
     "$JHE_VENV/bin/python" -m pytest tests/python -v -p no:cacheprovider
 }
 
