@@ -484,6 +484,53 @@ describe('JHE Desktop', { timeout: 15 * 60_000 }, () => {
     await wd.waitFor('button.btn.demo');
   });
 
+  test('an encrypted export is one .tar.age file that opens offline only with its passphrase', async () => {
+    const pass = 'a passphrase for the e2e';
+    await wd.click(await wd.find('button.btn.demo'));
+    await wd.waitFor(`[data-study="${STUDY}"]`, { timeout: 120_000 });
+    await wd.click(await wd.find(`[data-study="${STUDY}"]`));
+    await wd.waitFor('#export-study', { timeout: 120_000 });
+    await notBusy();
+    await wd.click(await wd.find('#export-study'));
+    await wd.waitFor('.dialog form');
+    await wd.click(await wd.find('input[name="encrypt"]'));
+    await wd.type(await wd.waitFor('input[name="passphrase"]'), pass);
+    await wd.type(await wd.find('input[name="passphrase-again"]'), pass);
+    await clickText('button', 'Choose folder…');
+    await wd.until(async () => (await wd.text(await wd.find('#export-folder'))).includes(EXPORT_DIR), 'the folder is chosen');
+    await shot('export-encrypted');
+    await wd.click(await wd.find('#export-start'));
+    await wd.waitFor('#export-sealed-note', { timeout: 600_000 });
+    await shot('export-encrypted-done');
+    // The third folder chosen (after the participant's CSV and the study's Parquet): one file.
+    const dir = join(EXPORT_DIR, '3');
+    const files = readdirSync(dir);
+    assert.equal(files.length, 1, `one file and nothing else: ${files}`);
+    assert.match(files[0], new RegExp(`^study-${STUDY}_.*\\.tar\\.age$`));
+    const file = join(dir, files[0]);
+    assert.ok(readFileSync(file).subarray(0, 22).toString() === 'age-encryption.org/v1\n', 'an age file');
+    assert.equal(statSync(file).mode & 0o777, 0o600, 'readable by this user only');
+    await clickText('button', 'Close');
+    await clickText('button', 'Sign out');
+    await wd.waitFor('button.btn.demo');
+
+    await clickText('button', 'Open an exported file or folder…');
+    const input = await wd.waitFor('#open-passphrase', { timeout: 60_000 });
+    assert.match(await wd.text(await wd.find('#unlock')), /is encrypted/);
+    await wd.type(input, 'not the passphrase');
+    await wd.click(await wd.find('#open-passphrase-go'));
+    await wd.waitFor('#unlock-wrong', { timeout: 60_000 });
+    await shot('open-encrypted-wrong');
+    await wd.type(await wd.find('#open-passphrase'), pass);
+    await wd.click(await wd.find('#open-passphrase-go'));
+    await wd.waitFor('[data-pid]', { timeout: 60_000 });
+    await notBusy();
+    assert.match(await wd.exec('return document.querySelector(".banner.offline").innerText'), /\.tar\.age/);
+    await shot('offline-encrypted');
+    await clickText('button', 'Close files');
+    await wd.waitFor('button.btn.demo');
+  });
+
   test('a wrong API key shows the plain error', async () => {
     await wd.type(await wd.find('#server-url'), sandboxInfo.url);
     const useKey = await wd.findAll('#api-key');

@@ -118,7 +118,15 @@ mod test_hooks {
                     return Ok(Some(p.clone()));
                 }
                 if self.export_dir.is_some() {
-                    return Ok(self.last_pick.lock().clone());
+                    // The latest export: its folder, or the encrypted file it is.
+                    let last = self.last_pick.lock().clone();
+                    let sealed = last.as_ref().and_then(|d| {
+                        let mut files = std::fs::read_dir(d).ok()?.flatten().map(|e| e.path());
+                        let one = files.next()?;
+                        (files.next().is_none() && jhe_engine::export::sealed::is_sealed(&one))
+                            .then_some(one)
+                    });
+                    return Ok(sealed.or(last));
                 }
                 self.native.pick_export_to_open().await
             })
