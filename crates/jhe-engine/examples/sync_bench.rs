@@ -7,14 +7,16 @@
 //! a new encrypted copy), the copy's size per million observations, the "second open" (decrypting
 //! the copy's description and index and summing up every participant and type, what the app
 //! does to show the study board at once; median of 5), an incremental sync of NEW (default
-//! 1,000) new uploads (median of 3, new uploads each round), and a sync that finds nothing new.
+//! 1,000) new uploads (median of 3, new uploads each round), a sync that finds nothing new, and
+//! an export of the copy to Parquet, plain and encrypted (one `.tar.age` made in memory).
 
 use std::time::Instant;
 
 use jhe_engine::api::{Session, SessionOptions};
 use jhe_engine::cancel::CancelToken;
 use jhe_engine::copy::{CopyKey, LocalCopy};
-use jhe_engine::jobs::{sync_study, SyncOptions};
+use jhe_engine::export::Passphrase;
+use jhe_engine::jobs::{export_from_copy, sync_study, ExportRequest, SyncOptions};
 use jhe_engine::server_check::check_server;
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -91,6 +93,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let none = sync_study(&session, &mut c, &opts, &cancel, &|_| {}).await?;
     let none_s = t.elapsed().as_secs_f64();
 
+    // The synced study exported from its copy, as a folder and as one encrypted file.
+    let shared = std::sync::Arc::new(LocalCopy::open(&copy_dir, ck.clone())?.ok_or("no copy")?);
+    let mut exports = Vec::new();
+    for encrypt in [false, true] {
+        let out = tempfile::tempdir()?;
+        let mut req = ExportRequest::new(study, out.path());
+        if encrypt {
+            req.encrypt = Some(Passphrase::new("a benchmark passphrase")?);
+        }
+        let t = Instant::now();
+        let o = export_from_copy(shared.clone(), req, |_| {}, CancelToken::new()).await?;
+        let secs = t.elapsed().as_secs_f64();
+        let size = if encrypt {
+            std::fs::metadata(&o.out_dir)?.len()
+        } else {
+            o.manifest.files.iter().map(|f| f.bytes).sum()
+        };
+        exports.push((secs, size, o.manifest.total_observations));
+    }
+
     println!(
         "| local copy of study {study} ({patients} participants × {days} days) | value | target |"
     );
@@ -117,6 +139,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "| sync with nothing new (+{} readings) | {none_s:.3} s | |",
         none.change.added
     );
+    for ((secs, size, n), what) in exports.iter().zip(["a folder", "one encrypted .tar.age"]) {
+        println!(
+            "| export of the copy to Parquet, {what} ({n} observations) | {secs:.1} s, {:.1} MB | |",
+            *size as f64 / 1e6
+        );
+    }
     sb.stop().await;
     Ok(())
 }

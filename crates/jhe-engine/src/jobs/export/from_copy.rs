@@ -191,7 +191,16 @@ pub async fn export_from_copy(
         0,
         format!(
             "Made from the copy on this computer (last synced {}), not downloaded again.",
-            copy.meta.synced_at.as_deref().unwrap_or("never")
+            copy.meta
+                .synced_at
+                .as_deref()
+                .map_or(
+                    "never".to_string(),
+                    |t| match chrono::DateTime::parse_from_rfc3339(t) {
+                        Ok(t) => t.format("%Y-%m-%d %H:%M UTC").to_string(),
+                        Err(_) => t.to_string(),
+                    }
+                )
         ),
     );
     report.enter(Phase::Done);
