@@ -9,6 +9,7 @@ use jhe_engine::omh::{
     decode, from_admin_json, from_admin_result, from_fhir_json, from_fhir_resource,
     DecodedObservation, OmhPayload, Problem, RawObservation,
 };
+use jhe_sandbox::Sandbox;
 use serde_json::{json, value::RawValue, Value};
 
 fn value_path(text: &str) -> Result<RawObservation, Problem> {
@@ -148,6 +149,35 @@ fn malformed_variants_read_the_same() {
     assert!(variants > 200, "{variants}");
 }
 
+/// Pages of a listing, read over plain HTTP with the demo user's token (not by the engine).
+struct Pages {
+    http: reqwest::Client,
+    token: String,
+}
+
+impl Pages {
+    async fn new(sb: &Sandbox) -> Pages {
+        let http = reqwest::Client::new();
+        let tok: Value = http
+            .post(format!("{}/o/token/", sb.url()))
+            .header("Authorization", format!("Basic {}", api_key(sb, MARY)))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("token JSON");
+        let token = tok["access_token"].as_str().expect("access token").into();
+        Pages { http, token }
+    }
+
+    async fn text(&self, url: &str) -> String {
+        let page = self.http.get(url).bearer_auth(&self.token).send().await;
+        page.expect("page").text().await.expect("page text")
+    }
+}
+
 #[tokio::test]
 async fn every_sandbox_resource_reads_the_same() {
     let sb = sandbox_with(jhe_sandbox::Config {
@@ -157,33 +187,14 @@ async fn every_sandbox_resource_reads_the_same() {
         ..Default::default()
     })
     .await;
-    let http = reqwest::Client::new();
-    let tok: Value = http
-        .post(format!("{}/o/token/", sb.url()))
-        .header("Authorization", format!("Basic {}", api_key(&sb, MARY)))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("token JSON");
-    let token = tok["access_token"].as_str().expect("access token");
+    let get = Pages::new(&sb).await;
     let mut url = Some(format!(
         "{}/FHIR/R5/Observation?patient._has:Group:member:_id={DEMO_STUDY}&_count=1000",
         sb.url()
     ));
     let (mut ok, mut bad) = (0, 0);
     while let Some(u) = url.take() {
-        let page = http
-            .get(&u)
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("page")
-            .text()
-            .await
-            .expect("page text");
+        let page = get.text(&u).await;
         #[derive(serde::Deserialize)]
         struct Entry<'a> {
             #[serde(borrow)]
@@ -302,33 +313,14 @@ async fn every_sandbox_admin_observation_reads_the_same() {
     })
     .await;
     let s = session(&sb, MARY).await;
-    let http = reqwest::Client::new();
-    let tok: Value = http
-        .post(format!("{}/o/token/", sb.url()))
-        .header("Authorization", format!("Basic {}", api_key(&sb, MARY)))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("token JSON");
-    let token = tok["access_token"].as_str().expect("access token");
+    let get = Pages::new(&sb).await;
     let mut url = Some(format!(
         "{}/api/v1/observations?organization_id=20001&study_id={DEMO_STUDY}&page_size=1000",
         sb.url()
     ));
     let mut read = 0;
     while let Some(u) = url.take() {
-        let page: Value = http
-            .get(&u)
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("page")
-            .json()
-            .await
-            .expect("page JSON");
+        let page: Value = serde_json::from_str(&get.text(&u).await).expect("page JSON");
         for r in page["results"].as_array().expect("results") {
             assert_admin_agree(&r.to_string());
             read += 1;
