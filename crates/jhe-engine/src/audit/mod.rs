@@ -280,6 +280,13 @@ impl Draft {
         self
     }
 
+    /// The participants of a report and the types it shows.
+    pub fn report_of(self, input: &crate::report::ReportInput) -> Draft {
+        let people = &input.participants;
+        self.participants(people.iter().map(|p| p.id))
+            .types(people.iter().flat_map(|p| p.obs.keys().cloned()))
+    }
+
     /// The requested days; nothing when both ends are open.
     pub fn window(mut self, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Draft {
         self.window = (from.is_some() || to.is_some()).then_some(Window { from, to });
