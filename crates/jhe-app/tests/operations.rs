@@ -730,6 +730,8 @@ async fn data_operations_are_recorded_in_the_audit_log_without_names() -> TestRe
     assert_eq!(rows[0].action, "report");
     assert_eq!(rows[0].written_to.as_deref(), Some(written.path.as_str()));
     assert_eq!(rows[0].rows, written.observations);
+    assert_eq!(rows[0].participants, ids, "the report's participants");
+    assert!(rows[0].types.iter().any(|t| t == "omh:blood-glucose:4.0"));
     assert_eq!(rows[1].action, "offline_open");
     assert_eq!(rows[1].written_to.as_deref(), Some(dir.as_str()));
     assert_eq!(rows[1].participants, ids);
