@@ -530,15 +530,7 @@ mod tests {
                 ..Default::default()
             })
             .collect();
-        let bp: Vec<Obs> = (0..20)
-            .map(|i| Obs {
-                t_us: start + i * 12 * 3_600_000_000,
-                v: Some(120.0 + i as f64),
-                v2: Some(80.0),
-                code: "omh:blood-pressure:4.0".into(),
-                ..Default::default()
-            })
-            .collect();
+        let bp = super::super::tests::bp_readings(start, 20);
         let steps: Vec<Obs> = (0..48)
             .map(|i| Obs {
                 t_us: start + i * 3_600_000_000,
