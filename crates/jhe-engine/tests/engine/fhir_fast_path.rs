@@ -34,6 +34,21 @@ fn contract_samples_read_the_same() {
     }
 }
 
+/// What a broken field may hold instead: nothing, a value of each other JSON type, odd text.
+fn odd_values() -> Vec<Value> {
+    vec![
+        Value::Null,
+        json!(7),
+        json!(-3),
+        json!(1.5),
+        json!(true),
+        json!("x"),
+        json!(" 12 "),
+        json!([]),
+        json!({}),
+    ]
+}
+
 /// Every way of breaking each field of a good resource.
 #[test]
 fn malformed_variants_read_the_same() {
@@ -59,20 +74,12 @@ fn malformed_variants_read_the_same() {
         );
     }
     assert!(assert_agree(&with_period.to_string()));
-    let odd: Vec<Value> = vec![
-        Value::Null,
-        json!(7),
-        json!(-3),
-        json!(1.5),
-        json!(true),
-        json!("x"),
-        json!(" 12 "),
-        json!([]),
+    let mut odd = odd_values();
+    odd.extend([
         json!([1]),
         json!([{}]),
-        json!({}),
         json!({"start": "2026-11-20T09:00:00Z"}),
-    ];
+    ]);
     let paths: &[&[&str]] = &[
         &["resourceType"],
         &["id"],
@@ -266,18 +273,8 @@ fn admin_samples_and_variants_read_the_same() {
         assert!(assert_admin_agree(&r.to_string()), "{origin} reads");
     }
     let base = inputs[0].1.clone();
-    let odd = [
-        Value::Null,
-        json!(7),
-        json!(-3),
-        json!(1.5),
-        json!(true),
-        json!("x"),
-        json!(" 12 "),
-        json!([]),
-        json!({}),
-        json!("{\"body\": {}}"),
-    ];
+    let mut odd = odd_values();
+    odd.push(json!("{\"body\": {}}"));
     let mut variants = 0;
     for key in [
         "id",
