@@ -666,7 +666,7 @@ async fn deidentify_writes_pseudonyms_and_a_manifest_that_says_so() {
         "--shift",
         "weeks",
     ];
-    let out = run_ok(c, &args).await;
+    run_ok(c, &args).await;
     let manifest = read_json(&out_dir.path().join("manifest.json"));
     assert_eq!(manifest["deidentified"]["shift"], "keep_weekday");
     let participants =
@@ -732,14 +732,14 @@ async fn the_audit_log_records_an_export_and_verify_names_an_edited_entry() {
     phi.retain(|s| s.len() >= 3);
     assert!(phi.iter().any(|s| s.starts_with("MRN-")), "{phi:?}");
 
-    let out = run_ok(
+    run_ok(
         c(),
         &[
             "export", "--study", "30006", "--format", "csv", "--out", &dir,
         ],
     )
     .await;
-    let out = run_ok(c(), &["summary", "--study", "30006"]).await;
+    run_ok(c(), &["summary", "--study", "30006"]).await;
 
     let log = cfg.path().join("data").join("audit.jsonl");
     let body = std::fs::read_to_string(&log).expect("the audit log");
@@ -782,7 +782,7 @@ async fn the_audit_log_records_an_export_and_verify_names_an_edited_entry() {
     assert_eq!(listed.as_array().map(Vec::len), Some(2));
     assert_eq!(listed[0]["seq"], 2);
     let csv = cfg.path().join("audit.csv");
-    let out = run_ok(c(), &["audit", "export", "--csv", &csv.to_string_lossy()]).await;
+    run_ok(c(), &["audit", "export", "--csv", &csv.to_string_lossy()]).await;
     assert_eq!(
         std::fs::read_to_string(&csv).expect("csv").lines().count(),
         4
