@@ -1,53 +1,36 @@
 //! tauri-build reads the app's configuration (`tauri.conf.json` beside this file, icons in the
-//! top-level `icons/`), and only the commands listed here get permissions,
-//! which `capabilities/default.json` grants to the main window.
+//! top-level `icons/`), and only the commands listed here get permissions: the ones
+//! `capabilities/default.json` grants to the main window (read from it, so the list is kept once).
 //!
 //! It also stamps the build for the About dialog: `JHE_GIT_COMMIT` (the short commit: the
 //! `JHE_GIT_COMMIT` or `GITHUB_SHA` environment variable, else `git rev-parse`, else `unknown`) and
 //! `JHE_BUILD_DATE` (`YYYY-MM-DD`, UTC: from `SOURCE_DATE_EPOCH` when set, else the day this script
 //! last ran — it reruns when the commit changes, not on every build).
 
-const COMMANDS: &[&str] = &[
-    "recent_servers",
-    "check_server",
-    "sign_in",
-    "cancel_sign_in",
-    "remembered_sign_in",
-    "continue_sign_in",
-    "start_demo",
-    "sign_out",
-    "list_organizations",
-    "list_studies",
-    "get_study_overview",
-    "get_patient_data",
-    "get_rows",
-    "export_data",
-    "cancel_export",
-    "discard_unfinished",
-    "pick_folder",
-    "pick_export_to_open",
-    "show_in_folder",
-    "open_export",
-    "local_copies",
-    "open_local_copy",
-    "sync_study",
-    "remove_local_copy",
-    "remove_server_copies",
-    "study_news",
-    "clear_study_news",
-    "sync_every",
-    "set_sync_every",
-    "audit_log",
-    "verify_audit",
-    "save_audit_csv",
-    "write_report",
-    "open_report",
-    "about_info",
-    "update_settings",
-    "set_update_check",
-    "check_for_update",
-    "install_update",
-];
+/// The capability file that grants the main window its commands.
+const CAPABILITIES: &str = "capabilities/default.json";
+
+/// The app's commands, read from the capability file's `allow-<command>` grants (the file lists
+/// each command once; `src/commands.rs` declares them, and its test keeps the two equal). Leaked:
+/// tauri-build wants `'static` names, and this script runs once.
+fn commands() -> &'static [&'static str] {
+    println!("cargo:rerun-if-changed={CAPABILITIES}");
+    let text = std::fs::read_to_string(CAPABILITIES)
+        .unwrap_or_else(|e| panic!("cannot read {CAPABILITIES}: {e}"));
+    // The file's strings are the odd pieces between quotes (it has no escaped quotes).
+    let names: Vec<&'static str> = text
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter_map(|s| s.strip_prefix("allow-"))
+        .map(|s| &*s.replace('-', "_").leak())
+        .collect();
+    let bad = |n: &&str| !n.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+    if names.is_empty() || names.iter().any(bad) || text.contains("\\\"") {
+        panic!("{CAPABILITIES}: expected a list of \"allow-<command>\" permissions");
+    }
+    names.leak()
+}
 
 fn git_commit() -> String {
     for var in ["JHE_GIT_COMMIT", "GITHUB_SHA"] {
@@ -115,7 +98,7 @@ fn main() {
     println!("cargo:rustc-env=JHE_BUILD_DATE={}", build_date());
     let attrs = tauri_build::Attributes::new()
         .config_path("tauri.conf.json")
-        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+        .app_manifest(tauri_build::AppManifest::new().commands(commands()));
     if let Err(e) = tauri_build::try_build(attrs) {
         panic!("tauri-build failed: {e:#}");
     }

@@ -1,6 +1,6 @@
 //! JHE Desktop: the Tauri app, a shell over `jhe-app` (what the app does): `commands` (one
-//! one-line wrapper per `Backend` method of the web UI), `picker` (native dialogs and openers
-//! behind `jhe_app::picker::Picker`), `updater` (the updater plugin behind
+//! one-line wrapper per `Backend` method of the web UI, and their handler), `picker` (native
+//! dialogs and openers behind `jhe_app::picker::Picker`), `updater` (the updater plugin behind
 //! `jhe_app::about::Updater`) and `bindings` (the IPC payloads as TypeScript).
 //!
 //! Environment:
@@ -109,47 +109,7 @@ pub fn run() {
                 }
             }
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::recent_servers,
-            commands::check_server,
-            commands::sign_in,
-            commands::cancel_sign_in,
-            commands::remembered_sign_in,
-            commands::continue_sign_in,
-            commands::start_demo,
-            commands::sign_out,
-            commands::list_organizations,
-            commands::list_studies,
-            commands::get_study_overview,
-            commands::get_patient_data,
-            commands::get_rows,
-            commands::export_data,
-            commands::cancel_export,
-            commands::discard_unfinished,
-            commands::pick_folder,
-            commands::pick_export_to_open,
-            commands::show_in_folder,
-            commands::open_export,
-            commands::local_copies,
-            commands::open_local_copy,
-            commands::sync_study,
-            commands::remove_local_copy,
-            commands::remove_server_copies,
-            commands::study_news,
-            commands::clear_study_news,
-            commands::sync_every,
-            commands::set_sync_every,
-            commands::audit_log,
-            commands::verify_audit,
-            commands::save_audit_csv,
-            commands::write_report,
-            commands::open_report,
-            commands::about_info,
-            commands::update_settings,
-            commands::set_update_check,
-            commands::check_for_update,
-            commands::install_update,
-        ])
+        .invoke_handler(commands::handler())
         .run(tauri::generate_context!("tauri.conf.json"));
     if let Err(e) = result {
         eprintln!("JHE Desktop could not start: {e}");

@@ -84,13 +84,7 @@ pub async fn write_report(
     };
     let entry = entry
         .study(request.study_id)
-        .participants(input.participants.iter().map(|p| p.id))
-        .types(
-            input
-                .participants
-                .iter()
-                .flat_map(|p| p.obs.keys().cloned()),
-        )
+        .report_of(&input)
         .window(from, to);
     let out = path.clone();
     let stats = tokio::task::spawn_blocking(move || {

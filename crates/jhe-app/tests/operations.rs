@@ -23,6 +23,15 @@ struct FolderPicker {
     revealed: Mutex<Vec<PathBuf>>,
 }
 
+impl FolderPicker {
+    fn at(dir: impl Into<PathBuf>) -> Arc<FolderPicker> {
+        Arc::new(FolderPicker {
+            dir: dir.into(),
+            revealed: Mutex::new(Vec::new()),
+        })
+    }
+}
+
 impl Picker for FolderPicker {
     fn pick_folder(&self) -> BoxFuture<'_, jhe_app::Result<Option<PathBuf>>> {
         Box::pin(async { Ok(Some(self.dir.clone())) })
@@ -227,10 +236,7 @@ async fn a_participant_shows_a_chart_per_type_and_pages_of_readings() -> TestRes
 async fn an_export_job_writes_into_the_picked_folder_and_opens_offline_with_its_counts(
 ) -> TestResult {
     let tmp = tempfile::tempdir()?;
-    let picker = Arc::new(FolderPicker {
-        dir: tmp.path().join("export"),
-        revealed: Mutex::new(Vec::new()),
-    });
+    let picker = FolderPicker::at(tmp.path().join("export"));
     let state = demo_app(picker.clone()).await?;
     let dir = export::pick_folder(&state).await?.ok_or("no folder")?;
     let phases = Arc::new(Mutex::new(Vec::<ExportPhase>::new()));
@@ -286,10 +292,7 @@ async fn an_export_job_writes_into_the_picked_folder_and_opens_offline_with_its_
 #[tokio::test]
 async fn an_export_cancelled_by_its_job_id_fails_as_cancelled() -> TestResult {
     let tmp = tempfile::tempdir()?;
-    let picker = Arc::new(FolderPicker {
-        dir: tmp.path().to_path_buf(),
-        revealed: Mutex::new(Vec::new()),
-    });
+    let picker = FolderPicker::at(tmp.path().to_path_buf());
     let state = Arc::new(demo_app(picker).await?);
     let st = state.clone();
     let dir = export::pick_folder(&state).await?.ok_or("no folder")?;
@@ -311,10 +314,7 @@ async fn an_export_cancelled_by_its_job_id_fails_as_cancelled() -> TestResult {
 async fn the_app_saves_reveals_and_opens_only_paths_the_user_chose() -> TestResult {
     let tmp = tempfile::tempdir()?;
     let picked = tmp.path().join("picked");
-    let picker = Arc::new(FolderPicker {
-        dir: picked.clone(),
-        revealed: Mutex::new(Vec::new()),
-    });
+    let picker = FolderPicker::at(picked.clone());
     let state = demo_app(picker.clone()).await?;
     // Nothing chosen yet: a path from the webview alone is refused, whatever it is.
     let elsewhere = tmp.path().join("elsewhere");
@@ -592,10 +592,7 @@ async fn consents_the_user_may_not_see_read_not_visible_not_not_asked() -> TestR
 async fn reports_of_the_study_and_of_a_participant_are_written_live_and_from_the_export_offline(
 ) -> TestResult {
     let tmp = tempfile::tempdir()?;
-    let picker = Arc::new(FolderPicker {
-        dir: tmp.path().join("out"),
-        revealed: Mutex::new(Vec::new()),
-    });
+    let picker = FolderPicker::at(tmp.path().join("out"));
     let state = demo_app(picker.clone()).await?;
     let ov = studies::study_overview(&state, STUDY, |_| {}).await?;
     let total: u64 = ov.patients.iter().flat_map(|p| p.counts.values()).sum();
@@ -683,10 +680,7 @@ async fn reports_of_the_study_and_of_a_participant_are_written_live_and_from_the
 #[tokio::test]
 async fn data_operations_are_recorded_in_the_audit_log_without_names() -> TestResult {
     let tmp = tempfile::tempdir()?;
-    let picker = Arc::new(FolderPicker {
-        dir: tmp.path().join("out"),
-        revealed: Mutex::new(Vec::new()),
-    });
+    let picker = FolderPicker::at(tmp.path().join("out"));
     let log_path = tmp.path().join("data").join("audit.jsonl");
     let state =
         AppState::new(picker, None).with_audit(Some(jhe_engine::audit::AuditLog::at(&log_path)));
@@ -734,6 +728,8 @@ async fn data_operations_are_recorded_in_the_audit_log_without_names() -> TestRe
     assert_eq!(rows[0].action, "report");
     assert_eq!(rows[0].written_to.as_deref(), Some(written.path.as_str()));
     assert_eq!(rows[0].rows, written.observations);
+    assert_eq!(rows[0].participants, ids, "the report's participants");
+    assert!(rows[0].types.iter().any(|t| t == "omh:blood-glucose:4.0"));
     assert_eq!(rows[1].action, "offline_open");
     assert_eq!(rows[1].written_to.as_deref(), Some(dir.as_str()));
     assert_eq!(rows[1].participants, ids);

@@ -58,13 +58,7 @@ pub async fn run(ctx: &Ctx, sel: Selection, out: Option<PathBuf>) -> Result<(), 
     crate::audit::record(
         crate::audit::draft(Action::Report, &s)
             .study(req.study_id)
-            .participants(input.participants.iter().map(|p| p.id))
-            .types(
-                input
-                    .participants
-                    .iter()
-                    .flat_map(|p| p.obs.keys().cloned()),
-            )
+            .report_of(&input)
             .window(req.from, req.to)
             .rows(stats.observations)
             .written_to(&out),

@@ -42,6 +42,32 @@ async fn run(mut c: Command, args: &[&str]) -> Output {
         .expect("join")
 }
 
+/// Runs the command and checks that it exited 0.
+async fn run_ok(c: Command, args: &[&str]) -> Output {
+    let out = run(c, args).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    out
+}
+
+/// A small sandbox with this share of planted defects.
+async fn dirty_sandbox(dirty_share: f64) -> Sandbox {
+    let config = Config {
+        dirty_share,
+        ..Config::small()
+    };
+    Sandbox::start(config).await.expect("sandbox")
+}
+
+/// Output (or a file) that must be JSON.
+fn json(b: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(b).expect("JSON")
+}
+
+/// A JSON file (an export's manifest).
+fn read_json(path: &Path) -> serde_json::Value {
+    json(&std::fs::read(path).expect("read"))
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -82,14 +108,13 @@ async fn unattended_export_writes_data_dictionary_and_manifest_and_exits_0() {
     let cfg = tempfile::tempdir().expect("tmp");
     let out_dir = tempfile::tempdir().expect("tmp");
     let dir = out_dir.path().to_string_lossy().to_string();
-    let out = run(
+    let out = run_ok(
         jhe(Some(sb.url()), Some(&key(&sb, MARY)), cfg.path()),
         &[
             "export", "--study", "30006", "--format", "parquet", "--out", &dir,
         ],
     )
     .await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("Exported"));
     let files: Vec<String> = std::fs::read_dir(out_dir.path())
         .expect("dir")
@@ -103,9 +128,7 @@ async fn unattended_export_writes_data_dictionary_and_manifest_and_exits_0() {
     );
     assert!(files.iter().any(|f| f.ends_with(".parquet")), "{files:?}");
     assert!(!files.contains(&".jhe-partial".to_string()));
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out_dir.path().join("manifest.json")).expect("read"))
-            .expect("json");
+    let manifest = read_json(&out_dir.path().join("manifest.json"));
     let total = sb
         .info()
         .studies
@@ -126,13 +149,12 @@ async fn json_output_is_machine_readable() {
     let sb = sandbox().await;
     let cfg = tempfile::tempdir().expect("tmp");
     let k = key(&sb, MARY);
-    let out = run(
+    let out = run_ok(
         jhe(Some(sb.url()), Some(&k), cfg.path()),
         &["studies", "--json"],
     )
     .await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let v = json(&out.stdout);
     assert!(v
         .as_array()
         .expect("array")
@@ -143,22 +165,21 @@ async fn json_output_is_machine_readable() {
         &["orgs", "--json"],
     )
     .await;
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let v = json(&out.stdout);
     assert_eq!(v[0]["currentUserRole"], "manager");
     let out = run(
         jhe(Some(sb.url()), Some(&k), cfg.path()),
         &["patients", "--study", "30006", "--json"],
     )
     .await;
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let v = json(&out.stdout);
     assert_eq!(v.as_array().map(Vec::len), Some(3));
-    let out = run(
+    let out = run_ok(
         jhe(Some(sb.url()), Some(&k), cfg.path()),
         &["summary", "--study", "30006", "--json"],
     )
     .await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let v = json(&out.stdout);
     assert_eq!(v["patients"].as_array().map(Vec::len), Some(3));
     let out = run(
         jhe(Some(sb.url()), Some(&k), cfg.path()),
@@ -177,7 +198,7 @@ async fn json_output_is_machine_readable() {
     )
     .await;
     assert_eq!(out.status.code(), Some(4));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let v = json(&out.stdout);
     assert_eq!(v["error"]["kind"], "forbidden");
 }
 
@@ -302,8 +323,7 @@ async fn an_incomplete_export_exits_6_unless_allowed() {
     );
     let mut allowed = args.to_vec();
     allowed.push("--allow-incomplete");
-    let out = run(jhe(Some(&url), Some(&key(&sb, MARY)), cfg.path()), &allowed).await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run_ok(jhe(Some(&url), Some(&key(&sb, MARY)), cfg.path()), &allowed).await;
     assert!(text(&out.stderr).contains("warning: The export is incomplete"));
 }
 
@@ -363,12 +383,11 @@ async fn ctrl_c_cancels_with_130_and_the_same_command_resumes() {
     assert!(!out_dir.path().join("manifest.json").exists());
 
     sb.set_faults(Faults::default());
-    let out = run(
+    let out = run_ok(
         jhe(Some(sb.url()), Some(&key(&sb, MARY)), cfg.path()),
         &args,
     )
     .await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("taken over from an earlier, interrupted run"),
         "{}",
@@ -380,21 +399,15 @@ async fn ctrl_c_cancels_with_130_and_the_same_command_resumes() {
 /// (the planted defects of the demo data among them); the table names them in words.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_lists_findings_with_their_observation_ids() {
-    let sb = Sandbox::start(Config {
-        dirty_share: 0.2,
-        ..Config::small()
-    })
-    .await
-    .expect("sandbox");
+    let sb = dirty_sandbox(0.2).await;
     let cfg = tempfile::tempdir().expect("tmp");
     let k = key(&sb, MARY);
-    let out = run(
+    let out = run_ok(
         jhe(Some(sb.url()), Some(&k), cfg.path()),
         &["check", "--study", "30006", "--json"],
     )
     .await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let v = json(&out.stdout);
     let findings = v["findings"].as_array().expect("findings");
     assert!(!findings.is_empty(), "{v}");
     let planted: std::collections::HashSet<u64> = sb
@@ -416,12 +429,11 @@ async fn check_lists_findings_with_their_observation_ids() {
                 .all(|i| i.as_u64().is_some_and(|i| planted.contains(&i))))),
         "{v}"
     );
-    let out = run(
+    let out = run_ok(
         jhe(Some(sb.url()), Some(&k), cfg.path()),
         &["check", "--study", "30006", "--patient", "40006"],
     )
     .await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let t = text(&out.stdout);
     assert!(t.starts_with("Study 30006: 1 participants"), "{t}");
 }
@@ -440,8 +452,7 @@ async fn discard_deletes_what_an_unfinished_export_downloaded() {
     )
     .expect("write");
     let dir = out_dir.path().to_string_lossy().to_string();
-    let out = run(jhe(None, None, cfg.path()), &["discard", &dir]).await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run_ok(jhe(None, None, cfg.path()), &["discard", &dir]).await;
     assert!(
         text(&out.stdout).starts_with("Deleted 1 unfinished export(s)"),
         "{}",
@@ -461,27 +472,21 @@ async fn discard_deletes_what_an_unfinished_export_downloaded() {
 /// in `n_readings` or left out as implausible. The table names the bands.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_cover_every_reading_and_name_the_bands() {
-    let sb = Sandbox::start(Config {
-        dirty_share: 0.1,
-        ..Config::small()
-    })
-    .await
-    .expect("sandbox");
+    let sb = dirty_sandbox(0.1).await;
     let cfg = tempfile::tempdir().expect("tmp");
     let k = key(&sb, MARY);
-    let out = run(
+    let out = run_ok(
         jhe(Some(sb.url()), Some(&k), cfg.path()),
         &["metrics", "--study", "30006", "--json"],
     )
     .await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let m: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let m = json(&out.stdout);
     let out = run(
         jhe(Some(sb.url()), Some(&k), cfg.path()),
         &["summary", "--study", "30006", "--json"],
     )
     .await;
-    let sum: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let sum = json(&out.stdout);
     let code = "omh:blood-glucose:4.0";
     let parts = m["participants"].as_array().expect("participants");
     assert_eq!(parts.len(), 3);
@@ -524,12 +529,11 @@ async fn metrics_cover_every_reading_and_name_the_bands() {
     let end = chrono::NaiveDate::parse_from_str(&sb.info().data.data_end[..10], "%Y-%m-%d")
         .expect("a date");
     let day = end.pred_opt().expect("a day before").to_string();
-    let out = run(
+    let out = run_ok(
         jhe(Some(sb.url()), Some(&k), cfg.path()),
         &["metrics", "--study", "30006", "--from", &day, "--to", &day],
     )
     .await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let t = text(&out.stdout);
     assert!(t.contains(&format!("{day} to {day} (UTC days)")), "{t}");
     assert!(t.contains("in range 70–180"), "{t}");
@@ -601,11 +605,10 @@ async fn a_synced_study_exports_from_its_copy_with_the_server_gone_as_a_download
     )
     .await;
     assert!(offline.status.success(), "{}", text(&offline.stderr));
-    let manifest = |d: &Path| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(d.join("manifest.json")).expect("manifest"))
-            .expect("json")
-    };
-    let (ma, mb) = (manifest(&a), manifest(&b));
+    let (ma, mb) = (
+        read_json(&a.join("manifest.json")),
+        read_json(&b.join("manifest.json")),
+    );
     for k in [
         "server_total",
         "total_observations",
@@ -716,11 +719,8 @@ async fn deidentify_writes_pseudonyms_and_a_manifest_that_says_so() {
         "--shift",
         "weeks",
     ];
-    let out = run(c, &args).await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out_dir.path().join("manifest.json")).expect("read"))
-            .expect("json");
+    run_ok(c, &args).await;
+    let manifest = read_json(&out_dir.path().join("manifest.json"));
     assert_eq!(manifest["deidentified"]["shift"], "keep_weekday");
     let participants =
         std::fs::read_to_string(out_dir.path().join("participants.csv")).expect("participants");
@@ -765,9 +765,8 @@ async fn the_audit_log_records_an_export_and_verify_names_an_edited_entry() {
     let k = key(&sb, MARY);
     let c = || jhe(Some(sb.url()), Some(&k), cfg.path());
 
-    let out = run(c(), &["patients", "--study", "30006", "--json"]).await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let people: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let out = run_ok(c(), &["patients", "--study", "30006", "--json"]).await;
+    let people = json(&out.stdout);
     let mut phi: Vec<String> = Vec::new();
     for p in people.as_array().expect("array") {
         for f in [
@@ -786,16 +785,14 @@ async fn the_audit_log_records_an_export_and_verify_names_an_edited_entry() {
     phi.retain(|s| s.len() >= 3);
     assert!(phi.iter().any(|s| s.starts_with("MRN-")), "{phi:?}");
 
-    let out = run(
+    run_ok(
         c(),
         &[
             "export", "--study", "30006", "--format", "csv", "--out", &dir,
         ],
     )
     .await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let out = run(c(), &["summary", "--study", "30006"]).await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    run_ok(c(), &["summary", "--study", "30006"]).await;
 
     let log = cfg.path().join("data").join("audit.jsonl");
     let body = std::fs::read_to_string(&log).expect("the audit log");
@@ -808,9 +805,7 @@ async fn the_audit_log_records_an_export_and_verify_names_an_edited_entry() {
         .filter_map(|e| e["action"].as_str())
         .collect();
     assert_eq!(actions, ["retrieve", "export", "overview"]);
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out_dir.path().join("manifest.json")).expect("read"))
-            .expect("json");
+    let manifest = read_json(&out_dir.path().join("manifest.json"));
     let export = &entries[1];
     assert_eq!(export["rows"], manifest["total_observations"]);
     assert!(export["rows"].as_u64().unwrap_or(0) > 0);
@@ -829,20 +824,18 @@ async fn the_audit_log_records_an_export_and_verify_names_an_edited_entry() {
         );
     }
 
-    let out = run(c(), &["audit", "verify"]).await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run_ok(c(), &["audit", "verify"]).await;
     assert!(
         text(&out.stdout).contains("intact: 3 entries"),
         "{}",
         text(&out.stdout)
     );
     let out = run(c(), &["audit", "list", "--last", "2", "--json"]).await;
-    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let listed = json(&out.stdout);
     assert_eq!(listed.as_array().map(Vec::len), Some(2));
     assert_eq!(listed[0]["seq"], 2);
     let csv = cfg.path().join("audit.csv");
-    let out = run(c(), &["audit", "export", "--csv", &csv.to_string_lossy()]).await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    run_ok(c(), &["audit", "export", "--csv", &csv.to_string_lossy()]).await;
     assert_eq!(
         std::fs::read_to_string(&csv).expect("csv").lines().count(),
         4
@@ -863,7 +856,7 @@ async fn the_audit_log_records_an_export_and_verify_names_an_edited_entry() {
     assert!(err.contains("line 2 (entry 2) was edited"), "{err}");
     let out = run(c(), &["audit", "verify", "--json"]).await;
     assert_eq!(out.status.code(), Some(8));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let v = json(&out.stdout);
     assert_eq!(v["report"]["ok"], false);
     assert_eq!(v["report"]["first_break"]["seq"], 2);
     assert_eq!(v["report"]["first_break"]["reason"]["kind"], "edited");

@@ -9,11 +9,7 @@ use jhe_engine::error::ErrorKind;
 async fn an_encrypted_export_opens_offline_only_with_its_passphrase_and_shows_the_same_study(
 ) -> TestResult {
     let tmp = tempfile::tempdir()?;
-    let picker = Arc::new(FolderPicker {
-        dir: tmp.path().join("export"),
-        revealed: Mutex::new(Vec::new()),
-    });
-    let state = demo_app(picker.clone()).await?;
+    let state = demo_app(FolderPicker::at(tmp.path().join("export"))).await?;
     let dir = export::pick_folder(&state).await?.ok_or("no folder")?;
 
     let short = ExportRequest {

@@ -30,10 +30,7 @@ fn board(o: &StudyOverview) -> Vec<BoardRow> {
 async fn a_synced_study_opens_from_its_copy_online_and_offline_and_exports_from_it_as_a_download_would(
 ) -> TestResult {
     let tmp = tempfile::tempdir()?;
-    let picker = Arc::new(FolderPicker {
-        dir: tmp.path().join("export"),
-        revealed: Mutex::new(Vec::new()),
-    });
+    let picker = FolderPicker::at(tmp.path().join("export"));
     let state = demo_app(picker.clone()).await?;
     // What the server says, before there is a copy.
     let live = studies::study_overview(&state, STUDY, |_| {}).await?;

@@ -229,33 +229,24 @@ fn summary_counting(view: &DataType, obs: &[Obs], c: Counting) -> Option<Summary
             let goal = BpGoal::default();
             let m = bp_metrics("", &rs.readings, Period::ALL, goal);
             let pc = |c: BpCategory| m.category_percent.map(|p| p[c as usize]);
-            let bands = vec![
-                band("normal", "Normal: below 120/80", pc(BpCategory::Normal), ""),
-                band(
+            let bands = [
+                ("normal", "Normal: below 120/80", BpCategory::Normal),
+                (
                     "elevated",
                     "Elevated: 120–129 / below 80",
-                    pc(BpCategory::Elevated),
-                    "",
+                    BpCategory::Elevated,
                 ),
-                band(
-                    "stage-1",
-                    "Stage 1: 130–139 or 80–89",
-                    pc(BpCategory::Stage1),
-                    "",
-                ),
-                band(
-                    "stage-2",
-                    "Stage 2: 140+ or 90+",
-                    pc(BpCategory::Stage2),
-                    "",
-                ),
-                band(
+                ("stage-1", "Stage 1: 130–139 or 80–89", BpCategory::Stage1),
+                ("stage-2", "Stage 2: 140+ or 90+", BpCategory::Stage2),
+                (
                     "crisis",
                     "Crisis: above 180 or above 120",
-                    pc(BpCategory::Crisis),
-                    "",
+                    BpCategory::Crisis,
                 ),
-            ];
+            ]
+            .into_iter()
+            .map(|(key, label, c)| band(key, label, pc(c), ""))
+            .collect();
             let mut mean = metric(
                 "Average",
                 None,

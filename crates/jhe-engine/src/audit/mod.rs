@@ -187,46 +187,19 @@ pub struct Entry {
     pub hash: String,
 }
 
-/// The canonical form hashed: every field of [`Entry`] but `hash`, in order.
-#[derive(Serialize)]
-struct Canonical<'a> {
-    seq: u64,
-    at: &'a str,
-    who: &'a str,
-    server: &'a str,
-    action: Action,
-    study: Option<u64>,
-    participants: &'a [u64],
-    types: &'a [String],
-    window: &'a Option<Window>,
-    rows: u64,
-    written_to: &'a Option<String>,
-    client: &'a str,
-    prev: &'a str,
-}
-
 impl Entry {
     /// SHA-256 (hex) of the entry's canonical JSON: its fields in order, without `hash`, as
-    /// `serde_json` writes them (no spaces).
+    /// `serde_json` writes them (no spaces). `hash` is the last field: the entry's JSON with an
+    /// empty `hash`, that field cut off.
     pub fn compute_hash(&self) -> String {
-        let c = Canonical {
-            seq: self.seq,
-            at: &self.at,
-            who: &self.who,
-            server: &self.server,
-            action: self.action,
-            study: self.study,
-            participants: &self.participants,
-            types: &self.types,
-            window: &self.window,
-            rows: self.rows,
-            written_to: &self.written_to,
-            client: &self.client,
-            prev: &self.prev,
+        let unhashed = Entry {
+            hash: String::new(),
+            ..self.clone()
         };
         // Serializing plain numbers and strings cannot fail.
-        let json = serde_json::to_vec(&c).unwrap_or_default();
-        hex(&Sha256::digest(&json))
+        let json = serde_json::to_string(&unhashed).unwrap_or_default();
+        let canonical = json.strip_suffix(r#","hash":""}"#).unwrap_or_default();
+        hex(&Sha256::digest(format!("{canonical}}}")))
     }
 }
 
@@ -305,6 +278,13 @@ impl Draft {
         self.types.sort();
         self.types.dedup();
         self
+    }
+
+    /// The participants of a report and the types it shows.
+    pub fn report_of(self, input: &crate::report::ReportInput) -> Draft {
+        let people = &input.participants;
+        self.participants(people.iter().map(|p| p.id))
+            .types(people.iter().flat_map(|p| p.obs.keys().cloned()))
     }
 
     /// The requested days; nothing when both ends are open.

@@ -348,3 +348,36 @@ fn actions_round_trip_and_a_patient_account_is_named_by_id() {
     .expect("profile");
     assert_eq!(who_of(&p), "mary@example.org");
 }
+
+/// The hash is of the entry's JSON line without its `hash` (fields in order, no spaces), and
+/// stays what it was for the logs already written (the pinned value).
+#[test]
+fn the_hash_is_of_the_line_without_its_hash_and_does_not_change() {
+    let e = Entry {
+        seq: 7,
+        at: "2026-12-01T10:00:00.000Z".into(),
+        who: "mary@example.org".into(),
+        server: "http://127.0.0.1:8000".into(),
+        action: Action::OfflineOpen,
+        study: Some(30006),
+        participants: vec![40001, 40002],
+        types: vec!["omh:heart-rate:2.0".into()],
+        window: Some(Window {
+            from: NaiveDate::from_ymd_opt(2026, 1, 1),
+            to: None,
+        }),
+        rows: 1234,
+        written_to: Some("/tmp/x \"y\"".into()),
+        client: "jhe 0.1.0".into(),
+        prev: GENESIS.into(),
+        hash: "h".into(),
+    };
+    let line = serde_json::to_string(&e).expect("json");
+    let without = line.replace(r#","hash":"h""#, "");
+    assert_ne!(without, line);
+    assert_eq!(e.compute_hash(), hex(&Sha256::digest(without.as_bytes())));
+    assert_eq!(
+        e.compute_hash(),
+        "ae1f7f641570336ccd93e15de10307d77abc87ac1b156dc541696cd004c29ebf"
+    );
+}

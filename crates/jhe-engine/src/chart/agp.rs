@@ -8,8 +8,8 @@ use plotters::prelude::*;
 
 use super::axis::TimeAxis;
 use super::draw::{
-    builder, finish_svg, DrawResult, AGP_EDGE, AGP_INNER, AGP_MEDIAN, AGP_OUTER, BAND_EDGE, FG,
-    FONT,
+    builder, finish_svg, mesh, DrawResult, AGP_EDGE, AGP_INNER, AGP_MEDIAN, AGP_OUTER, BAND_EDGE,
+    FG, FONT,
 };
 use crate::analysis::iglu::AgpProfile;
 
@@ -63,7 +63,6 @@ fn draw(runs: &[Vec<(i64, [f64; 5])>], w: u32, h: u32) -> DrawResult<String> {
     let mut svg = String::with_capacity(32 * 1024);
     {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-        let text = (FONT, 16).into_font().color(&FG);
         let mut chart = builder(&root)
             .margin_top(30)
             // Minutes of the day, a labelled tick every 3 hours, 00:00 to 24:00.
@@ -75,19 +74,11 @@ fn draw(runs: &[Vec<(i64, [f64; 5])>], w: u32, h: u32) -> DrawResult<String> {
                 },
                 ylo..yhi,
             )?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(FG.mix(0.12))
-            .axis_style(FG)
+        mesh(&mut chart, true)
             .x_labels(9)
             .y_labels(6)
             .x_label_formatter(&|m: &i64| format!("{:02}:00", m / 60))
             .y_label_formatter(&|v| format!("{v:.0}"))
-            .x_label_style(text.clone())
-            .y_label_style(text.clone())
-            .axis_desc_style(text.clone())
             .x_desc("Time of day (the participant's clock)")
             .y_desc("Glucose (mg/dL)")
             .draw()?;

@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::TimeAxis;
 use super::draw::{
-    builder, finish_svg, text_width, DrawResult, Paint, BP_CRISIS, BP_ELEVATED, BP_NORMAL,
+    builder, finish_svg, mesh, text_width, DrawResult, Paint, BP_CRISIS, BP_ELEVATED, BP_NORMAL,
     BP_STAGE_1, BP_STAGE_2, FG, FONT,
 };
 use crate::analysis::bp::HourMean;
@@ -84,7 +84,6 @@ fn draw(hours: &[&HourMean], w: u32, h: u32) -> DrawResult<String> {
     let mut svg = String::with_capacity(16 * 1024);
     {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-        let text = (FONT, 16).into_font().color(&FG);
         let mut chart = builder(&root)
             .margin_top(legend_h as u32)
             .build_cartesian_2d(
@@ -95,19 +94,11 @@ fn draw(hours: &[&HourMean], w: u32, h: u32) -> DrawResult<String> {
                 },
                 ylo..yhi,
             )?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(FG.mix(0.12))
-            .axis_style(FG)
+        mesh(&mut chart, true)
             .x_labels(25)
             .y_labels(y_labels)
             .x_label_formatter(&|m: &i64| format!("{:02}:00", m / 60))
             .y_label_formatter(&|v| format!("{v:.0}"))
-            .x_label_style(text.clone())
-            .y_label_style(text.clone())
-            .axis_desc_style(text.clone())
             .x_desc("Hour of day (the participant's clock)")
             .y_desc(if plot_h >= 200 {
                 "Mean blood pressure (mmHg)"

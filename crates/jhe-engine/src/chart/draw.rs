@@ -8,6 +8,8 @@
 //! card background, checked by the tests below), and a file viewed outside the app falls back to
 //! the light value.
 
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::prelude::*;
 
 use super::axis::{tick_label, tick_unit, ticks, y_label, y_range, TickUnit, TimeAxis};
@@ -156,6 +158,33 @@ pub(super) fn builder<'a, 'b, DB: DrawingBackend>(
     b
 }
 
+/// Every chart's mesh: axes at full strength, labels and axis names in the text style, no
+/// light lines; with `grid`, faint horizontal grid lines (none vertical), else none at all. The
+/// caller adds the label counts, their formatters and the axis names.
+pub(super) fn mesh<'a, 'b, X, Y, DB>(
+    chart: &'b mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    grid: bool,
+) -> MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged + ValueFormatter<X::ValueType>,
+    Y: Ranged + ValueFormatter<Y::ValueType>,
+    DB: DrawingBackend,
+{
+    let text = (FONT, 16).into_font().color(&FG);
+    let mut m = chart.configure_mesh();
+    if grid {
+        m.disable_x_mesh().bold_line_style(FG.mix(0.12));
+    } else {
+        m.bold_line_style(TRANSPARENT);
+    }
+    m.light_line_style(TRANSPARENT)
+        .axis_style(FG)
+        .x_label_style(text.clone())
+        .y_label_style(text.clone())
+        .axis_desc_style(text);
+    m
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(super) fn draw(
     pres: &Presentation,
@@ -186,20 +215,11 @@ pub(super) fn draw(
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
         let text = (FONT, 16).into_font().color(&FG);
         let mut chart = builder(&root).build_cartesian_2d(axis, ylo..yhi)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(FG.mix(0.12))
-            // Axes at full strength (grid lines stay faint: the labelled ticks carry the values).
-            .axis_style(FG)
+        mesh(&mut chart, true)
             .x_labels(9)
             .y_labels(6)
             .x_label_formatter(&|t| tick_label(*t, offset_us, unit))
             .y_label_formatter(&|v| y_label(*v, yspan))
-            .x_label_style(text.clone())
-            .y_label_style(text.clone())
-            .axis_desc_style(text.clone())
             .x_desc(x_desc)
             .y_desc(pres.y_desc)
             .draw()?;
@@ -510,15 +530,7 @@ mod tests {
                 ..Default::default()
             })
             .collect();
-        let bp: Vec<Obs> = (0..20)
-            .map(|i| Obs {
-                t_us: start + i * 12 * 3_600_000_000,
-                v: Some(120.0 + i as f64),
-                v2: Some(80.0),
-                code: "omh:blood-pressure:4.0".into(),
-                ..Default::default()
-            })
-            .collect();
+        let bp = super::super::tests::bp_readings(start, 20);
         let steps: Vec<Obs> = (0..48)
             .map(|i| Obs {
                 t_us: start + i * 3_600_000_000,

@@ -9,8 +9,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::draw::{
-    builder, finish_svg, fit_text, text_width, DrawResult, Paint, FG, FONT, GRI_A, GRI_B, GRI_C,
-    GRI_D, GRI_DOT, GRI_E,
+    builder, finish_svg, fit_text, mesh, text_width, DrawResult, Paint, FG, FONT, GRI_A, GRI_B,
+    GRI_C, GRI_D, GRI_DOT, GRI_E,
 };
 use crate::analysis::{CgmMetrics, GriZone};
 
@@ -130,25 +130,17 @@ fn draw(pts: &[&GriPoint], w: u32, h: u32) -> DrawResult<String> {
     let mut svg = String::with_capacity(16 * 1024 + pts.len() * 400);
     {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-        let text = (FONT, 16).into_font().color(&FG);
         let mut chart = builder(&root)
             .margin_top(top as u32)
             .margin_right(16)
             .x_label_area_size(46)
             .y_label_area_size(56)
             .build_cartesian_2d(0.0..xmax, 0.0..ymax)?;
-        chart
-            .configure_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(TRANSPARENT)
-            .axis_style(FG)
+        mesh(&mut chart, false)
             .x_labels(7)
             .y_labels(7)
             .x_label_formatter(&|v| format!("{v:.0}"))
             .y_label_formatter(&|v| format!("{v:.0}"))
-            .x_label_style(text.clone())
-            .y_label_style(text.clone())
-            .axis_desc_style(text.clone())
             .x_desc(x_desc)
             .y_desc(y_desc)
             .draw()?;

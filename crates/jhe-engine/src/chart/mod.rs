@@ -478,10 +478,10 @@ mod tests {
         );
     }
 
-    #[test]
-    fn blood_pressure_has_dashed_diastolic_and_legend() {
-        let start = 1_750_000_000_000_000;
-        let obs: Vec<Obs> = (0..28)
+    /// `n` blood-pressure readings 12 hours apart from `start` (µs): systolic rising from 120,
+    /// diastolic 80.
+    pub(super) fn bp_readings(start: i64, n: i64) -> Vec<Obs> {
+        (0..n)
             .map(|i| Obs {
                 t_us: start + i * 12 * 3_600_000_000,
                 v: Some(120.0 + i as f64),
@@ -489,7 +489,12 @@ mod tests {
                 code: "omh:blood-pressure:4.0".into(),
                 ..Default::default()
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn blood_pressure_has_dashed_diastolic_and_legend() {
+        let obs = bp_readings(1_750_000_000_000_000, 28);
         let c = render(&DataType::BloodPressure, &obs, &Options::default());
         assert!(c.svg.contains("stroke-dasharray"));
         assert!(c.svg.contains("Systolic") && c.svg.contains("Diastolic"));

@@ -498,53 +498,35 @@ mod tests {
         assert_eq!(d.values, Values::Other);
     }
 
-    #[test]
-    fn units_are_normalised_and_originals_kept() {
+    /// The quantity read from a `{key: {unit, value}}` reading of `code`.
+    fn quantity(code: &str, key: &str, unit: &str, value: f64) -> Quantity {
         let d = body(
-            "omh:blood-glucose:4.0",
-            json!({"blood_glucose": {"unit": "mmol/L", "value": 5.5},
+            code,
+            json!({key: {"unit": unit, "value": value},
                    "effective_time_frame": {"date_time": "2026-11-20T07:45:12-08:00"}}),
         )
         .unwrap();
-        let Values::BloodGlucose(q) = d.values else {
-            panic!()
-        };
+        match d.values {
+            Values::BloodGlucose(q) | Values::BodyTemperature(q) | Values::BodyWeight(q) => q,
+            v => panic!("not a quantity: {v:?}"),
+        }
+    }
+
+    #[test]
+    fn units_are_normalised_and_originals_kept() {
+        let q = quantity("omh:blood-glucose:4.0", "blood_glucose", "mmol/L", 5.5);
         assert!((q.value.unwrap() - 99.1).abs() < 1e-9);
         assert_eq!(q.original_value, Some(5.5));
         assert_eq!(q.original_unit.as_deref(), Some("mmol/L"));
-        let d = body(
-            "omh:body-temperature:4.0",
-            json!({"body_temperature": {"unit": "F", "value": 98.6},
-                   "effective_time_frame": {"date_time": "2026-11-20T07:45:12-08:00"}}),
-        )
-        .unwrap();
-        let Values::BodyTemperature(q) = d.values else {
-            panic!()
-        };
+        let q = quantity("omh:body-temperature:4.0", "body_temperature", "F", 98.6);
         assert!((q.value.unwrap() - 37.0).abs() < 1e-9);
-        let d = body(
-            "omh:body-weight:3.0",
-            json!({"body_weight": {"unit": "lb", "value": 200},
-                   "effective_time_frame": {"date_time": "2026-11-20T07:45:12-08:00"}}),
-        )
-        .unwrap();
-        let Values::BodyWeight(q) = d.values else {
-            panic!()
-        };
+        let q = quantity("omh:body-weight:3.0", "body_weight", "lb", 200.0);
         assert!(
             (q.value.unwrap() - 90.7185).abs() < 1e-9,
             "rounded to 0.1 g"
         );
         // an unknown unit keeps the row, with a null normalised value
-        let d = body(
-            "omh:blood-glucose:4.0",
-            json!({"blood_glucose": {"unit": "furlongs", "value": 5.5},
-                   "effective_time_frame": {"date_time": "2026-11-20T07:45:12-08:00"}}),
-        )
-        .unwrap();
-        let Values::BloodGlucose(q) = d.values else {
-            panic!()
-        };
+        let q = quantity("omh:blood-glucose:4.0", "blood_glucose", "furlongs", 5.5);
         assert_eq!(q.value, None);
         assert_eq!(q.original_unit.as_deref(), Some("furlongs"));
     }
@@ -598,38 +580,47 @@ mod tests {
     fn text_and_parsed_json_read_the_same_even_when_odd() {
         let cases = [
             // numbers where strings are expected, lists where objects are, escapes, duplicates
-            r#"{"header": {"uuid": 5, "modality": ["x"], "external_datasheets": {"a": 1},
+            (
+                "omh:heart-rate:2.0",
+                r#"{"header": {"uuid": 5, "modality": ["x"], "external_datasheets": {"a": 1},
                 "acquisition_provenance": "app", "source_creation_date_time": 7},
                "body": {"heart_rate": {"unit": "beats/min", "value": 61.5, "extra": [1, {"a": 2}]},
                         "effective_time_frame": {"date_time": "2026-11-20T07:45:12\u002B01:00"},
                         "descriptive_statistic": {"kind": "average"},
                         "temporal_relationship_to_sleep": "during\nsleep"}}"#,
-            r#"{"header": {"external_datasheets": [5, {"datasheet_type": "other", "datasheet_reference": "A"},
+            ),
+            (
+                "omh:step-count:3.0",
+                r#"{"header": {"external_datasheets": [5, {"datasheet_type": "other", "datasheet_reference": "A"},
                                                     {"datasheet_type": "manufacturer"},
                                                     {"datasheet_reference": "B", "datasheet_type": "manufacturer"}]},
                "body": {"step_count": 812, "step_count": 900,
                         "effective_time_frame": {"time_interval": {"end_date_time": "2026-11-21T13:00:00Z",
                                                                    "duration": {"unit": "min", "value": 60}}}}}"#,
-            r#"{"body": {"activity_name": "caf\u00e9 walk", "met_value": 3, "distance": {"value": 1, "unit": "zz"},
+            ),
+            (
+                "omh:physical-activity:1.2",
+                r#"{"body": {"activity_name": "caf\u00e9 walk", "met_value": 3, "distance": {"value": 1, "unit": "zz"},
                          "kcal_burned": 120,
                          "effective_time_frame": {"time_interval": {"start_date_time": "2026-11-21T13:00:00",
                                                                     "duration": {"unit": "h", "value": 0.5}}}},
                 "header": null}"#,
-            r#"{"effective_time_frame": {"date_time": "2026-11-23T08:00:00Z"}, "heart_rate": {"unit": "bpm", "value": 64}}"#,
-            r#"{"body": {"effective_time_frame": {"time_interval": {"duration": 5, "end_date_time": "2026-11-21T13:00:00Z"}}}}"#,
-            r#"{"body": {"effective_time_frame": {"date_time": null}}}"#,
-            r#"{"body": 3}"#,
+            ),
+            (
+                "omh:heart-rate:2.0",
+                r#"{"effective_time_frame": {"date_time": "2026-11-23T08:00:00Z"}, "heart_rate": {"unit": "bpm", "value": 64}}"#,
+            ),
+            (
+                "omh:step-count:3.0",
+                r#"{"body": {"effective_time_frame": {"time_interval": {"duration": 5, "end_date_time": "2026-11-21T13:00:00Z"}}}}"#,
+            ),
+            (
+                "omh:heart-rate:2.0",
+                r#"{"body": {"effective_time_frame": {"date_time": null}}}"#,
+            ),
+            ("omh:heart-rate:2.0", r#"{"body": 3}"#),
         ];
-        let codes = [
-            "omh:heart-rate:2.0",
-            "omh:step-count:3.0",
-            "omh:physical-activity:1.2",
-            "omh:heart-rate:2.0",
-            "omh:step-count:3.0",
-            "omh:heart-rate:2.0",
-            "omh:heart-rate:2.0",
-        ];
-        for (text, code) in cases.iter().zip(codes) {
+        for (code, text) in cases {
             let mut a = raw(code, Value::Null);
             a.omh = OmhSource::Base64(base64::engine::general_purpose::STANDARD.encode(text));
             let mut b = raw(code, Value::Null);
@@ -638,7 +629,12 @@ mod tests {
             assert_eq!(da, db, "{text}");
             assert_eq!(decode_owned(b.clone()), db);
         }
-        let d = decode(&raw(code_of(0), serde_json::from_str(cases[0]).unwrap())).unwrap();
+        // the parsed payload of case i, decoded
+        let parsed = |i: usize| {
+            let (code, text) = cases[i];
+            decode(&raw(code, serde_json::from_str(text).unwrap()))
+        };
+        let d = parsed(0).unwrap();
         assert_eq!(d.header, HeaderInfo::default());
         assert_eq!(d.time.utc_offset_min, Some(60));
         assert_eq!(d.body_str("descriptive_statistic"), None);
@@ -646,7 +642,7 @@ mod tests {
             d.body_str("temporal_relationship_to_sleep"),
             Some("during\nsleep")
         );
-        let d = decode(&raw(code_of(1), serde_json::from_str(cases[1]).unwrap())).unwrap();
+        let d = parsed(1).unwrap();
         assert_eq!(d.header.device.as_deref(), Some("B"));
         assert_eq!(
             d.values,
@@ -656,7 +652,7 @@ mod tests {
                 original_unit: None
             })
         );
-        let d = decode(&raw(code_of(2), serde_json::from_str(cases[2]).unwrap())).unwrap();
+        let d = parsed(2).unwrap();
         let Values::PhysicalActivity {
             activity_name,
             distance,
@@ -675,7 +671,7 @@ mod tests {
         );
         assert_eq!(*met_value, Some(3.0));
         assert_eq!(d.time.duration_min(), Some(30.0));
-        let d = decode(&raw(code_of(3), serde_json::from_str(cases[3]).unwrap())).unwrap();
+        let d = parsed(3).unwrap();
         assert_eq!(
             d.values,
             Values::HeartRate(Quantity {
@@ -684,36 +680,12 @@ mod tests {
                 original_unit: Some("bpm".into())
             })
         );
-        assert!(
-            decode(&raw(code_of(4), serde_json::from_str(cases[4]).unwrap()))
-                .unwrap_err()
-                .message
-                .contains("duration")
-        );
-        assert!(
-            decode(&raw(code_of(5), serde_json::from_str(cases[5]).unwrap()))
-                .unwrap_err()
-                .message
-                .contains("date_time")
-        );
+        assert!(parsed(4).unwrap_err().message.contains("duration"));
+        assert!(parsed(5).unwrap_err().message.contains("date_time"));
         assert_eq!(
-            decode(&raw(code_of(6), serde_json::from_str(cases[6]).unwrap()))
-                .unwrap_err()
-                .message,
+            parsed(6).unwrap_err().message,
             "OMH body is not a JSON object"
         );
-
-        fn code_of(i: usize) -> &'static str {
-            [
-                "omh:heart-rate:2.0",
-                "omh:step-count:3.0",
-                "omh:physical-activity:1.2",
-                "omh:heart-rate:2.0",
-                "omh:step-count:3.0",
-                "omh:heart-rate:2.0",
-                "omh:heart-rate:2.0",
-            ][i]
-        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -321,4 +321,23 @@ pub fn read_export(dir: &Path, manifest: &jhe_engine::export::Manifest) -> (u64,
         }
     }
     (rows, ids)
+}
+
+/// Every file under `dir` (recursively), with its path relative to `dir`.
+pub fn files_in(dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).expect("inside").display().to_string();
+                out.push((rel, p));
+            }
+        }
+    }
+    out.sort();
+    out
 }

@@ -5,7 +5,7 @@
 //! the CGM metrics (TIR, CV, mean, …) equal those of the plain export, with a date filter too.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::common::*;
 use chrono::NaiveDate;
@@ -59,25 +59,6 @@ fn deid(format: Format, layout: Layout, d: &Deidentify) -> Opts {
         deidentify: Some(d.clone()),
         dates: None,
     }
-}
-
-/// Every file under `dir` (recursively), with its path relative to `dir`.
-fn files(dir: &Path) -> Vec<(String, PathBuf)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).expect("inside").display().to_string();
-                out.push((rel, p));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// Observation id → observation, of every data file of the export.
@@ -181,7 +162,7 @@ async fn no_direct_identifier_survives_in_any_file() {
     for (format, layout) in runs {
         let dir = tmp.path().join(format!("{format:?}-{layout:?}"));
         let out = export(&s, &dir, deid(format, layout, &d)).await;
-        let listed = files(&out.out_dir);
+        let listed = files_in(&out.out_dir);
         assert!(listed.len() >= 5, "{listed:?}");
         for (rel, path) in &listed {
             let bytes = std::fs::read(path).expect("read");

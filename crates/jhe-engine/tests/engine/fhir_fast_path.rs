@@ -9,6 +9,7 @@ use jhe_engine::omh::{
     decode, from_admin_json, from_admin_result, from_fhir_json, from_fhir_resource,
     DecodedObservation, OmhPayload, Problem, RawObservation,
 };
+use jhe_sandbox::Sandbox;
 use serde_json::{json, value::RawValue, Value};
 
 fn value_path(text: &str) -> Result<RawObservation, Problem> {
@@ -31,6 +32,21 @@ fn contract_samples_read_the_same() {
         let ok = assert_agree(&text);
         assert!(ok, "{origin} reads");
     }
+}
+
+/// What a broken field may hold instead: nothing, a value of each other JSON type, odd text.
+fn odd_values() -> Vec<Value> {
+    vec![
+        Value::Null,
+        json!(7),
+        json!(-3),
+        json!(1.5),
+        json!(true),
+        json!("x"),
+        json!(" 12 "),
+        json!([]),
+        json!({}),
+    ]
 }
 
 /// Every way of breaking each field of a good resource.
@@ -58,20 +74,12 @@ fn malformed_variants_read_the_same() {
         );
     }
     assert!(assert_agree(&with_period.to_string()));
-    let odd: Vec<Value> = vec![
-        Value::Null,
-        json!(7),
-        json!(-3),
-        json!(1.5),
-        json!(true),
-        json!("x"),
-        json!(" 12 "),
-        json!([]),
+    let mut odd = odd_values();
+    odd.extend([
         json!([1]),
         json!([{}]),
-        json!({}),
         json!({"start": "2026-11-20T09:00:00Z"}),
-    ];
+    ]);
     let paths: &[&[&str]] = &[
         &["resourceType"],
         &["id"],
@@ -148,6 +156,35 @@ fn malformed_variants_read_the_same() {
     assert!(variants > 200, "{variants}");
 }
 
+/// Pages of a listing, read over plain HTTP with the demo user's token (not by the engine).
+struct Pages {
+    http: reqwest::Client,
+    token: String,
+}
+
+impl Pages {
+    async fn new(sb: &Sandbox) -> Pages {
+        let http = reqwest::Client::new();
+        let tok: Value = http
+            .post(format!("{}/o/token/", sb.url()))
+            .header("Authorization", format!("Basic {}", api_key(sb, MARY)))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("token JSON");
+        let token = tok["access_token"].as_str().expect("access token").into();
+        Pages { http, token }
+    }
+
+    async fn text(&self, url: &str) -> String {
+        let page = self.http.get(url).bearer_auth(&self.token).send().await;
+        page.expect("page").text().await.expect("page text")
+    }
+}
+
 #[tokio::test]
 async fn every_sandbox_resource_reads_the_same() {
     let sb = sandbox_with(jhe_sandbox::Config {
@@ -157,33 +194,14 @@ async fn every_sandbox_resource_reads_the_same() {
         ..Default::default()
     })
     .await;
-    let http = reqwest::Client::new();
-    let tok: Value = http
-        .post(format!("{}/o/token/", sb.url()))
-        .header("Authorization", format!("Basic {}", api_key(&sb, MARY)))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("token JSON");
-    let token = tok["access_token"].as_str().expect("access token");
+    let get = Pages::new(&sb).await;
     let mut url = Some(format!(
         "{}/FHIR/R5/Observation?patient._has:Group:member:_id={DEMO_STUDY}&_count=1000",
         sb.url()
     ));
     let (mut ok, mut bad) = (0, 0);
     while let Some(u) = url.take() {
-        let page = http
-            .get(&u)
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("page")
-            .text()
-            .await
-            .expect("page text");
+        let page = get.text(&u).await;
         #[derive(serde::Deserialize)]
         struct Entry<'a> {
             #[serde(borrow)]
@@ -255,18 +273,8 @@ fn admin_samples_and_variants_read_the_same() {
         assert!(assert_admin_agree(&r.to_string()), "{origin} reads");
     }
     let base = inputs[0].1.clone();
-    let odd = [
-        Value::Null,
-        json!(7),
-        json!(-3),
-        json!(1.5),
-        json!(true),
-        json!("x"),
-        json!(" 12 "),
-        json!([]),
-        json!({}),
-        json!("{\"body\": {}}"),
-    ];
+    let mut odd = odd_values();
+    odd.push(json!("{\"body\": {}}"));
     let mut variants = 0;
     for key in [
         "id",
@@ -302,33 +310,14 @@ async fn every_sandbox_admin_observation_reads_the_same() {
     })
     .await;
     let s = session(&sb, MARY).await;
-    let http = reqwest::Client::new();
-    let tok: Value = http
-        .post(format!("{}/o/token/", sb.url()))
-        .header("Authorization", format!("Basic {}", api_key(&sb, MARY)))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("token JSON");
-    let token = tok["access_token"].as_str().expect("access token");
+    let get = Pages::new(&sb).await;
     let mut url = Some(format!(
         "{}/api/v1/observations?organization_id=20001&study_id={DEMO_STUDY}&page_size=1000",
         sb.url()
     ));
     let mut read = 0;
     while let Some(u) = url.take() {
-        let page: Value = http
-            .get(&u)
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("page")
-            .json()
-            .await
-            .expect("page JSON");
+        let page: Value = serde_json::from_str(&get.text(&u).await).expect("page JSON");
         for r in page["results"].as_array().expect("results") {
             assert_admin_agree(&r.to_string());
             read += 1;

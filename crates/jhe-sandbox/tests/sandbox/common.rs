@@ -1,11 +1,21 @@
 //! Helpers every sandbox test module uses: an HTTP client that does not follow redirects, the
 //! first cookie a response sets, a client-credentials token for a practitioner's API key, a
-//! client signed in with one (and FHIR paging through it), and the login form filled in as a
-//! browser would.
+//! client signed in with one (and FHIR paging through it), the login form filled in as a
+//! browser would, and the OMH payload of a FHIR resource.
 
 use jhe_sandbox::Sandbox;
 use reqwest::redirect::Policy;
 use serde_json::Value;
+
+/// The OMH payload of a FHIR Observation resource (its base64 `valueAttachment`).
+pub fn omh_of(resource: &Value) -> Value {
+    use base64::Engine as _;
+    let data = resource["valueAttachment"]["data"].as_str().unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
 
 /// A client that shows redirects instead of following them.
 pub fn no_redirects() -> reqwest::Client {

@@ -6,7 +6,6 @@ use std::collections::HashSet;
 use std::io::Read;
 use std::sync::atomic::Ordering;
 
-use base64::Engine;
 use jhe_sandbox::{
     Config, EndlessPages, ForeignRows, Hostile, HostileBody, Redirect, RedirectTo, Sandbox,
 };
@@ -380,13 +379,7 @@ async fn spreadsheet_formulas_in_names_identifiers_and_omh_text() {
         .get("/FHIR/R5/Observation?patient=40006&_count=200")
         .await;
     for r in resources(&obs) {
-        let data = r["valueAttachment"]["data"].as_str().unwrap();
-        let omh: Value = serde_json::from_slice(
-            &base64::engine::general_purpose::STANDARD
-                .decode(data)
-                .unwrap(),
-        )
-        .unwrap();
+        let omh = crate::common::omh_of(r);
         let source = omh["header"]["acquisition_provenance"]["source_name"].as_str();
         assert!(source.is_some_and(formula), "{omh}");
         if let Some(a) = omh["body"]["activity_name"].as_str() {

@@ -486,14 +486,7 @@ async fn the_demo_study_has_the_reference_demos_sleep_types_with_their_coding_sy
         "ieee:sleep-stage-summary:1.0"
     );
     assert!(r["effectivePeriod"]["start"].is_string());
-    let data = r["valueAttachment"]["data"].as_str().unwrap();
-    use base64::Engine as _;
-    let omh: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::STANDARD
-            .decode(data)
-            .unwrap(),
-    )
-    .unwrap();
+    let omh = crate::common::omh_of(r);
     assert_eq!(omh["header"]["schema_id"]["namespace"], "ieee");
     assert!(omh["body"]["sleep_stage_summary"]["total_sleep_time"]["value"].is_number());
 

@@ -12,17 +12,27 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::omh::source::{from_fhir_resource, patient_from_reference};
-use crate::omh::{Effective, Envelope, Identifier, OmhSource, Problem, RawObservation};
+use crate::omh::{
+    DecodeError, Effective, Envelope, Identifier, OmhSource, Problem, RawObservation,
+};
 
 /// Reads one FHIR Observation resource (its JSON text). A resource that is not a readable
 /// observation becomes a [`Problem`] with whatever ids could be read.
 pub fn from_fhir_json(json: &str) -> Result<RawObservation, Problem> {
-    if let Some(raw) = serde_json::from_str::<Wire>(json)
+    match serde_json::from_str::<Wire>(json)
         .ok()
         .and_then(Wire::into_raw)
     {
-        return Ok(raw);
+        Some(raw) => Ok(raw),
+        None => by_value(json, from_fhir_resource),
     }
+}
+
+/// What the `Value` reader `read` (the authority) makes of an item the typed reader passed on.
+fn by_value(
+    json: &str,
+    read: fn(&Value) -> Result<RawObservation, DecodeError>,
+) -> Result<RawObservation, Problem> {
     let v: Value = serde_json::from_str(json).map_err(|e| Problem {
         observation_id: 0,
         patient_id: 0,
@@ -30,7 +40,7 @@ pub fn from_fhir_json(json: &str) -> Result<RawObservation, Problem> {
         message: format!("not JSON ({e})"),
         not_asked: false,
     })?;
-    from_fhir_resource(&v).map_err(|e| e.to_problem(&v))
+    read(&v).map_err(|e| e.to_problem(&v))
 }
 
 #[derive(Deserialize)]
@@ -285,18 +295,9 @@ impl AdminWire<'_> {
 /// Reads one Admin API observation (its JSON text) like [`crate::omh::from_admin_result`] does from
 /// a parsed value, without building one; an unreadable item becomes a [`Problem`].
 pub fn from_admin_json(json: &str) -> Result<RawObservation, Problem> {
-    if let Some(raw) = serde_json::from_str::<AdminWire>(json)
-        .ok()
-        .and_then(AdminWire::into_raw)
-    {
-        return Ok(raw);
+    let fast = serde_json::from_str::<AdminWire>(json).ok();
+    match fast.and_then(AdminWire::into_raw) {
+        Some(raw) => Ok(raw),
+        None => by_value(json, crate::omh::from_admin_result),
     }
-    let v: Value = serde_json::from_str(json).map_err(|e| Problem {
-        observation_id: 0,
-        patient_id: 0,
-        code: String::new(),
-        message: format!("not JSON ({e})"),
-        not_asked: false,
-    })?;
-    crate::omh::from_admin_result(&v).map_err(|e| e.to_problem(&v))
 }
