@@ -205,23 +205,11 @@ fn offline_data(copy: &LocalCopy, label: String) -> Result<OfflineData> {
     };
     for r in rows {
         match omh::decode_owned(r.to_raw()) {
-            Ok(d) => {
-                let o = Obs::from_decoded(&d);
-                data.obs
-                    .entry(o.patient_id)
-                    .or_default()
-                    .entry(o.code.clone())
-                    .or_default()
-                    .push(o);
-            }
+            Ok(d) => data.add(Obs::from_decoded(&d)),
             Err(_) => data.skipped += 1,
         }
     }
-    for by_code in data.obs.values_mut() {
-        for list in by_code.values_mut() {
-            list.sort_by_key(|o| (o.t_us, o.observation_id));
-        }
-    }
+    data.sort();
     Ok(data)
 }
 

@@ -98,19 +98,10 @@ pub fn load(path: &Path, passphrase: Option<&str>) -> Result<OfflineData> {
         let read = folder.read(f).map_err(read_error)?;
         data.skipped += read.skipped;
         for o in read.obs {
-            data.obs
-                .entry(o.patient_id)
-                .or_default()
-                .entry(o.code.clone())
-                .or_default()
-                .push(o);
+            data.add(o);
         }
     }
-    for by_code in data.obs.values_mut() {
-        for list in by_code.values_mut() {
-            list.sort_by_key(|o| (o.t_us, o.observation_id));
-        }
-    }
+    data.sort();
 
     // The types present, in the engine's order of views.
     let codes: BTreeSet<(DataType, String)> = data
@@ -222,6 +213,25 @@ pub fn load(path: &Path, passphrase: Option<&str>) -> Result<OfflineData> {
 }
 
 impl OfflineData {
+    /// Files `o` under its participant and type (sorted later, by [`OfflineData::sort`]).
+    pub(crate) fn add(&mut self, o: Obs) {
+        self.obs
+            .entry(o.patient_id)
+            .or_default()
+            .entry(o.code.clone())
+            .or_default()
+            .push(o);
+    }
+
+    /// Puts each participant's observations of a type in time order.
+    pub(crate) fn sort(&mut self) {
+        for by_code in self.obs.values_mut() {
+            for list in by_code.values_mut() {
+                list.sort_by_key(|o| (o.t_us, o.observation_id));
+            }
+        }
+    }
+
     /// The observations of one patient and type (empty when there are none).
     pub fn of(&self, patient_id: u64, code: &str) -> &[Obs] {
         self.obs

@@ -544,11 +544,7 @@ impl LocalCopy {
             ],
         )
         .map_err(polars_err)?;
-        let mut buf = Vec::new();
-        ParquetWriter::new(&mut buf)
-            .with_compression(ParquetCompression::Zstd(None))
-            .finish(&mut df)
-            .map_err(polars_err)?;
+        let buf = rows::parquet_bytes(&mut df)?;
         self.save(&self.dir.join(format!("index-{n}.age")), &buf)
     }
 

@@ -160,10 +160,15 @@ pub fn to_parquet(rows: &[Row]) -> Result<Vec<u8>, CopyError> {
         ],
     )
     .map_err(polars_err)?;
+    parquet_bytes(&mut df)
+}
+
+/// A frame as zstd-compressed Parquet bytes (a copy's data and index files, before sealing).
+pub(super) fn parquet_bytes(df: &mut DataFrame) -> Result<Vec<u8>, CopyError> {
     let mut buf = Vec::new();
     ParquetWriter::new(&mut buf)
         .with_compression(ParquetCompression::Zstd(None))
-        .finish(&mut df)
+        .finish(df)
         .map_err(polars_err)?;
     Ok(buf)
 }
