@@ -641,25 +641,36 @@ pub async fn monitor(state: &AppState) {
 }
 
 /// The local copy an export of `study_id` is made from, with its lock held while it runs: the
-/// copy under offline review, or (signed in, unless `from_server`) the signed-in server's.
+/// copy under offline review, or (signed in, unless `from_server`, and when no sync of it is
+/// running) the signed-in server's.
 pub(crate) async fn copy_for_export(
     state: &AppState,
     study_id: u64,
     from_server: bool,
 ) -> Result<Option<(Arc<LocalCopy>, tokio::sync::OwnedMutexGuard<()>)>> {
-    let server = match state.source()? {
+    let (server, online) = match state.source()? {
         Source::Offline(data) => match &data.copy {
-            Some((server, id)) if *id == study_id => server.clone(),
+            Some((server, id)) if *id == study_id => (server.clone(), false),
             _ => return Ok(None),
         },
         Source::Online { session, demo } => {
             if from_server {
                 return Ok(None);
             }
-            server_of(&session, demo)
+            (server_of(&session, demo), true)
         }
     };
-    let guard = state.copy_lock(&server, study_id).lock_owned().await;
+    let lock = state.copy_lock(&server, study_id);
+    let guard = if online {
+        // Signed in, an export never waits behind a sync of the copy (a first one can take
+        // minutes): it downloads from the server instead.
+        match lock.try_lock_owned() {
+            Ok(g) => g,
+            Err(_) => return Ok(None),
+        }
+    } else {
+        lock.lock_owned().await
+    };
     let (dir, key) = locate(state, &server, study_id)?;
     let copy = tokio::task::spawn_blocking(move || open_dir(&dir, key)).await??;
     Ok(copy
