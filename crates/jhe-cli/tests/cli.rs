@@ -675,8 +675,7 @@ async fn encrypt_writes_one_age_file_and_refuses_a_short_passphrase() {
 
     let mut c = jhe(Some(sb.url()), Some(&key(&sb, MARY)), cfg.path());
     c.env("JHE_EXPORT_PASSPHRASE", "correct horse battery staple");
-    let out = run(c, &args).await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run_ok(c, &args).await;
     let files: Vec<_> = std::fs::read_dir(out_dir.path())
         .expect("read")
         .flatten()

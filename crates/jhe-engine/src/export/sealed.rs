@@ -250,7 +250,8 @@ pub fn open_sealed(path: &Path, pass: &Passphrase) -> Result<(Store, PathBuf), R
                 max_mib: MEMORY_CAP_BYTES >> 20,
             });
         }
-        let mut bytes = Vec::with_capacity(size as usize);
+        // grown as it is read: the header's size is only a claim
+        let mut bytes = Vec::with_capacity(size.min(1 << 20) as usize);
         (&mut entry)
             .take(size)
             .read_to_end(&mut bytes)
